@@ -1,0 +1,3 @@
+from otc_bridge.cli import main
+
+main()
