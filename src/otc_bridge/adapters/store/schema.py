@@ -1,0 +1,159 @@
+"""The bridge's tables. Money columns hold integer base units; times are Unix seconds.
+
+Quote totals in token base units can exceed 64 bits (wei), so they are stored as decimal
+strings (`BigUnits`); every other amount fits a BIGINT.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class BigUnits(TypeDecorator[int]):
+    """An arbitrary-size non-negative integer stored as its decimal string."""
+
+    impl = String(80)
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(int(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
+        return None if value is None else int(value)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+
+    order_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    side: Mapped[str] = mapped_column(String(4))
+    pair: Mapped[str] = mapped_column(String(16))
+    maker_wallet: Mapped[str] = mapped_column(String(64))
+    maker_eth_address: Mapped[str | None] = mapped_column(String(128))
+    amount_micro_rtc: Mapped[int] = mapped_column(BigInteger)
+    price_per_rtc_nano_quote: Mapped[int] = mapped_column(BigInteger)
+    total_quote_nano: Mapped[int] = mapped_column(BigInteger)
+    total_quote_base: Mapped[int] = mapped_column(BigUnits)
+    status: Mapped[str] = mapped_column(String(24))
+    version: Mapped[int] = mapped_column(Integer)
+    history_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    ttl_seconds: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    next_action_at: Mapped[int | None] = mapped_column(BigInteger)
+    # escrow on the node (a RIP-302 job posted by the RTC seller)
+    escrow_poster: Mapped[str | None] = mapped_column(String(64))
+    escrow_title: Mapped[str | None] = mapped_column(String(120))
+    escrow_job_id: Mapped[str | None] = mapped_column(String(64))
+    escrow_reward_i64: Mapped[int | None] = mapped_column(BigInteger)
+    escrow_total_i64: Mapped[int | None] = mapped_column(BigInteger)
+    escrow_expires_at: Mapped[int | None] = mapped_column(BigInteger)
+    escrow_requested_at: Mapped[int | None] = mapped_column(BigInteger)
+    # hashlock and secret
+    htlc_hash: Mapped[str | None] = mapped_column(String(64))
+    secret_origin: Mapped[str | None] = mapped_column(String(8))
+    htlc_secret_enc: Mapped[str | None] = mapped_column(Text)
+    htlc_preimage: Mapped[str | None] = mapped_column(String(64))
+    # match and quote leg
+    taker_wallet: Mapped[str | None] = mapped_column(String(64))
+    taker_eth_address: Mapped[str | None] = mapped_column(String(128))
+    matched_at: Mapped[int | None] = mapped_column(BigInteger)
+    match_deadline: Mapped[int | None] = mapped_column(BigInteger)
+    quote_tx: Mapped[str | None] = mapped_column(String(128))
+    quote_timelock: Mapped[int | None] = mapped_column(BigInteger)
+    claim_deadline: Mapped[int | None] = mapped_column(BigInteger)
+    refundable_at: Mapped[int | None] = mapped_column(BigInteger)
+    # settlement
+    settling_at: Mapped[int | None] = mapped_column(BigInteger)
+    payout_attempt: Mapped[int] = mapped_column(Integer, default=0)
+    payout_key: Mapped[str | None] = mapped_column(String(128))
+    payout_tx_hash: Mapped[str | None] = mapped_column(String(64))
+    payout_pending_id: Mapped[int | None] = mapped_column(BigInteger)
+    payout_amount_i64: Mapped[int | None] = mapped_column(BigInteger)
+    payout_queued_at: Mapped[int | None] = mapped_column(BigInteger)
+    completed_at: Mapped[int | None] = mapped_column(BigInteger)
+    # refunds and endings
+    refund_target: Mapped[str | None] = mapped_column(String(16))
+    refund_started_at: Mapped[int | None] = mapped_column(BigInteger)
+    closed_at: Mapped[int | None] = mapped_column(BigInteger)
+    recovery_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_orders_book", "status", "pair", "side", "price_per_rtc_nano_quote"),
+        Index("ix_orders_due", "status", "next_action_at"),
+        Index("ix_orders_maker", "maker_wallet"),
+        Index("ix_orders_taker", "taker_wallet"),
+        Index("ix_orders_htlc_hash", "htlc_hash"),
+    )
+
+
+class OrderEventRow(Base):
+    """Append-only history; each row carries the hash of the one before it."""
+
+    __tablename__ = "order_events"
+
+    event_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    order_id: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24))
+    cause: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(80))
+    refs: Mapped[str] = mapped_column(Text)  # canonical JSON of external references
+    at: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("order_id", "seq", name="uq_order_events_seq"),)
+
+
+class TradeRow(Base):
+    __tablename__ = "trades"
+
+    trade_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(40), unique=True)
+    pair: Mapped[str] = mapped_column(String(16))
+    side: Mapped[str] = mapped_column(String(4))
+    maker_wallet: Mapped[str] = mapped_column(String(64))
+    taker_wallet: Mapped[str] = mapped_column(String(64))
+    amount_micro_rtc: Mapped[int] = mapped_column(BigInteger)
+    price_per_rtc_nano_quote: Mapped[int] = mapped_column(BigInteger)
+    total_quote_nano: Mapped[int] = mapped_column(BigInteger)
+    total_quote_base: Mapped[int] = mapped_column(BigUnits)
+    quote_tx: Mapped[str | None] = mapped_column(String(128))
+    rtc_tx: Mapped[str | None] = mapped_column(String(64))
+    completed_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_trades_pair_time", "pair", "completed_at"),)
+
+
+class UsedSignatureRow(Base):
+    """Each wallet signature is accepted once; rows are pruned past their window."""
+
+    __tablename__ = "used_signatures"
+
+    signature_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wallet: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    valid_until: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class RateCounterRow(Base):
+    """Fixed-window write counters shared by every API process."""
+
+    __tablename__ = "rate_counters"
+
+    bucket: Mapped[str] = mapped_column(String(120), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
