@@ -21,6 +21,26 @@ def devnode(
 
 
 @app.command()
+def serve(
+    workers: int = typer.Option(1, envvar="OTC_WORKERS", help="uvicorn worker processes."),
+) -> None:
+    """Run the bridge API against the node and database the environment names."""
+    import uvicorn
+
+    from otc_bridge.config import Settings
+
+    settings = Settings.from_env()
+    uvicorn.run(
+        "otc_bridge.api.asgi:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        proxy_headers=False,  # the bridge resolves client IPs itself (OTC_TRUSTED_PROXIES)
+    )
+
+
+@app.command()
 def devnet() -> None:
     """Start the whole devnet on loopback (what `make run` runs)."""
     from otc_bridge.devnet.runner import run_devnet

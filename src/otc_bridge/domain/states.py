@@ -76,13 +76,13 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(None, S.OPEN, C.CREATE),  # buy order: nothing to lock yet
     _t(None, S.OPENING, C.CREATE),  # sell order: the maker's escrow is about to be locked
     _t(S.OPENING, S.OPEN, C.ESCROW_LOCKED),
-    _t(S.OPENING, S.CANCELLED, C.ESCROW_REJECTED),
+    _t(S.OPENING, S.CANCELLED, C.ESCROW_REJECTED, C.ESCROW_UNRESOLVED),
     _t(S.OPENING, S.REFUND_PENDING, C.ESCROW_UNRESOLVED),
     # matching
     _t(S.OPEN, S.MATCHED, C.MATCH),  # sell order: the escrow is already there
     _t(S.OPEN, S.MATCHING, C.MATCH),  # buy order: the taker's escrow is about to be locked
     _t(S.MATCHING, S.MATCHED, C.ESCROW_LOCKED),
-    _t(S.MATCHING, S.OPEN, C.ESCROW_REJECTED),
+    _t(S.MATCHING, S.OPEN, C.ESCROW_REJECTED, C.ESCROW_UNRESOLVED),
     _t(S.MATCHING, S.REFUND_PENDING, C.ESCROW_UNRESOLVED),
     # cancel and expiry of orders that hold no escrow
     _t(S.OPEN, S.CANCELLED, C.CANCEL),
@@ -92,6 +92,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(S.REFUND_PENDING, S.CANCELLED, C.REFUND_CONFIRMED),
     _t(S.REFUND_PENDING, S.EXPIRED, C.REFUND_CONFIRMED),
     _t(S.REFUND_PENDING, S.OPEN, C.REFUND_CONFIRMED),  # a buy order relisted after unmatch
+    _t(S.REFUND_PENDING, S.SETTLEMENT_RECOVERY, C.ESCROW_LOST),  # someone else took it
     # a match that was not followed by the quote lock in time is undone
     _t(S.MATCHED, S.OPEN, C.MATCH_TIMEOUT),  # sell order relisted, escrow kept
     _t(S.MATCHED, S.REFUND_PENDING, C.MATCH_TIMEOUT, C.ESCROW_LOST),

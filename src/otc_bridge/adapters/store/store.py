@@ -160,6 +160,26 @@ class Tx:
         self._append(replace(event, hash=digest))
         return replace(order, status=target, version=seq, history_hash=digest, **changes)
 
+    def reschedule(self, order: Order, at: int | None) -> bool:
+        """Set when the worker should look at the order next (no history row: scheduling
+        is not state). Guarded by version, so a stale snapshot cannot reschedule."""
+        result = self.conn.execute(
+            update(ORDERS)
+            .where(and_(ORDERS.c.order_id == order.order_id, ORDERS.c.version == order.version))
+            .values(next_action_at=at)
+        )
+        return result.rowcount == 1
+
+    def due_orders(self, now: int, *, limit: int) -> list[str]:
+        """Orders whose next automatic action is due, oldest first: O(orders due)."""
+        rows = self.conn.execute(
+            select(ORDERS.c.order_id)
+            .where(and_(ORDERS.c.next_action_at.is_not(None), ORDERS.c.next_action_at <= now))
+            .order_by(ORDERS.c.next_action_at)
+            .limit(limit)
+        )
+        return [r.order_id for r in rows]
+
     def _append(self, event: OrderEvent) -> None:
         self.conn.execute(
             insert(EVENTS).values(

@@ -1,0 +1,125 @@
+"""Read models: the order book, open orders, trades and statistics.
+
+Reads never write and never call the node. Open orders past their expiry are hidden
+here (the worker expires them and refunds their escrow), so a stale order is never shown
+as matchable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.engine import Connection, Row
+
+from otc_bridge.adapters.store.store import ORDERS, TRADES
+from otc_bridge.domain.order import Order
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    price_nano: int
+    total_micro_rtc: int
+    order_count: int
+
+
+def _visible_open(now: int, pair: str | None = None, side: str | None = None) -> Any:
+    clauses = [ORDERS.c.status == "open", ORDERS.c.expires_at >= now]
+    if pair is not None:
+        clauses.append(ORDERS.c.pair == pair)
+    if side is not None:
+        clauses.append(ORDERS.c.side == side)
+    return and_(*clauses)
+
+
+def open_orders(
+    conn: Connection, *, now: int, pair: str | None, side: str | None, limit: int, offset: int
+) -> tuple[list[Order], int]:
+    where = _visible_open(now, pair, side)
+    sell_price = case((ORDERS.c.side == "sell", ORDERS.c.price_per_rtc_nano_quote))
+    buy_price = case((ORDERS.c.side == "buy", ORDERS.c.price_per_rtc_nano_quote))
+    rows = conn.execute(
+        select(ORDERS)
+        .where(where)
+        .order_by(sell_price.asc(), buy_price.desc(), ORDERS.c.created_at.asc())
+        .limit(limit)
+        .offset(offset)
+    )
+    orders = [Order.from_mapping(r._mapping) for r in rows]
+    total = conn.execute(select(func.count()).select_from(ORDERS).where(where)).scalar_one()
+    return orders, int(total)
+
+
+def book_side(conn: Connection, *, now: int, pair: str, side: str, depth: int) -> list[Level]:
+    price = ORDERS.c.price_per_rtc_nano_quote
+    rows = conn.execute(
+        select(price, func.sum(ORDERS.c.amount_micro_rtc), func.count())
+        .where(_visible_open(now, pair, side))
+        .group_by(price)
+        .order_by(price.asc() if side == "sell" else price.desc())
+        .limit(depth)
+    )
+    return [Level(int(p), int(total), int(count)) for p, total, count in rows]
+
+
+def trades(conn: Connection, *, pair: str | None, limit: int, offset: int) -> list[Row[Any]]:
+    stmt = select(TRADES)
+    if pair is not None:
+        stmt = stmt.where(TRADES.c.pair == pair)
+    stmt = stmt.order_by(TRADES.c.completed_at.desc(), TRADES.c.trade_id).limit(limit)
+    return list(conn.execute(stmt.offset(offset)))
+
+
+def last_price_nano(conn: Connection, pair: str) -> int | None:
+    value = conn.execute(
+        select(TRADES.c.price_per_rtc_nano_quote)
+        .where(TRADES.c.pair == pair)
+        .order_by(TRADES.c.completed_at.desc())
+        .limit(1)
+    ).scalar()
+    return None if value is None else int(value)
+
+
+def volume_since(conn: Connection, *, since: int, pair: str | None = None) -> tuple[int, int]:
+    """(µRTC traded, number of trades) since a time."""
+    where = [TRADES.c.completed_at >= since]
+    if pair is not None:
+        where.append(TRADES.c.pair == pair)
+    row = conn.execute(
+        select(func.coalesce(func.sum(TRADES.c.amount_micro_rtc), 0), func.count()).where(
+            and_(*where)
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def trade_totals(conn: Connection) -> tuple[int, int]:
+    row = conn.execute(
+        select(func.count(), func.coalesce(func.sum(TRADES.c.amount_micro_rtc), 0))
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def open_side_totals(conn: Connection, *, now: int, side: str) -> tuple[int, int]:
+    row = conn.execute(
+        select(func.count(), func.coalesce(func.sum(ORDERS.c.amount_micro_rtc), 0)).where(
+            _visible_open(now, side=side)
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def recent_prices(conn: Connection, *, since: int, limit: int = 100) -> list[int]:
+    rows = conn.execute(
+        select(TRADES.c.price_per_rtc_nano_quote)
+        .where(TRADES.c.completed_at >= since)
+        .order_by(TRADES.c.completed_at.desc())
+        .limit(limit)
+    )
+    return [int(r[0]) for r in rows]
+
+
+def counts_by_status(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(select(ORDERS.c.status, func.count()).group_by(ORDERS.c.status))
+    return {status: int(count) for status, count in rows}

@@ -1,0 +1,75 @@
+"""The FastAPI application: routes, error shapes, middleware, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from otc_bridge import __version__
+from otc_bridge.api import market, ops, orders
+from otc_bridge.api.client_ip import parse_proxies
+from otc_bridge.api.http import refusal
+from otc_bridge.api.middleware import RequestGuard
+from otc_bridge.bootstrap import Container
+from otc_bridge.services.errors import Refusal
+
+log = logging.getLogger(__name__)
+
+
+def create_app(container: Container, *, start_worker: bool | None = None) -> FastAPI:
+    settings = container.settings
+    run_worker = settings.embedded_worker if start_worker is None else start_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if run_worker:
+            container.start_worker()
+        yield
+        container.close()
+
+    app = FastAPI(
+        title="otc-bridge",
+        version=__version__,
+        summary="Peer-to-peer OTC trading of RTC with crash-safe two-leg settlement",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.container = container
+    app.state.trusted_proxies = parse_proxies(settings.trusted_proxies)
+    app.include_router(orders.router)
+    app.include_router(market.router)
+    app.include_router(ops.router)
+
+    @app.exception_handler(Refusal)
+    async def _refusal(_: Request, err: Refusal) -> JSONResponse:
+        return refusal(err)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, err: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(err.detail)}, status_code=err.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"error": "invalid_request"}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, err: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"error": "Internal server error"}, status_code=500)
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Content-Type", "X-Request-Id"],
+    )
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    return app

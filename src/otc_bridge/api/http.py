@@ -1,0 +1,64 @@
+"""Small helpers shared by the routes: reference-compatible JSON bodies and answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from otc_bridge.api.client_ip import client_ip
+from otc_bridge.bootstrap import Container
+from otc_bridge.services.errors import Refusal
+
+T = TypeVar("T")
+
+
+def container(request: Request) -> Container:
+    found: Container = request.app.state.container
+    return found
+
+
+async def json_body(request: Request) -> object:
+    """Flask's `get_json(silent=True)`: None unless a JSON content type carries valid JSON."""
+    mimetype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if mimetype != "application/json" and not (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    ):
+        return None
+    raw = await request.body()
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+
+
+def answer(status: int, body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(body, status_code=status)
+
+
+def refusal(err: Refusal) -> JSONResponse:
+    headers = {}
+    retry = err.body.get("retry_after_seconds")
+    if err.status == 429 and isinstance(retry, int):
+        headers["Retry-After"] = str(retry)
+    return JSONResponse(err.body, status_code=err.status, headers=headers)
+
+
+def requester_ip(request: Request) -> str:
+    peer = request.client.host if request.client else None
+    return client_ip(peer, request.headers, request.app.state.trusted_proxies)
+
+
+async def write(request: Request, call: Callable[[], T]) -> T:
+    """Count the write against the caller's IP (before anything else, like the reference),
+    then run the use case off the event loop."""
+    c = container(request)
+    ip = requester_ip(request)
+    await run_in_threadpool(c.limiter.check, f"ip:{ip}", c.settings.rate_limits.per_ip)
+    return await run_in_threadpool(call)

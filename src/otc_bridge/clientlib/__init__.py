@@ -1,0 +1,1 @@
+"""What a trader's program needs: a wallet that signs, and a client for the bridge API."""

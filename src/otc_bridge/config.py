@@ -1,0 +1,115 @@
+"""The bridge's settings, read from the environment when asked for (never at import).
+
+The reference bridge's variables keep their names and meanings (RUSTCHAIN_NODE,
+RC_ADMIN_KEY, OTC_PORT, OTC_CORS_ORIGINS, OTC_DB_PATH, OTC_RECONCILE_*, ...); new ones
+use the OTC_ prefix. Bad values fall back to the default with a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from otc_bridge.adapters.node.config import NodeConfig
+from otc_bridge.adapters.store.engine import sqlite_url
+from otc_bridge.domain.deadlines import DeadlinePolicy
+from otc_bridge.envparse import env_bool, env_int, env_list, env_str
+
+DEFAULT_CORS_ORIGINS = ["https://bottube.ai", "https://rustchain.org", "http://localhost:3000"]
+
+
+class SettingsError(ValueError):
+    """A setting that must stop start-up (a security misconfiguration, not a typo)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    per_ip: int = 10  # writes per IP per window (the reference's limit)
+    per_wallet: int = 30  # signed writes per wallet per window
+    window_seconds: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = "sqlite:///otc_bridge.db"
+    host: str = "127.0.0.1"
+    port: int = 5580
+    data_dir: Path = Path(".otc")
+    node: NodeConfig = field(default_factory=NodeConfig)
+    admin_key: str | None = None
+    cors_origins: tuple[str, ...] = tuple(DEFAULT_CORS_ORIGINS)
+    trusted_proxies: tuple[str, ...] = ()
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    max_body_bytes: int = 64 * 1024
+    deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
+    auth_window_seconds: int = 300
+    auth_future_skew_seconds: int = 30
+    secret_key: str | None = None
+    clock_file: Path | None = None
+    embedded_worker: bool = True
+    worker_interval_seconds: int = 5
+    grace_seconds: int = 120  # OTC_SETTLEMENT_STUCK_SECONDS
+    retry_seconds: int = 15  # how soon the worker retries a step that met an unknown
+    request_budget_seconds: float = 10.0  # how long a request may drive an order
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.data_dir / "secret.key"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        db_url = env_str("OTC_DATABASE_URL", "", environ)
+        if not db_url:
+            db_url = sqlite_url(env_str("OTC_DB_PATH", "otc_bridge.db", environ))
+        origins = env_list("OTC_CORS_ORIGINS", DEFAULT_CORS_ORIGINS, environ)
+        if "*" in origins:
+            raise SettingsError("OTC_CORS_ORIGINS must name trusted origins, not '*'")
+        admin_key = env_str("RC_ADMIN_KEY", "", environ) or None
+        clock_file = env_str("OTC_CLOCK_FILE", "", environ)
+        deadlines = DeadlinePolicy(
+            lock_window=env_int("OTC_LOCK_WINDOW_SECONDS", 3600, minimum=60, environ=environ),
+            quote_timelock_min=env_int(
+                "OTC_QUOTE_TIMELOCK_MIN_SECONDS", 7200, minimum=600, environ=environ
+            ),
+            quote_timelock_max=env_int(
+                "OTC_QUOTE_TIMELOCK_MAX_SECONDS", 86400, minimum=1200, environ=environ
+            ),
+            claim_margin=env_int("OTC_CLAIM_MARGIN_SECONDS", 3600, minimum=60, environ=environ),
+            settlement_margin=env_int(
+                "OTC_SETTLEMENT_MARGIN_SECONDS", 21600, minimum=600, environ=environ
+            ),
+        )
+        return cls(
+            database_url=db_url,
+            host=env_str("OTC_HOST", "127.0.0.1", environ),
+            port=env_int("OTC_PORT", 5580, minimum=1, maximum=65535, environ=environ),
+            data_dir=Path(env_str("OTC_DATA_DIR", ".otc", environ)),
+            node=NodeConfig.from_env(environ),
+            admin_key=admin_key,
+            cors_origins=tuple(origins),
+            trusted_proxies=tuple(env_list("OTC_TRUSTED_PROXIES", [], environ)),
+            rate_limits=RateLimits(
+                per_ip=env_int("OTC_RATE_LIMIT_PER_IP", 10, minimum=1, environ=environ),
+                per_wallet=env_int("OTC_RATE_LIMIT_PER_WALLET", 30, minimum=1, environ=environ),
+                window_seconds=env_int(
+                    "OTC_RATE_LIMIT_WINDOW_SECONDS", 60, minimum=1, environ=environ
+                ),
+            ),
+            max_body_bytes=env_int("OTC_MAX_BODY_BYTES", 64 * 1024, minimum=1024, environ=environ),
+            deadlines=deadlines,
+            auth_window_seconds=env_int(
+                "OTC_AUTH_WINDOW_SECONDS", 300, minimum=30, environ=environ
+            ),
+            auth_future_skew_seconds=env_int(
+                "OTC_AUTH_FUTURE_SKEW_SECONDS", 30, minimum=0, environ=environ
+            ),
+            secret_key=env_str("OTC_SECRET_KEY", "", environ) or None,
+            clock_file=Path(clock_file) if clock_file else None,
+            embedded_worker=env_bool("OTC_EMBEDDED_WORKER", True, environ),
+            worker_interval_seconds=env_int(
+                "OTC_WORKER_INTERVAL_SECONDS", 5, minimum=1, environ=environ
+            ),
+            grace_seconds=env_int("OTC_SETTLEMENT_STUCK_SECONDS", 120, minimum=1, environ=environ),
+            retry_seconds=env_int("OTC_RETRY_SECONDS", 15, minimum=1, environ=environ),
+        )

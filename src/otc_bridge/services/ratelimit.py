@@ -1,0 +1,30 @@
+"""Write rate limits in fixed windows, counted in the database so that every API
+process on every host shares them."""
+
+from __future__ import annotations
+
+from otc_bridge.adapters.store.store import Store
+from otc_bridge.domain.clock import Clock
+from otc_bridge.services.errors import Refusal
+
+
+class RateLimiter:
+    def __init__(self, store: Store, clock: Clock, *, window_seconds: int) -> None:
+        self.store = store
+        self.clock = clock
+        self.window = window_seconds
+        self._last_prune = 0
+
+    def check(self, bucket: str, limit: int) -> None:
+        """Count one request for `bucket`; refuse it past `limit` per window."""
+        now = self.clock.now()
+        start = now - now % self.window
+        with self.store.write() as tx:
+            count = tx.hit_rate_counter(bucket, start)
+            if now - self._last_prune > self.window:
+                tx.prune_rate_counters(start - self.window)
+                self._last_prune = now
+        if count > limit:
+            raise Refusal(
+                429, "Rate limit exceeded", retry_after_seconds=self.window - now % self.window
+            )

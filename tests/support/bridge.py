@@ -1,0 +1,76 @@
+"""The bridge as a real HTTP server in a thread of the test process.
+
+Real sockets and real concurrency (parallel takers are real parallel requests), while the
+test keeps a handle on the container: it can run a worker pass deterministically instead
+of waiting for a timer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from otc_bridge.adapters.store.engine import sqlite_url
+from otc_bridge.api.app import create_app
+from otc_bridge.bootstrap import Container, build
+from otc_bridge.clientlib.bridge import BridgeClient
+from otc_bridge.config import Settings
+from otc_bridge.devnet.process import DevnodeProcess, free_port
+from otc_bridge.settlement.alerts import LogAlerts
+
+
+@dataclass
+class RunningBridge:
+    url: str
+    container: Container
+    client: BridgeClient
+    alerts: LogAlerts
+
+    def run_worker(self) -> dict[str, object]:
+        return self.container.worker.run_once().as_dict()
+
+
+def bridge_env(node: DevnodeProcess, state: Path, **overrides: str) -> dict[str, str]:
+    env = {
+        "RUSTCHAIN_NODE": node.url,
+        "RC_ADMIN_KEY": node.admin_key,
+        "OTC_DATABASE_URL": sqlite_url(state / "bridge.sqlite3"),
+        "OTC_DATA_DIR": str(state),
+        "OTC_CLOCK_FILE": str(node.state_dir / "clock.json"),
+        "OTC_EMBEDDED_WORKER": "0",
+        "OTC_NODE_TIMEOUT_SECONDS": "5",
+        "OTC_RATE_LIMIT_PER_IP": "1000",
+        "OTC_RATE_LIMIT_PER_WALLET": "1000",
+    }
+    env.update(overrides)
+    return env
+
+
+@contextmanager
+def running_bridge(env: Mapping[str, str]) -> Iterator[RunningBridge]:
+    settings = Settings.from_env(env)
+    alerts = LogAlerts()
+    container = build(settings, alerts=alerts)
+    app = create_app(container, start_worker=False)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="bridge-under-test", daemon=True)
+    thread.start()
+    started = threading.Event()
+    while not server.started and thread.is_alive():
+        started.wait(0.01)  # readiness poll for the port, not a synchronisation sleep
+    url = f"http://127.0.0.1:{port}"
+    client = BridgeClient(url, clock=container.clock.now)
+    try:
+        yield RunningBridge(url, container, client, alerts)
+    finally:
+        client.close()
+        server.should_exit = True
+        thread.join(timeout=30)
