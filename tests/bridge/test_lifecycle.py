@@ -26,7 +26,11 @@ def test_sell_order_locks_escrow_with_fee_and_cancel_refunds_all(
     seller = funded(devnet)
     secret = Secret()
     created = bridge.client.create_order(
-        seller, side="sell", amount_rtc="10", price_per_rtc="0.10", htlc_hash=secret.hash,
+        seller,
+        side="sell",
+        amount_rtc="10",
+        price_per_rtc="0.10",
+        htlc_hash=secret.hash,
         eth_address=USDC_ADDR,
     )
     assert created.status_code == 201, created.text

@@ -59,7 +59,14 @@ def running_bridge(env: Mapping[str, str]) -> Iterator[RunningBridge]:
     app = create_app(container, start_worker=False)
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            proxy_headers=False,  # client IPs are the bridge's call (OTC_TRUSTED_PROXIES)
+        )
     )
     thread = threading.Thread(target=server.run, name="bridge-under-test", daemon=True)
     thread.start()

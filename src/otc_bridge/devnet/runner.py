@@ -68,6 +68,6 @@ def run_devnet() -> None:
             f"    admin key (node and /admin/reconcile): {admin_key}\n",
             flush=True,
         )
-        uvicorn.run(app, host=settings.host, port=port, log_level="info")
+        uvicorn.run(app, host=settings.host, port=port, log_level="info", proxy_headers=False)
     finally:
         node.stop()
