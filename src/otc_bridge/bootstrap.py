@@ -20,9 +20,11 @@ from otc_bridge.domain.rustchain import MAX_REWARD_MICRO
 from otc_bridge.services.exchange import MAX_PRICE_NANO, MIN_ORDER_MICRO, Exchange
 from otc_bridge.services.market import Market
 from otc_bridge.services.ratelimit import RateLimiter
-from otc_bridge.settlement.alerts import Alerts, LogAlerts
+from otc_bridge.settlement.alerts import Alerts
 from otc_bridge.settlement.driver import DriverPolicy, SettlementDriver
-from otc_bridge.settlement.worker import Worker
+from otc_bridge.settlement.outbox import AlertDispatcher, OutboxAlerts
+from otc_bridge.settlement.quote_leg import verifier_for
+from otc_bridge.settlement.reconciler import Reconciler
 
 
 @dataclass
@@ -35,28 +37,36 @@ class Container:
     driver: SettlementDriver
     exchange: Exchange
     market: Market
-    worker: Worker
+    reconciler: Reconciler
+    dispatcher: AlertDispatcher
     limiter: RateLimiter
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    def start_worker(self) -> None:
+    def start_reconciler(self) -> bool:
+        """The seed's startup pass and timer, in a background thread; False when the
+        settings turn automatic reconciliation off."""
+        settings = self.settings
         if self._thread is not None:
-            return
+            return True
+        if settings.reconcile_disabled or settings.reconcile_interval_seconds <= 0:
+            return False
         self._stop.clear()
         self._thread = threading.Thread(
-            target=self.worker.run_forever,
-            args=(self._stop, self.settings.worker_interval_seconds),
-            name="otc-worker",
+            target=self.reconciler.run_forever,
+            args=(self._stop, settings.reconcile_interval_seconds),
+            name="otc-reconciler",
             daemon=True,
         )
         self._thread.start()
+        return True
 
     def close(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=60)
             self._thread = None
+        self.dispatcher.close()
         self.node.close()
         self.store.dispose()
 
@@ -74,7 +84,7 @@ def pair_info(settings: Settings) -> dict[str, dict[str, Any]]:
             "token_address": None,
             "rpc_url": None,
             "finality_confirmations": None,
-            "quote_verification": "unavailable",
+            "quote_verification": settings.quote_verification,
             "timelock_window": {
                 "min_seconds": policy.quote_timelock_min,
                 "max_seconds": policy.quote_timelock_max,
@@ -102,18 +112,22 @@ def build(
     if clock is None:
         clock = OffsetFileClock(settings.clock_file) if settings.clock_file else SystemClock()
     node = NodeClient(settings.node)
-    alerts = alerts or LogAlerts()
+    alerts = alerts or OutboxAlerts(store, clock)
+    box = SecretBox.from_settings(settings.secret_key, settings.secret_key_file)
     driver = SettlementDriver(
         store=store,
         node=node,
         clock=clock,
         alerts=alerts,
+        secret_box=box,
         policy=DriverPolicy(
             deadlines=settings.deadlines,
             grace_seconds=settings.grace_seconds,
             retry_seconds=settings.retry_seconds,
+            payout_poll_seconds=settings.payout_poll_seconds,
         ),
     )
+    dispatcher = AlertDispatcher(store, clock, webhook=settings.alert_webhook)
     limiter = RateLimiter(store, clock, window_seconds=settings.rate_limits.window_seconds)
     exchange = Exchange(
         settings=settings,
@@ -121,8 +135,9 @@ def build(
         node=node,
         clock=clock,
         driver=driver,
-        secret_box=SecretBox.from_settings(settings.secret_key, settings.secret_key_file),
+        secret_box=box,
         limiter=limiter,
+        verifier=verifier_for(settings.quote_verification),
     )
     return Container(
         settings=settings,
@@ -133,6 +148,13 @@ def build(
         driver=driver,
         exchange=exchange,
         market=Market(store=store, clock=clock, pair_info=pair_info(settings)),
-        worker=Worker(store=store, driver=driver, clock=clock),
+        reconciler=Reconciler(
+            store=store,
+            driver=driver,
+            clock=clock,
+            dispatcher=dispatcher,
+            lease_seconds=settings.reconcile_lease_seconds,
+        ),
+        dispatcher=dispatcher,
         limiter=limiter,
     )

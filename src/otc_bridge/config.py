@@ -7,6 +7,7 @@ use the OTC_ prefix. Bad values fall back to the default with a warning.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,8 @@ from otc_bridge.adapters.node.config import NodeConfig
 from otc_bridge.adapters.store.engine import sqlite_url
 from otc_bridge.domain.deadlines import DeadlinePolicy
 from otc_bridge.envparse import env_bool, env_int, env_list, env_str
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CORS_ORIGINS = ["https://bottube.ai", "https://rustchain.org", "http://localhost:3000"]
 
@@ -47,11 +50,16 @@ class Settings:
     auth_future_skew_seconds: int = 30
     secret_key: str | None = None
     clock_file: Path | None = None
-    embedded_worker: bool = True
-    worker_interval_seconds: int = 5
-    grace_seconds: int = 120  # OTC_SETTLEMENT_STUCK_SECONDS
-    retry_seconds: int = 15  # how soon the worker retries a step that met an unknown
+    embedded_worker: bool = True  # run the reconciler inside the API process
+    reconcile_interval_seconds: int = 60  # 0: no automatic passes (admin endpoint only)
+    reconcile_disabled: bool = False  # no startup pass, no timer
+    reconcile_lease_seconds: int = 300
+    grace_seconds: int = 120  # OTC_SETTLEMENT_STUCK_SECONDS, measured from settling_at
+    retry_seconds: int = 15  # how soon a step that met an unknown outcome is retried
+    payout_poll_seconds: int = 30
     request_budget_seconds: float = 10.0  # how long a request may drive an order
+    quote_verification: str = "none"  # "unverified": devnet only, see settlement.quote_leg
+    alert_webhook: str | None = None
 
     @property
     def secret_key_file(self) -> Path:
@@ -107,9 +115,26 @@ class Settings:
             secret_key=env_str("OTC_SECRET_KEY", "", environ) or None,
             clock_file=Path(clock_file) if clock_file else None,
             embedded_worker=env_bool("OTC_EMBEDDED_WORKER", True, environ),
-            worker_interval_seconds=env_int(
-                "OTC_WORKER_INTERVAL_SECONDS", 5, minimum=1, environ=environ
+            reconcile_interval_seconds=env_int(
+                "OTC_RECONCILE_INTERVAL_SECONDS", 60, minimum=0, environ=environ
+            ),
+            reconcile_disabled=env_bool("OTC_RECONCILE_DISABLED", False, environ),
+            reconcile_lease_seconds=env_int(
+                "OTC_RECONCILE_LEASE_SECONDS", 300, minimum=5, environ=environ
             ),
             grace_seconds=env_int("OTC_SETTLEMENT_STUCK_SECONDS", 120, minimum=1, environ=environ),
             retry_seconds=env_int("OTC_RETRY_SECONDS", 15, minimum=1, environ=environ),
+            payout_poll_seconds=env_int("OTC_PAYOUT_POLL_SECONDS", 30, minimum=1, environ=environ),
+            request_budget_seconds=env_int(
+                "OTC_REQUEST_BUDGET_SECONDS", 10, minimum=1, environ=environ
+            ),
+            quote_verification=_quote_policy(env_str("OTC_QUOTE_VERIFICATION", "none", environ)),
+            alert_webhook=env_str("RC_SOPHIACHECK_WEBHOOK", "", environ) or None,
         )
+
+
+def _quote_policy(raw: str) -> str:
+    if raw not in {"none", "unverified"}:
+        log.warning("OTC_QUOTE_VERIFICATION=%r is not none|unverified; using none", raw)
+        return "none"
+    return raw

@@ -7,11 +7,13 @@ of waiting for a timer.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -21,7 +23,6 @@ from otc_bridge.bootstrap import Container, build
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.config import Settings
 from otc_bridge.devnet.process import DevnodeProcess, free_port
-from otc_bridge.settlement.alerts import LogAlerts
 
 
 @dataclass
@@ -29,10 +30,15 @@ class RunningBridge:
     url: str
     container: Container
     client: BridgeClient
-    alerts: LogAlerts
+
+    def alerts(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(level, title, fields) of every alert the bridge queued, oldest first."""
+        with self.container.store.read() as tx:
+            rows = tx.list_alerts(limit=1000)
+        return [(r.level, r.title, json.loads(r.fields)) for r in reversed(rows)]
 
     def run_worker(self) -> dict[str, object]:
-        return self.container.worker.run_once().as_dict()
+        return self.container.reconciler.run_pass().as_dict()
 
 
 def bridge_env(node: DevnodeProcess, state: Path, **overrides: str) -> dict[str, str]:
@@ -46,6 +52,7 @@ def bridge_env(node: DevnodeProcess, state: Path, **overrides: str) -> dict[str,
         "OTC_NODE_TIMEOUT_SECONDS": "5",
         "OTC_RATE_LIMIT_PER_IP": "1000",
         "OTC_RATE_LIMIT_PER_WALLET": "1000",
+        "OTC_QUOTE_VERIFICATION": "unverified",
     }
     env.update(overrides)
     return env
@@ -54,8 +61,7 @@ def bridge_env(node: DevnodeProcess, state: Path, **overrides: str) -> dict[str,
 @contextmanager
 def running_bridge(env: Mapping[str, str]) -> Iterator[RunningBridge]:
     settings = Settings.from_env(env)
-    alerts = LogAlerts()
-    container = build(settings, alerts=alerts)
+    container = build(settings)
     app = create_app(container, start_worker=False)
     port = free_port()
     server = uvicorn.Server(
@@ -76,7 +82,7 @@ def running_bridge(env: Mapping[str, str]) -> Iterator[RunningBridge]:
     url = f"http://127.0.0.1:{port}"
     client = BridgeClient(url, clock=container.clock.now)
     try:
-        yield RunningBridge(url, container, client, alerts)
+        yield RunningBridge(url, container, client)
     finally:
         client.close()
         server.should_exit = True

@@ -30,7 +30,7 @@ def create_app(container: Container, *, start_worker: bool | None = None) -> Fas
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_worker:
-            container.start_worker()
+            container.start_reconciler()
         yield
         container.close()
 

@@ -22,8 +22,9 @@ def container(request: Request) -> Container:
     return found
 
 
-async def json_body(request: Request) -> object:
-    """Flask's `get_json(silent=True)`: None unless a JSON content type carries valid JSON."""
+async def json_body(request: Request, *, invalid: object = None) -> object:
+    """Flask's `get_json(silent=True)`: None unless a JSON content type carries valid JSON
+    (`invalid` is returned for a JSON content type whose body does not parse)."""
     mimetype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if mimetype != "application/json" and not (
         mimetype.startswith("application/") and mimetype.endswith("+json")
@@ -35,7 +36,7 @@ async def json_body(request: Request) -> object:
     try:
         return json.loads(raw)
     except (ValueError, RecursionError):
-        return None
+        return invalid if raw.strip() else None
 
 
 def answer(status: int, body: dict[str, Any]) -> JSONResponse:

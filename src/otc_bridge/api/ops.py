@@ -47,5 +47,5 @@ async def reconcile(request: Request) -> JSONResponse:
     supplied = request.headers.get("x-admin-key", "")
     if not key or not hmac.compare_digest(supplied.encode(), key.encode()):
         return answer(401, {"error": "unauthorized"})
-    summary = await run_in_threadpool(lambda: c.worker.run_once(actor="admin").as_dict())
+    summary = await run_in_threadpool(lambda: c.reconciler.run_pass(actor="admin").as_dict())
     return answer(200, {"ok": True, "summary": summary})

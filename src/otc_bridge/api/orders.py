@@ -82,6 +82,22 @@ async def match_order(request: Request, order_id: str) -> JSONResponse:
 
 
 @router.post(
+    "/{order_id}/confirm",
+    summary="Reveal the preimage and settle; ok only once the RTC payout is confirmed",
+    openapi_extra=schemas.body_doc(schemas.ConfirmRequest),
+    responses={
+        200: {"model": schemas.ConfirmResponse},
+        **schemas.errors_doc(400, 403, 404, 409, 429, 503),
+    },
+)
+async def confirm_order(request: Request, order_id: str) -> JSONResponse:
+    data = await json_body(request, invalid=[])
+    exchange = container(request).exchange
+    result = await write(request, lambda: exchange.confirm_order(order_id, data))
+    return answer(result.status, result.body)
+
+
+@router.post(
     "/{order_id}/cancel",
     summary="Cancel an open order (signed by the maker); refund_pending until refunded",
     openapi_extra=schemas.body_doc(schemas.CancelOrderRequest),

@@ -50,6 +50,23 @@ class CancelOrderRequest(BaseModel):
     wallet_auth: WalletAuth
 
 
+class ConfirmRequest(BaseModel):
+    wallet: str = Field(description="The RTC seller's wallet")
+    quote_tx: str = Field(description="The quote-leg transaction (lock or claim)")
+    secret: str = Field(description="The preimage p, 64 hex; sha256(p) must be the hashlock")
+
+
+class ConfirmResponse(_Open):
+    ok: bool = Field(description="True only once the RTC payout is confirmed on the node")
+    order_id: str
+    status: str = Field(description="completed | payout_pending | settling | ...")
+    rtc_recipient: str | None
+    rtc_transfer_status: str
+    rtc_transfer_tx_hash: str | None
+    htlc_secret: str | None = Field(None, description="Only when completed")
+    trade_id: str | None = Field(None, description="Only when completed")
+
+
 class ErrorBody(_Open):
     error: str = Field(description="A stable code or the reference's message")
 

@@ -28,7 +28,10 @@ def devnet_environment(state: Path, node_url: str, admin_key: str, port: int) ->
     env.setdefault("OTC_DATABASE_URL", sqlite_url(state / "bridge.sqlite3"))
     env.setdefault("OTC_DATA_DIR", str(state))
     env.setdefault("OTC_CORS_ORIGINS", f"http://127.0.0.1:{port},http://localhost:{port}")
-    env.setdefault("OTC_WORKER_INTERVAL_SECONDS", "2")
+    env.setdefault("OTC_RECONCILE_INTERVAL_SECONDS", "3")
+    env.setdefault("OTC_PAYOUT_POLL_SECONDS", "3")
+    # The devnet has no quote chain to verify against (see settlement/quote_leg.py).
+    env.setdefault("OTC_QUOTE_VERIFICATION", "unverified")
     env.update(
         {
             "RUSTCHAIN_NODE": node_url,
@@ -42,6 +45,7 @@ def devnet_environment(state: Path, node_url: str, admin_key: str, port: int) ->
 
 def run_devnet() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     state = Path(env_str("DEVNET_DIR", ".devnet")).resolve()
     node_port = env_int("DEVNODE_PORT", 8099, minimum=1, maximum=65535)
     port = env_int("OTC_PORT", 5580, minimum=1, maximum=65535)

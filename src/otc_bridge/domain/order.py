@@ -39,6 +39,7 @@ class Order:
     escrow_total_i64: int | None = None
     escrow_expires_at: int | None = None
     escrow_requested_at: int | None = None
+    escrow_state: str | None = None
     htlc_hash: str | None = None
     secret_origin: str | None = None
     htlc_secret_enc: str | None = None

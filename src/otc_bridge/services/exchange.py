@@ -30,19 +30,19 @@ from otc_bridge.domain.order import Order
 from otc_bridge.domain.pairs import PAIRS, QUOTE_PRICE_SCALE, total_quote_base, total_quote_nano
 from otc_bridge.domain.rustchain import MAX_REWARD_MICRO, job_escrow_i64
 from otc_bridge.domain.states import Cause, Status
-from otc_bridge.domain.wallet_auth import (
-    WalletAuthError,
-    verify_wallet_auth,
-)
+from otc_bridge.domain.wallet_auth import WalletAuthError, canonical_wallet, verify_wallet_auth
 from otc_bridge.services.errors import Refusal
 from otc_bridge.services.ratelimit import RateLimiter
 from otc_bridge.services.views import deadlines, money_fields
+from otc_bridge.settlement.crashpoints import crashpoint
 from otc_bridge.settlement.driver import SettlementDriver
+from otc_bridge.settlement.quote_leg import QuoteVerifier
 
 MIN_ORDER_MICRO = 100_000  # 0.1 RTC
 MAX_ORDER_MICRO = MAX_REWARD_MICRO  # the node caps an escrow job's reward at 10,000 RTC
 MAX_PRICE_NANO = 1000 * QUOTE_PRICE_SCALE
 EVM_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_NODE_WALLET = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")  # what the node accepts as a target
 MAX_ADDRESS_LENGTH = 128
 ESCROW_HINT = "Ensure your wallet has sufficient RTC balance (reward + 5% platform fee)"
 
@@ -120,6 +120,7 @@ class Exchange:
         driver: SettlementDriver,
         secret_box: SecretBox,
         limiter: RateLimiter,
+        verifier: QuoteVerifier,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -128,6 +129,7 @@ class Exchange:
         self.driver = driver
         self.box = secret_box
         self.limiter = limiter
+        self.verifier = verifier
 
     # ------------------------------------------------------------------ create
 
@@ -434,6 +436,128 @@ class Exchange:
                 ),
             },
         )
+
+    # ------------------------------------------------------------------ confirm
+
+    def confirm_order(self, order_id: str, raw: object) -> Result:
+        """The RTC seller reveals the preimage: settle, and answer with what the database
+        holds afterwards (`ok: true` only once the payout is confirmed on the node)."""
+        data = _json_object(raw, empty_is_missing=False)
+        wallet = _text(data, "wallet")
+        quote_tx = _text(data, "quote_tx")
+        secret = _text(data, "secret")
+        if not wallet:
+            raise Refusal(400, "wallet required")
+        if not quote_tx:
+            raise Refusal(400, "quote_tx required")
+        if len(quote_tx) > MAX_ADDRESS_LENGTH:
+            raise Refusal(400, "quote_tx is too long")
+        order = self._get(order_id)
+        if order.status is not Status.MATCHED:
+            raise Refusal(409, f"Order must be matched to confirm (current: {order.status.value})")
+        if canonical_wallet(wallet) != order.rtc_seller:
+            raise Refusal(403, "Only the RTC seller can confirm settlement")
+        if not secret:
+            raise Refusal(400, "HTLC secret (preimage) required to confirm settlement")
+        if not order.htlc_hash:
+            raise Refusal(409, "HTLC hash unavailable for matched order")
+        try:
+            bytes.fromhex(secret)
+        except ValueError:
+            raise Refusal(400, "Invalid HTLC secret format") from None
+        if not hashing.preimage_matches(secret, order.htlc_hash):
+            raise Refusal(400, "Invalid HTLC secret")
+        recipient = order.rtc_buyer
+        if recipient is None or not _NODE_WALLET.fullmatch(recipient):
+            raise Refusal(
+                400, "Invalid RTC recipient wallet on matched order", rtc_recipient=recipient
+            )
+        problem = self.node.config.admin_transport_problem()
+        if problem is not None:
+            raise Refusal(
+                503,
+                "Bridge payout unavailable: RC_ADMIN_KEY not configured"
+                if problem == "admin_key_missing"
+                else "Bridge payout unavailable: insecure admin transport",
+            )
+        now = self.clock.now()
+        check = self.verifier.check(order, quote_tx, now)
+        if not check.accepted:
+            raise Refusal(
+                503, "Quote leg cannot be verified", reason=check.reason, policy=check.policy
+            )
+        if check.claim_deadline is not None and now > check.claim_deadline:
+            raise Refusal(409, "Confirm window has closed", claim_deadline=check.claim_deadline)
+        sealed = order.htlc_secret_enc or self.box.seal(secret.lower())
+        with self.store.write() as tx:
+            moved = tx.transition(
+                order,
+                Status.SETTLING,
+                Cause.CONFIRM,
+                actor=canonical_wallet(wallet),
+                at=now,
+                refs={"quote_tx": quote_tx, "quote_check": check.facts},
+                settling_at=now,
+                quote_tx=quote_tx,
+                htlc_secret_enc=sealed,
+                claim_deadline=check.claim_deadline,
+                next_action_at=now + self.settings.grace_seconds,
+            )
+        if moved is None:
+            raise Refusal(409, "Order is no longer matched (already settling or settled)")
+        crashpoint("commit:matched->settling")
+        final = (
+            self.driver.drive(
+                order_id, actor="confirm", budget_seconds=self.settings.request_budget_seconds
+            )
+            or moved
+        )
+        return Result(200, self._confirmed_body(final, secret.lower()))
+
+    def _confirmed_body(self, order: Order, secret: str) -> dict[str, Any]:
+        status = order.status
+        completed = status is Status.COMPLETED
+        transfer = (
+            "confirmed"
+            if completed
+            else "pending"
+            if status is Status.PAYOUT_PENDING
+            else "manual_recovery_required"
+            if status is Status.SETTLEMENT_RECOVERY
+            else "queued"
+            if order.payout_key
+            else "not_started"
+        )
+        amount = micro_to_rtc_float(order.amount_micro_rtc)
+        messages = {
+            Status.COMPLETED: f"Trade completed. {amount} RTC payout to {order.rtc_buyer} "
+            "confirmed. HTLC secret verified and revealed.",
+            Status.PAYOUT_PENDING: f"Escrow released; {amount} RTC payout to {order.rtc_buyer} "
+            "is queued and pending confirmation. The HTLC secret is withheld until the payout "
+            f"confirms; poll GET /api/orders/{order.order_id} for completion.",
+            Status.SETTLEMENT_RECOVERY: "Settlement needs an operator; they were alerted. "
+            "This order is not retryable as a fresh confirm.",
+        }
+        body: dict[str, Any] = {
+            "ok": completed,
+            "order_id": order.order_id,
+            "status": status.value,
+            "amount_rtc": amount,
+            "rtc_recipient": order.rtc_buyer,
+            "rtc_transfer_status": transfer,
+            "rtc_transfer_pending_id": order.payout_pending_id,
+            "rtc_transfer_tx_hash": order.payout_tx_hash,
+            "message": messages.get(
+                status,
+                "Settlement is in progress; it continues automatically. Poll "
+                f"GET /api/orders/{order.order_id} for completion.",
+            ),
+            "deadlines": deadlines(order),
+        }
+        if completed:
+            body["trade_id"] = "trade_" + order.order_id.removeprefix("otc_")
+            body["htlc_secret"] = secret
+        return body
 
     # ------------------------------------------------------------------ helpers
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -58,6 +58,7 @@ class OrderRow(Base):
     escrow_total_i64: Mapped[int | None] = mapped_column(BigInteger)
     escrow_expires_at: Mapped[int | None] = mapped_column(BigInteger)
     escrow_requested_at: Mapped[int | None] = mapped_column(BigInteger)
+    escrow_state: Mapped[str | None] = mapped_column(String(16))  # the job, as last seen
     # hashlock and secret
     htlc_hash: Mapped[str | None] = mapped_column(String(64))
     secret_origin: Mapped[str | None] = mapped_column(String(8))
@@ -157,3 +158,36 @@ class RateCounterRow(Base):
     bucket: Mapped[str] = mapped_column(String(120), primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class LeaseRow(Base):
+    """Leadership with a fencing token: each new holder gets a larger token, and writes
+    made under a lease check that its token is still the current one."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(120))
+    token: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[float] = mapped_column(Float)
+
+
+class AlertRow(Base):
+    """The alert outbox: written in the transaction that raised it, delivered later."""
+
+    __tablename__ = "alert_outbox"
+
+    alert_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    level: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    fields: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[int] = mapped_column(BigInteger)
+    delivered_at: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_alert_outbox_due", "delivered_at", "next_attempt_at"),)

@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Engine, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -33,8 +33,20 @@ EVENTS = Base.metadata.tables["order_events"]
 TRADES = Base.metadata.tables["trades"]
 SIGNATURES = Base.metadata.tables["used_signatures"]
 RATES = Base.metadata.tables["rate_counters"]
+LEASES = Base.metadata.tables["leases"]
+ALERTS = Base.metadata.tables["alert_outbox"]
 
 STEP = "step"  # cause of a history row that records progress without a status change
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """A lease held with a fencing token. Writes made under it succeed only while the
+    token is current, so a holder that was paused past its lease cannot act on it."""
+
+    name: str
+    holder: str
+    token: int
 
 
 class Store:
@@ -98,11 +110,13 @@ class Tx:
         actor: str,
         at: int,
         refs: dict[str, Any] | None = None,
+        fence: Fence | None = None,
         **changes: Any,
     ) -> Order | None:
-        """Move `order` (as read) to `target`; None if it changed since it was read."""
+        """Move `order` (as read) to `target`; None if it changed since it was read (or
+        the fence's lease moved on)."""
         check_transition(order.status, target, cause)
-        return self._advance(order, target, cause.value, actor, at, refs or {}, changes)
+        return self._advance(order, target, cause.value, actor, at, refs or {}, changes, fence)
 
     def record_step(
         self,
@@ -112,11 +126,12 @@ class Tx:
         actor: str,
         at: int,
         refs: dict[str, Any] | None = None,
+        fence: Fence | None = None,
         **changes: Any,
     ) -> Order | None:
         """Record progress within a state (an intent or a result), guarded like a move."""
         refs = {"step": step, **(refs or {})}
-        return self._advance(order, order.status, STEP, actor, at, refs, changes)
+        return self._advance(order, order.status, STEP, actor, at, refs, changes, fence)
 
     def _advance(
         self,
@@ -127,6 +142,7 @@ class Tx:
         at: int,
         refs: dict[str, Any],
         changes: dict[str, Any],
+        fence: Fence | None,
     ) -> Order | None:
         unknown = set(changes) - set(FIELD_NAMES)
         if unknown:
@@ -144,21 +160,26 @@ class Tx:
             prev_hash=order.history_hash,
         )
         digest = event_hash(order.history_hash, event.hashed_body())
+        guard = and_(
+            ORDERS.c.order_id == order.order_id,
+            ORDERS.c.status == order.status.value,
+            ORDERS.c.version == order.version,
+        )
+        if fence is not None:
+            guard = and_(guard, self._fence_holds(fence))
         result = self.conn.execute(
             update(ORDERS)
-            .where(
-                and_(
-                    ORDERS.c.order_id == order.order_id,
-                    ORDERS.c.status == order.status.value,
-                    ORDERS.c.version == order.version,
-                )
-            )
+            .where(guard)
             .values(status=target.value, version=seq, history_hash=digest, **changes)
         )
         if result.rowcount != 1:
             return None
         self._append(replace(event, hash=digest))
         return replace(order, status=target, version=seq, history_hash=digest, **changes)
+
+    @staticmethod
+    def _fence_holds(fence: Fence) -> Any:
+        return exists().where(and_(LEASES.c.name == fence.name, LEASES.c.token == fence.token))
 
     def reschedule(self, order: Order, at: int | None) -> bool:
         """Set when the worker should look at the order next (no history row: scheduling
@@ -285,3 +306,115 @@ class Tx:
     def count_orders(self, status: Status) -> int:
         stmt = select(func.count()).select_from(ORDERS).where(ORDERS.c.status == status.value)
         return int(self.conn.execute(stmt).scalar_one())
+
+    # ------------------------------------------------------------------ leases
+
+    def acquire_lease(self, name: str, holder: str, *, ttl: float, now: float) -> Fence | None:
+        """Take the lease if it is free or expired (a new, larger token), or keep it if
+        `holder` already holds it; None if someone else holds it."""
+        taken = self.conn.execute(
+            update(LEASES)
+            .where(
+                and_(
+                    LEASES.c.name == name,
+                    or_(LEASES.c.expires_at < now, LEASES.c.holder.is_(None)),
+                )
+            )
+            .values(holder=holder, token=LEASES.c.token + 1, expires_at=now + ttl)
+        ).rowcount
+        if not taken:
+            kept = self.conn.execute(
+                update(LEASES)
+                .where(and_(LEASES.c.name == name, LEASES.c.holder == holder))
+                .values(expires_at=now + ttl)
+            ).rowcount
+            if not kept:
+                return None
+        token = self.conn.execute(select(LEASES.c.token).where(LEASES.c.name == name)).scalar_one()
+        return Fence(name, holder, int(token))
+
+    def renew_lease(self, fence: Fence, *, ttl: float, now: float) -> bool:
+        result = self.conn.execute(
+            update(LEASES)
+            .where(
+                and_(
+                    LEASES.c.name == fence.name,
+                    LEASES.c.token == fence.token,
+                    LEASES.c.holder == fence.holder,
+                    LEASES.c.expires_at >= now,
+                )
+            )
+            .values(expires_at=now + ttl)
+        )
+        return result.rowcount == 1
+
+    def release_lease(self, fence: Fence) -> None:
+        self.conn.execute(
+            update(LEASES)
+            .where(and_(LEASES.c.name == fence.name, LEASES.c.token == fence.token))
+            .values(holder=None, expires_at=0)
+        )
+
+    # ------------------------------------------------------------------ alerts
+
+    def enqueue_alert(
+        self, *, dedupe_key: str, level: str, title: str, fields: dict[str, Any], now: int
+    ) -> bool:
+        """Queue an alert once per dedupe key (a condition seen on every pass alerts once)."""
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    insert(ALERTS).values(
+                        dedupe_key=dedupe_key,
+                        level=level,
+                        title=title,
+                        fields=json.dumps(fields, sort_keys=True, default=str),
+                        created_at=now,
+                        attempts=0,
+                        next_attempt_at=now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def due_alerts(self, now: int, *, limit: int = 50) -> list[Any]:
+        return list(
+            self.conn.execute(
+                select(ALERTS)
+                .where(and_(ALERTS.c.delivered_at.is_(None), ALERTS.c.next_attempt_at <= now))
+                .order_by(ALERTS.c.alert_id)
+                .limit(limit)
+            )
+        )
+
+    def mark_alert(
+        self, alert_id: int, *, delivered_at: int | None, next_attempt_at: int, error: str | None
+    ) -> None:
+        self.conn.execute(
+            update(ALERTS)
+            .where(ALERTS.c.alert_id == alert_id)
+            .values(
+                attempts=ALERTS.c.attempts + 1,
+                delivered_at=delivered_at,
+                next_attempt_at=next_attempt_at,
+                last_error=error,
+            )
+        )
+
+    def pending_alert_count(self) -> int:
+        stmt = select(func.count()).select_from(ALERTS).where(ALERTS.c.delivered_at.is_(None))
+        return int(self.conn.execute(stmt).scalar_one())
+
+    def list_alerts(self, *, limit: int = 50) -> list[Any]:
+        stmt = select(ALERTS).order_by(ALERTS.c.alert_id.desc()).limit(limit)
+        return list(self.conn.execute(stmt))
+
+    def orders_by_status(self, status: str, *, limit: int = 100) -> list[Order]:
+        rows = self.conn.execute(
+            select(ORDERS)
+            .where(ORDERS.c.status == status)
+            .order_by(ORDERS.c.created_at)
+            .limit(limit)
+        )
+        return [Order.from_mapping(r._mapping) for r in rows]

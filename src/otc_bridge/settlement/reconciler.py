@@ -1,0 +1,150 @@
+"""The reconciler: drives every order whose next automatic action is due.
+
+One leader at a time, across processes and hosts: the pass runs under a lease row with a
+fencing token, renewed while the pass lasts; every write made under it checks the token,
+so a leader paused past its lease cannot act on stale leadership. Each order carries
+`next_action_at` (its expiry when open, its grace window while a request drives it, its
+poll time while a payout is queued), so a pass costs O(orders due) node requests, never a
+scan of the node's ledger.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from otc_bridge.adapters.store.store import Fence, Store
+from otc_bridge.domain.clock import Clock
+from otc_bridge.domain.states import Status
+from otc_bridge.settlement.driver import SettlementDriver
+from otc_bridge.settlement.outbox import AlertDispatcher
+
+log = logging.getLogger(__name__)
+LEASE = "reconciler"
+
+_OUTCOME = {
+    Status.COMPLETED: "promoted",
+    Status.SETTLEMENT_RECOVERY: "recovered",
+    Status.CANCELLED: "refunded",
+    Status.EXPIRED: "expired",
+}
+
+
+@dataclass(slots=True)
+class PassSummary:
+    promoted: int = 0  # payouts confirmed: completed, trade recorded
+    recovered: int = 0  # handed to an operator (settlement_recovery)
+    refunded: int = 0  # cancelled once the refund was confirmed
+    expired: int = 0
+    advanced: int = 0  # moved, but not to an end state
+    left: int = 0  # nothing to do yet (waiting on the node or a deadline)
+    errors: int = 0
+    due: int = 0
+    skipped_locked: int = 0  # another process holds the lease
+    lease_lost: int = 0
+    seconds: float = 0.0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class Reconciler:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        driver: SettlementDriver,
+        clock: Clock,
+        dispatcher: AlertDispatcher | None = None,
+        lease_seconds: float = 300.0,
+        batch: int = 500,
+        order_budget_seconds: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.driver = driver
+        self.clock = clock
+        self.dispatcher = dispatcher
+        self.lease_seconds = lease_seconds
+        self.batch = batch
+        self.order_budget_seconds = order_budget_seconds
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def run_pass(self, *, actor: str = "reconciler") -> PassSummary:
+        started = time.monotonic()
+        summary = PassSummary()
+        fence = self._acquire()
+        if fence is None:
+            summary.skipped_locked = 1
+            return summary
+        try:
+            self._drive_due(fence, actor, summary)
+        finally:
+            with self.store.write() as tx:
+                tx.release_lease(fence)
+            summary.seconds = round(time.monotonic() - started, 3)
+        if self.dispatcher is not None:
+            self.dispatcher.deliver_due()
+        return summary
+
+    def _acquire(self) -> Fence | None:
+        with self.store.write() as tx:
+            return tx.acquire_lease(LEASE, self.holder, ttl=self.lease_seconds, now=time.time())
+
+    def _renew(self, fence: Fence, acquired_at: float) -> bool:
+        with self.store.write() as tx:
+            return tx.renew_lease(fence, ttl=self.lease_seconds, now=time.time())
+
+    def _drive_due(self, fence: Fence, actor: str, summary: PassSummary) -> None:
+        now = self.clock.now()
+        with self.store.write() as tx:
+            tx.prune_signatures(now)
+        with self.store.read() as tx:
+            due = tx.due_orders(now, limit=self.batch)
+        summary.due = len(due)
+        renewed_at = time.monotonic()
+        for order_id in due:
+            if time.monotonic() - renewed_at > self.lease_seconds / 3:
+                if not self._renew(fence, renewed_at):
+                    summary.lease_lost = 1
+                    log.warning("reconciler lease lost; stopping this pass")
+                    return
+                renewed_at = time.monotonic()
+            self._drive_one(order_id, fence, actor, summary)
+
+    def _drive_one(self, order_id: str, fence: Fence, actor: str, summary: PassSummary) -> None:
+        before = self.driver.read(order_id)
+        try:
+            after = self.driver.drive(
+                order_id, actor=actor, budget_seconds=self.order_budget_seconds, fence=fence
+            )
+        except Exception:  # one bad order must not stop the others
+            log.exception("reconciling %s failed", order_id)
+            summary.errors += 1
+            return
+        if after is None or before is None:
+            return
+        summary.by_status[after.status.value] = summary.by_status.get(after.status.value, 0) + 1
+        if after.version == before.version:
+            summary.left += 1
+        elif after.status != before.status and after.status in _OUTCOME:
+            name = _OUTCOME[after.status]
+            setattr(summary, name, getattr(summary, name) + 1)
+        else:
+            summary.advanced += 1
+
+    def run_forever(self, stop: threading.Event, interval_seconds: float) -> None:
+        """A startup pass, then one pass per interval (the seed's timer)."""
+        while not stop.is_set():
+            try:
+                summary = self.run_pass()
+                if summary.due or summary.errors:
+                    log.info("reconcile pass: %s", summary.as_dict())
+            except Exception:
+                log.exception("reconcile pass failed")
+            stop.wait(interval_seconds)
