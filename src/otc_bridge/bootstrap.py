@@ -19,6 +19,7 @@ from otc_bridge.domain.pairs import PAIRS
 from otc_bridge.domain.rustchain import MAX_REWARD_MICRO
 from otc_bridge.services.exchange import MAX_PRICE_NANO, MIN_ORDER_MICRO, Exchange
 from otc_bridge.services.market import Market
+from otc_bridge.services.operators import Operators
 from otc_bridge.services.ratelimit import RateLimiter
 from otc_bridge.settlement.alerts import Alerts
 from otc_bridge.settlement.driver import DriverPolicy, SettlementDriver
@@ -38,6 +39,7 @@ class Container:
     exchange: Exchange
     market: Market
     reconciler: Reconciler
+    operators: Operators
     dispatcher: AlertDispatcher
     limiter: RateLimiter
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -155,6 +157,7 @@ def build(
             dispatcher=dispatcher,
             lease_seconds=settings.reconcile_lease_seconds,
         ),
+        operators=Operators(store=store, node=node, clock=clock, secret_box=box),
         dispatcher=dispatcher,
         limiter=limiter,
     )

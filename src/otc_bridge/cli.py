@@ -1,10 +1,47 @@
-"""The `otc-bridge` command. Each subcommand imports what it runs only when invoked."""
+"""The `otc-bridge` command. Each subcommand imports what it runs only when invoked.
+
+Traders use the HTTP API (or the web page); operators use this: run the processes, look
+at orders, resolve the ones automation hands over.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import signal
+import threading
+from typing import TYPE_CHECKING, Any
+
 import typer
 
+if TYPE_CHECKING:
+    from otc_bridge.bootstrap import Container
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+orders_app = typer.Typer(no_args_is_help=True, help="Look at and resolve orders.")
+alerts_app = typer.Typer(no_args_is_help=True, help="The alert outbox.")
+app.add_typer(orders_app, name="orders")
+app.add_typer(alerts_app, name="alerts")
+
+
+def _container() -> Container:
+    from otc_bridge.bootstrap import build
+    from otc_bridge.config import Settings
+
+    return build(Settings.from_env())
+
+
+def _print(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def _refused(err: Exception) -> typer.Exit:
+    from otc_bridge.services.errors import Refusal
+
+    if isinstance(err, Refusal):
+        typer.echo(f"refused: {err.body['error']}", err=True)
+        return typer.Exit(2)
+    raise err
 
 
 @app.command()
@@ -41,11 +78,129 @@ def serve(
 
 
 @app.command()
+def worker() -> None:
+    """Run the reconciler (startup pass, then one pass per OTC_RECONCILE_INTERVAL_SECONDS)
+    and the alert delivery, until SIGTERM/SIGINT. Safe to run on several hosts."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    container = _container()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    settings = container.settings
+    if settings.reconcile_disabled or settings.reconcile_interval_seconds <= 0:
+        typer.echo(
+            "automatic reconciliation is off (OTC_RECONCILE_DISABLED or "
+            "OTC_RECONCILE_INTERVAL_SECONDS=0): use `otc-bridge reconcile` or "
+            "POST /admin/reconcile",
+            err=True,
+        )
+        container.close()
+        return
+    try:
+        container.reconciler.run_forever(stop, settings.reconcile_interval_seconds)
+    finally:
+        container.close()
+
+
+@app.command()
+def reconcile() -> None:
+    """Run one reconciliation pass now and print its summary."""
+    container = _container()
+    try:
+        _print(container.reconciler.run_pass(actor="cli").as_dict())
+    finally:
+        container.close()
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the latest revision (every process also does this)."""
+    _container().close()
+    typer.echo("schema is at the latest revision")
+
+
+@app.command()
 def devnet() -> None:
     """Start the whole devnet on loopback (what `make run` runs)."""
     from otc_bridge.devnet.runner import run_devnet
 
     run_devnet()
+
+
+@orders_app.command("list")
+def orders_list(
+    status: str = typer.Option("settlement_recovery", help="Which state to list."),
+    limit: int = typer.Option(100, min=1, max=10_000),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Orders in one state, oldest first."""
+    container = _container()
+    try:
+        found = container.operators.list_orders(status, limit=limit)
+    except Exception as err:
+        raise _refused(err) from None
+    finally:
+        container.close()
+    if as_json:
+        from otc_bridge.services.views import order_detail
+
+        _print([order_detail(o) for o in found])
+        return
+    for o in found:
+        typer.echo(
+            f"{o.order_id}  {o.side:4}  {o.pair:8}  {o.amount_micro_rtc / 1e6:>14.6f} RTC  "
+            f"{o.status.value:20}  next action at {o.next_action_at}  {o.recovery_reason or ''}"
+        )
+    typer.echo(f"{len(found)} order(s) in {status}")
+
+
+@orders_app.command("explain")
+def orders_explain(order_id: str) -> None:
+    """State, deadlines, the node's facts, the next automatic action, and the history."""
+    container = _container()
+    try:
+        _print(container.operators.explain(order_id))
+    except Exception as err:
+        raise _refused(err) from None
+    finally:
+        container.close()
+
+
+@orders_app.command("resolve")
+def orders_resolve(
+    order_id: str,
+    action: str = typer.Option(..., help="complete | redrive | refund"),
+    reason: str = typer.Option(..., help="Why; recorded in the order's history."),
+    operator: str = typer.Option(..., envvar="USER", help="Who is resolving."),
+) -> None:
+    """Resolve a settlement_recovery order; the reason goes into its history."""
+    container = _container()
+    try:
+        order = container.operators.resolve(order_id, action, reason=reason, operator=operator)
+        if order.status.value in {"payout_pending", "refund_pending"}:
+            order = (
+                container.driver.drive(order_id, actor=f"operator:{operator}", budget_seconds=30)
+                or order
+            )
+        typer.echo(f"{order_id} is now {order.status.value}")
+    except Exception as err:
+        raise _refused(err) from None
+    finally:
+        container.close()
+
+
+@alerts_app.command("list")
+def alerts_list(limit: int = typer.Option(50, min=1, max=1000)) -> None:
+    """The newest alerts and whether they were delivered."""
+    container = _container()
+    try:
+        with container.store.read() as tx:
+            rows = tx.list_alerts(limit=limit)
+    finally:
+        container.close()
+    for r in rows:
+        state = "delivered" if r.delivered_at else f"pending ({r.attempts} tries)"
+        typer.echo(f"#{r.alert_id} {r.level:8} {state:20} {r.title} {r.fields}")
 
 
 def main() -> None:

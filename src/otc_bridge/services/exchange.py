@@ -218,6 +218,7 @@ class Exchange:
         )
         with self.store.write() as tx:
             order = tx.insert_order(order, actor=maker, at=now, refs={"ttl": ttl})
+        crashpoint(f"commit:create->{order.status.value}")
         if side == "sell":
             outcome = self.driver.lock_escrow(order, actor=maker)
             order = outcome.order
@@ -320,6 +321,7 @@ class Exchange:
             moved = tx.transition(order, target, Cause.MATCH, actor=taker, at=now, **changes)
         if moved is None:
             raise Refusal(409, "Order was matched by someone else")
+        crashpoint(f"commit:open->{target.value}")
         order = moved
         if target is Status.MATCHING:
             outcome = self.driver.lock_escrow(order, actor=taker)
@@ -414,6 +416,7 @@ class Exchange:
                 )
         if moved is None:
             raise Refusal(409, "Order is no longer open (matched or cancelled concurrently)")
+        crashpoint(f"commit:open->{moved.status.value}")
         final = (
             self.driver.drive(
                 order_id, actor=maker, budget_seconds=self.settings.request_budget_seconds
