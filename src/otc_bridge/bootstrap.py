@@ -17,6 +17,7 @@ from otc_bridge.domain.clock import Clock, SystemClock
 from otc_bridge.domain.money import micro_to_rtc_float
 from otc_bridge.domain.pairs import PAIRS
 from otc_bridge.domain.rustchain import MAX_REWARD_MICRO
+from otc_bridge.observability import metrics
 from otc_bridge.services.exchange import MAX_PRICE_NANO, MIN_ORDER_MICRO, Exchange
 from otc_bridge.services.market import Market
 from otc_bridge.services.operators import Operators
@@ -108,12 +109,12 @@ def pair_info(settings: Settings) -> dict[str, dict[str, Any]]:
 def build(
     settings: Settings, *, alerts: Alerts | None = None, clock: Clock | None = None
 ) -> Container:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     upgrade(engine)
-    store = Store(engine)
+    store = Store(engine, on_transition=metrics.record_transition)
     if clock is None:
         clock = OffsetFileClock(settings.clock_file) if settings.clock_file else SystemClock()
-    node = NodeClient(settings.node)
+    node = NodeClient(settings.node, observer=metrics.record_node_call)
     alerts = alerts or OutboxAlerts(store, clock)
     box = SecretBox.from_settings(settings.secret_key, settings.secret_key_file)
     driver = SettlementDriver(

@@ -7,7 +7,6 @@ at orders, resolve the ones automation hands over.
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import threading
 from typing import TYPE_CHECKING, Any
@@ -67,6 +66,7 @@ def serve(
     from otc_bridge.config import Settings
 
     settings = Settings.from_env()
+    _metrics_dir(settings)
     uvicorn.run(
         "otc_bridge.api.asgi:app_from_env",
         factory=True,
@@ -74,15 +74,44 @@ def serve(
         port=settings.port,
         workers=workers,
         proxy_headers=False,  # the bridge resolves client IPs itself (OTC_TRUSTED_PROXIES)
+        log_config=None,  # each worker process configures JSON logs (api/asgi.py)
     )
 
 
+def _metrics_dir(settings: Any) -> None:
+    """Give every process on this host one PROMETHEUS_MULTIPROC_DIR (emptied at start)."""
+    import os
+    import shutil
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    target = settings.data_dir / "metrics"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(target.resolve())
+
+
 @app.command()
-def worker() -> None:
+def worker(
+    metrics_port: int = typer.Option(
+        0, envvar="OTC_WORKER_METRICS_PORT", help="Serve /metrics on this port (0: off)."
+    ),
+) -> None:
     """Run the reconciler (startup pass, then one pass per OTC_RECONCILE_INTERVAL_SECONDS)
     and the alert delivery, until SIGTERM/SIGINT. Safe to run on several hosts."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    import os
+
+    from otc_bridge.observability import logs
+
+    logs.configure(
+        json_lines=os.environ.get("OTC_LOG_FORMAT", "json") != "text",
+        level=os.environ.get("OTC_LOG_LEVEL", "INFO"),
+    )
     container = _container()
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=container.settings.host)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -36,6 +36,7 @@ class RateLimits:
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = "sqlite:///otc_bridge.db"
+    db_pool_size: int = 5  # per process (PostgreSQL); SQLite opens one connection per use
     host: str = "127.0.0.1"
     port: int = 5580
     data_dir: Path = Path(".otc")
@@ -90,6 +91,7 @@ class Settings:
         )
         return cls(
             database_url=db_url,
+            db_pool_size=env_int("OTC_DB_POOL_SIZE", 5, minimum=1, maximum=100, environ=environ),
             host=env_str("OTC_HOST", "127.0.0.1", environ),
             port=env_int("OTC_PORT", 5580, minimum=1, maximum=65535, environ=environ),
             data_dir=Path(env_str("OTC_DATA_DIR", ".otc", environ)),

@@ -137,7 +137,7 @@ def test_zero_delay_node_completes_on_the_next_payout_poll(
 ) -> None:
     devnet.configure_scheduler(confirmation_delay_seconds=0)
     try:
-        order_id, seller, buyer, secret = matched_sell(bridge, devnet, "3")
+        order_id, seller, _buyer, secret = matched_sell(bridge, devnet, "3")
         response = confirm(bridge, order_id, seller, secret)
         assert response.json()["status"] == "payout_pending"  # first answer never confirmed
         devnet.tick()

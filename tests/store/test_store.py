@@ -10,17 +10,18 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from otc_bridge.adapters.store.engine import make_engine, sqlite_url
+from otc_bridge.adapters.store.engine import make_engine
 from otc_bridge.adapters.store.migrate import upgrade
 from otc_bridge.adapters.store.store import Store
 from otc_bridge.domain.hashing import GENESIS, event_hash
 from otc_bridge.domain.order import Order
 from otc_bridge.domain.states import Cause, IllegalTransition, Status
+from tests.support.databases import fresh_database_url
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    engine = make_engine(sqlite_url(tmp_path / "bridge.sqlite3"))
+    engine = make_engine(fresh_database_url(tmp_path))
     upgrade(engine)
     yield Store(engine)
     engine.dispose()
@@ -47,12 +48,13 @@ def new_order(order_id: str = "otc_0001", status: Status = Status.OPEN) -> Order
 
 
 def test_migrations_are_idempotent_and_reach_head(tmp_path: Path) -> None:
-    engine = make_engine(sqlite_url(tmp_path / "twice.sqlite3"))
+    engine = make_engine(fresh_database_url(tmp_path))
     upgrade(engine)
     upgrade(engine)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
-        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        if engine.dialect.name == "sqlite":
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     engine.dispose()
 
 
@@ -62,7 +64,7 @@ def test_migrations_build_exactly_the_models_schema(tmp_path: Path) -> None:
 
     from otc_bridge.adapters.store.schema import Base
 
-    engine = make_engine(sqlite_url(tmp_path / "diff.sqlite3"))
+    engine = make_engine(fresh_database_url(tmp_path))
     upgrade(engine)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)

@@ -17,12 +17,12 @@ from typing import Any
 
 import uvicorn
 
-from otc_bridge.adapters.store.engine import sqlite_url
 from otc_bridge.api.app import create_app
 from otc_bridge.bootstrap import Container, build
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.config import Settings
 from otc_bridge.devnet.process import DevnodeProcess, free_port
+from tests.support.databases import fresh_database_url
 
 
 @dataclass
@@ -45,7 +45,8 @@ def bridge_env(node: DevnodeProcess, state: Path, **overrides: str) -> dict[str,
     env = {
         "RUSTCHAIN_NODE": node.url,
         "RC_ADMIN_KEY": node.admin_key,
-        "OTC_DATABASE_URL": sqlite_url(state / "bridge.sqlite3"),
+        "OTC_DATABASE_URL": fresh_database_url(state),
+        "OTC_DB_POOL_SIZE": "3",
         "OTC_DATA_DIR": str(state),
         "OTC_CLOCK_FILE": str(node.state_dir / "clock.json"),
         "OTC_EMBEDDED_WORKER": "0",

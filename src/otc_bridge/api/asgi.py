@@ -9,11 +9,16 @@ from fastapi import FastAPI
 from otc_bridge.api.app import create_app
 from otc_bridge.bootstrap import build
 from otc_bridge.config import Settings
+from otc_bridge.observability import logs
 
 
 def app_from_env() -> FastAPI:
+    """`otc-bridge serve`: the API only. The reconciler runs in `otc-bridge worker`
+    processes, unless the operator explicitly sets OTC_EMBEDDED_WORKER=1."""
+    logs.configure(
+        json_lines=os.environ.get("OTC_LOG_FORMAT", "json") != "text",
+        level=os.environ.get("OTC_LOG_LEVEL", "INFO"),
+    )
     settings = Settings.from_env()
-    # With several API processes, the worker runs once elsewhere (`otc-bridge worker`),
-    # unless the operator asked for it here.
-    embedded = os.environ.get("OTC_EMBEDDED_WORKER")
-    return create_app(build(settings), start_worker=None if embedded else settings.embedded_worker)
+    embedded = os.environ.get("OTC_EMBEDDED_WORKER") is not None and settings.embedded_worker
+    return create_app(build(settings), start_worker=embedded)

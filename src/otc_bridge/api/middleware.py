@@ -7,9 +7,13 @@ refused with a 413 before any parsing, and never half-processed.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from otc_bridge.observability import metrics
+from otc_bridge.observability.logs import request_id_var
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -82,11 +86,24 @@ class RequestGuard:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
+        status = 500
+
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = int(message["status"])
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, replay, send_with_id)
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            await self.app(scope, replay, send_with_id)
+        finally:
+            request_id_var.reset(token)
+            route = getattr(scope.get("route"), "path", "unmatched")
+            metrics.HTTP_SECONDS.labels(scope["method"], route, str(status)).observe(
+                time.perf_counter() - started
+            )

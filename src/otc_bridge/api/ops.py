@@ -5,13 +5,14 @@ from __future__ import annotations
 import hmac
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from otc_bridge.adapters.node import Ok, Rejected
 from otc_bridge.api import schemas
 from otc_bridge.api.http import answer, container
+from otc_bridge.observability import metrics
 
 router = APIRouter(tags=["operations"])
 
@@ -49,3 +50,10 @@ async def reconcile(request: Request) -> JSONResponse:
         return answer(401, {"error": "unauthorized"})
     summary = await run_in_threadpool(lambda: c.reconciler.run_pass(actor="admin").as_dict())
     return answer(200, {"ok": True, "summary": summary})
+
+
+@router.get("/metrics", summary="Prometheus metrics (text exposition format)")
+def prometheus(request: Request) -> Response:
+    c = container(request)
+    body, content_type = metrics.render(c.store, c.clock)
+    return Response(body, media_type=content_type)

@@ -8,7 +8,6 @@ survives restarts.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from otc_bridge.bootstrap import build
 from otc_bridge.config import Settings
 from otc_bridge.devnet.process import DEFAULT_ADMIN_KEY, DevnodeProcess
 from otc_bridge.envparse import env_int, env_str
+from otc_bridge.observability import logs
 
 
 def devnet_environment(state: Path, node_url: str, admin_key: str, port: int) -> dict[str, str]:
@@ -44,8 +44,7 @@ def devnet_environment(state: Path, node_url: str, admin_key: str, port: int) ->
 
 
 def run_devnet() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logs.configure(json_lines=env_str("OTC_LOG_FORMAT", "text") == "json")
     state = Path(env_str("DEVNET_DIR", ".devnet")).resolve()
     node_port = env_int("DEVNODE_PORT", 8099, minimum=1, maximum=65535)
     port = env_int("OTC_PORT", 5580, minimum=1, maximum=65535)
@@ -72,6 +71,6 @@ def run_devnet() -> None:
             f"    admin key (node and /admin/reconcile): {admin_key}\n",
             flush=True,
         )
-        uvicorn.run(app, host=settings.host, port=port, log_level="info", proxy_headers=False)
+        uvicorn.run(app, host=settings.host, port=port, proxy_headers=False, log_config=None)
     finally:
         node.stop()

@@ -29,6 +29,8 @@ from otc_bridge.domain.clock import Clock
 from otc_bridge.domain.deadlines import DeadlinePolicy
 from otc_bridge.domain.order import Order
 from otc_bridge.domain.states import Cause, Status
+from otc_bridge.observability import metrics
+from otc_bridge.observability.logs import order_id_var
 from otc_bridge.settlement import escrow_steps, settle_steps
 from otc_bridge.settlement.alerts import Alerts
 from otc_bridge.settlement.crashpoints import crashpoint
@@ -102,7 +104,11 @@ class SettlementDriver:
         step = self._steps.get(order.status)
         if step is None:
             return order
-        return step(self, order, Ctx(actor, fence, self.clock.now()))
+        token = order_id_var.set(order_id)  # every log line of this step names the order
+        try:
+            return step(self, order, Ctx(actor, fence, self.clock.now()))
+        finally:
+            order_id_var.reset(token)
 
     def drive(
         self,
@@ -195,7 +201,8 @@ class SettlementDriver:
     def call(self, name: str, fn: Callable[[], Any]) -> Any:
         """An external call, with its crash boundaries on either side."""
         crashpoint(f"call:{name}:before")
-        result = fn()
+        with metrics.timed(metrics.STEP_SECONDS, name):
+            result = fn()
         crashpoint(f"call:{name}:after")
         return result
 

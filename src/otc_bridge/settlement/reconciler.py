@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from otc_bridge.adapters.store.store import Fence, Store
 from otc_bridge.domain.clock import Clock
 from otc_bridge.domain.states import Status
+from otc_bridge.observability import metrics
 from otc_bridge.settlement.driver import SettlementDriver
 from otc_bridge.settlement.outbox import AlertDispatcher
 
@@ -81,6 +82,7 @@ class Reconciler:
         fence = self._acquire()
         if fence is None:
             summary.skipped_locked = 1
+            metrics.RECONCILE_PASSES.labels("skipped_locked").inc()
             return summary
         try:
             self._drive_due(fence, actor, summary)
@@ -88,6 +90,8 @@ class Reconciler:
             with self.store.write() as tx:
                 tx.release_lease(fence)
             summary.seconds = round(time.monotonic() - started, 3)
+            metrics.RECONCILE_SECONDS.observe(summary.seconds)
+            metrics.RECONCILE_PASSES.labels("lease_lost" if summary.lease_lost else "ran").inc()
         if self.dispatcher is not None:
             self.dispatcher.deliver_due()
         return summary
@@ -104,8 +108,8 @@ class Reconciler:
         now = self.clock.now()
         with self.store.write() as tx:
             tx.prune_signatures(now)
-        with self.store.read() as tx:
-            due = tx.due_orders(now, limit=self.batch)
+        with self.store.write() as tx:
+            due = tx.claim_due_orders(now, limit=self.batch, hold_seconds=int(self.lease_seconds))
         summary.due = len(due)
         renewed_at = time.monotonic()
         for order_id in due:
@@ -131,12 +135,13 @@ class Reconciler:
             return
         summary.by_status[after.status.value] = summary.by_status.get(after.status.value, 0) + 1
         if after.version == before.version:
-            summary.left += 1
+            name = "left"
         elif after.status != before.status and after.status in _OUTCOME:
             name = _OUTCOME[after.status]
-            setattr(summary, name, getattr(summary, name) + 1)
         else:
-            summary.advanced += 1
+            name = "advanced"
+        setattr(summary, name, getattr(summary, name) + 1)
+        metrics.RECONCILE_ORDERS.labels(name).inc()
 
     def run_forever(self, stop: threading.Event, interval_seconds: float) -> None:
         """A startup pass, then one pass per interval (the seed's timer)."""

@@ -35,6 +35,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
+        pool_recycle=1800,
         pool_pre_ping=True,
         isolation_level="READ COMMITTED",
     )

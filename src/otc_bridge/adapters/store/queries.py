@@ -123,3 +123,11 @@ def recent_prices(conn: Connection, *, since: int, limit: int = 100) -> list[int
 def counts_by_status(conn: Connection) -> dict[str, int]:
     rows = conn.execute(select(ORDERS.c.status, func.count()).group_by(ORDERS.c.status))
     return {status: int(count) for status, count in rows}
+
+
+def oldest_due(conn: Connection, now: int) -> int | None:
+    """The earliest next_action_at that is already due, if any."""
+    value = conn.execute(
+        select(func.min(ORDERS.c.next_action_at)).where(ORDERS.c.next_action_at <= now)
+    ).scalar()
+    return None if value is None else int(value)

@@ -13,7 +13,7 @@ row chained to the previous one by hash, all in one transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -49,14 +49,23 @@ class Fence:
     token: int
 
 
+TransitionHook = Callable[[Order, str, str, int], None]
+
+
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, on_transition: TransitionHook | None = None) -> None:
         self.engine = engine
+        self.on_transition = on_transition  # told of each committed transition (metrics)
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        with self.engine.connect() as conn, conn.begin():
-            yield Tx(conn)
+        with self.engine.connect() as conn:
+            tx = Tx(conn)
+            with conn.begin():
+                yield tx
+            if self.on_transition is not None:
+                for order, target, cause, at in tx.committed:
+                    self.on_transition(order, target, cause, at)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
@@ -70,6 +79,7 @@ class Store:
 class Tx:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.committed: list[tuple[Order, str, str, int]] = []  # (before, to, cause, at)
 
     # ------------------------------------------------------------------ orders
 
@@ -175,6 +185,7 @@ class Tx:
         if result.rowcount != 1:
             return None
         self._append(replace(event, hash=digest))
+        self.committed.append((order, target.value, cause, at))
         return replace(order, status=target, version=seq, history_hash=digest, **changes)
 
     @staticmethod
@@ -190,6 +201,27 @@ class Tx:
             .values(next_action_at=at)
         )
         return result.rowcount == 1
+
+    def claim_due_orders(self, now: int, *, limit: int, hold_seconds: int) -> list[str]:
+        """Take due orders for one pass: their next_action_at moves past the pass, so a
+        second pass running at the same time (a partition, a paused leader) does not pick
+        them. On PostgreSQL rows another transaction holds are skipped, not waited for."""
+        pick = (
+            select(ORDERS.c.order_id)
+            .where(and_(ORDERS.c.next_action_at.is_not(None), ORDERS.c.next_action_at <= now))
+            .order_by(ORDERS.c.next_action_at)
+            .limit(limit)
+        )
+        if self.conn.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        picked = [r.order_id for r in self.conn.execute(pick)]
+        if picked:
+            self.conn.execute(
+                update(ORDERS)
+                .where(ORDERS.c.order_id.in_(picked))
+                .values(next_action_at=now + hold_seconds)
+            )
+        return picked
 
     def due_orders(self, now: int, *, limit: int) -> list[str]:
         """Orders whose next automatic action is due, oldest first: O(orders due)."""

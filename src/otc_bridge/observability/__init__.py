@@ -1,0 +1,1 @@
+"""Metrics and structured logs: what operators see of the bridge at work."""

@@ -1,0 +1,152 @@
+"""Prometheus metrics, safe with several processes per host.
+
+Counters and histograms are recorded where things happen (transitions, node calls,
+settlement steps, reconciler passes, HTTP requests). With PROMETHEUS_MULTIPROC_DIR set
+(`otc-bridge serve` sets it for its workers), every process writes its samples there and
+`/metrics` aggregates them. Gauges that describe the database (orders by state, alerts
+pending, reconciler lag) are read from it at scrape time, so they are right however many
+processes run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from otc_bridge.adapters.node.transport import CallRecord
+    from otc_bridge.adapters.store.store import Store
+    from otc_bridge.domain.clock import Clock
+    from otc_bridge.domain.order import Order
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+PHASE_BUCKETS = (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400)
+
+TRANSITIONS = Counter(
+    "otc_transitions_total", "Order state transitions", ["from_state", "to_state", "cause"]
+)
+STEP_SECONDS = Histogram(
+    "otc_settlement_step_seconds",
+    "Duration of one external settlement step (node call)",
+    ["step"],
+    buckets=LATENCY_BUCKETS,
+)
+PHASE_SECONDS = Histogram(
+    "otc_settlement_phase_seconds",
+    "Time between settlement milestones (confirm, payout queued, payout confirmed)",
+    ["phase"],
+    buckets=PHASE_BUCKETS,
+)
+NODE_SECONDS = Histogram(
+    "otc_node_request_seconds",
+    "RustChain node request latency",
+    ["route", "outcome"],
+    buckets=LATENCY_BUCKETS,
+)
+NODE_ERRORS = Counter(
+    "otc_node_errors_total", "Node requests that failed, by kind", ["route", "kind"]
+)
+RECONCILE_SECONDS = Histogram(
+    "otc_reconcile_pass_seconds", "Reconciler pass duration", buckets=LATENCY_BUCKETS
+)
+RECONCILE_PASSES = Counter("otc_reconcile_passes_total", "Reconciler passes", ["result"])
+RECONCILE_ORDERS = Counter(
+    "otc_reconcile_orders_total", "Orders handled by reconciler passes", ["outcome"]
+)
+HTTP_SECONDS = Histogram(
+    "otc_http_request_seconds",
+    "API request latency",
+    ["method", "route", "status"],
+    buckets=LATENCY_BUCKETS,
+)
+
+# What each transition closes, for the phase histogram: (field it starts at, phase name).
+_PHASES = {
+    "settling": ("matched_at", "match_to_confirm"),
+    "payout_pending": ("settling_at", "confirm_to_payout_queued"),
+    "completed": ("payout_queued_at", "payout_confirmation_lag"),
+}
+
+
+def record_transition(order: Order, target: str, cause: str, at: int) -> None:
+    TRANSITIONS.labels(order.status.value, target, cause).inc()
+    if order.status.value == target:
+        return
+    start_field, phase = _PHASES.get(target, (None, None))
+    started = getattr(order, start_field) if start_field else None
+    if phase and isinstance(started, int):
+        PHASE_SECONDS.labels(phase).observe(max(0, at - started))
+    if target == "completed" and order.settling_at is not None:
+        PHASE_SECONDS.labels("confirm_to_completed").observe(max(0, at - order.settling_at))
+
+
+def record_node_call(call: CallRecord) -> None:
+    NODE_SECONDS.labels(call.route, call.outcome).observe(call.seconds)
+    if call.outcome in {"lost", "5xx", "rate_limited"}:
+        NODE_ERRORS.labels(call.route, call.outcome).inc()
+
+
+class timed:
+    def __init__(self, histogram: Histogram, *labels: str) -> None:
+        self._metric = histogram.labels(*labels) if labels else histogram
+        self._started = 0.0
+
+    def __enter__(self) -> None:
+        self._started = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self._metric.observe(time.perf_counter() - self._started)
+
+
+class DatabaseCollector(Collector):
+    """Gauges read from the database at scrape time."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    def collect(self) -> Iterator[Any]:
+        from otc_bridge.adapters.store import queries
+        from otc_bridge.domain.states import Status
+
+        now = self.clock.now()
+        with self.store.read() as tx:
+            by_state = queries.counts_by_status(tx.conn)
+            alerts = tx.pending_alert_count()
+            oldest_due = queries.oldest_due(tx.conn, now)
+        orders = GaugeMetricFamily("otc_orders", "Orders by state", labels=["state"])
+        for status in Status:
+            orders.add_metric([status.value], by_state.get(status.value, 0))
+        yield orders
+        yield GaugeMetricFamily("otc_alerts_pending", "Alerts not yet delivered", value=alerts)
+        yield GaugeMetricFamily(
+            "otc_reconcile_lag_seconds",
+            "How overdue the most overdue automatic action is (0: nothing due)",
+            value=max(0, now - oldest_due) if oldest_due is not None else 0,
+        )
+
+
+def render(store: Store, clock: Clock) -> tuple[bytes, str]:
+    """The /metrics body: every process's samples plus the database gauges."""
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        for collector in list(REGISTRY._collector_to_names):
+            registry.register(collector)
+    registry.register(DatabaseCollector(store, clock))
+    return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,79 @@
+"""Which database the bridge under test uses: SQLite (default) or PostgreSQL.
+
+`OTC_TEST_STORE=postgres` makes every bridge the suites start use a fresh PostgreSQL
+database on `OTC_TEST_POSTGRES_URL` (default the local server's `postgres` database as
+the admin connection). Databases are created per test and dropped at the end of the
+session (and any left by a killed run are dropped at the start of the next).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import uuid
+from pathlib import Path
+
+import psycopg
+
+from otc_bridge.adapters.store.engine import sqlite_url
+
+ADMIN_DSN = os.environ.get("OTC_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PREFIX = "otc_t_"
+_created: list[str] = []
+
+
+def store_kind() -> str:
+    kind = os.environ.get("OTC_TEST_STORE", "sqlite")
+    if kind not in {"sqlite", "postgres"}:
+        raise ValueError(f"OTC_TEST_STORE must be sqlite or postgres, not {kind!r}")
+    return kind
+
+
+def postgres_reachable() -> str | None:
+    """None when the server answers, else why not."""
+    try:
+        with psycopg.connect(ADMIN_DSN, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        return f"{type(exc).__name__}: {exc}".strip()
+    return None
+
+
+def _sqlalchemy_url(dsn: str, database: str) -> str:
+    base = re.sub(r"/[^/]*$", f"/{database}", dsn)
+    return base.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def create_postgres_database() -> str:
+    name = PREFIX + uuid.uuid4().hex[:16]
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    if not _created:
+        atexit.register(drop_created)
+    _created.append(name)
+    return _sqlalchemy_url(ADMIN_DSN, name)
+
+
+def drop_created() -> None:
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        for name in _created:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _created.clear()
+
+
+def drop_leftovers() -> None:
+    """Databases of an earlier run that was killed before it could clean up."""
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (PREFIX + "%",)
+        ).fetchall()
+        for (name,) in rows:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def fresh_database_url(state_dir: Path) -> str:
+    """A fresh database for one bridge under test, of the kind OTC_TEST_STORE asks for."""
+    if store_kind() == "postgres":
+        return create_postgres_database()
+    return sqlite_url(state_dir / "bridge.sqlite3")
