@@ -18,14 +18,17 @@ class OffsetFileClock:
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
         self._lock = threading.Lock()
-        self._stamp: int | None = None
+        self._stamp: tuple[int, int] | None = None
         self._offset = 0
 
     def offset(self) -> int:
         try:
-            stamp = os.stat(self._path).st_mtime_ns
+            info = os.stat(self._path)
         except FileNotFoundError:
             return 0
+        # The devnode replaces the file on every change: a new inode even when two writes
+        # land within one mtime tick.
+        stamp = (info.st_ino, info.st_mtime_ns)
         with self._lock:
             if stamp != self._stamp:
                 try:
