@@ -226,7 +226,9 @@ def fill_pending(node: Node, req: Request) -> Reply:
         return bad("JSON object required")
     try:
         count = int_field(data, "count", 1, MAX_FILL)
-        amount = int_field(data, "amount_i64", 1) if "amount_i64" in data else 1_000_000
+        amount = (
+            int_field(data, "amount_i64", 1, MAX_FAUCET_I64) if "amount_i64" in data else 1_000_000
+        )
     except ValueError as exc:
         return bad(str(exc))
     status = data.get("status", "confirmed")
