@@ -17,6 +17,7 @@ from otc_bridge.services.views import NANO_DECIMALS, order_detail, order_summary
 REFERENCE_RATE_USD = 0.10
 BOOK_DEPTH = 20
 DAY = 86400
+MAX_SQL_INT = 2**62
 
 
 def _int_arg(
