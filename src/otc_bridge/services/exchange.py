@@ -593,10 +593,11 @@ class Exchange:
                 action=action,
                 valid_until=verified.valid_until + self.settings.auth_future_skew_seconds,
             )
+            count = self.limiter.hit(tx, f"wallet:{verified.wallet}") if fresh else 0
         if not fresh:
             replay = WalletAuthError("wallet_auth_replayed")
             raise Refusal(401, replay.code, message=replay.message)
-        self.limiter.check(f"wallet:{verified.wallet}", self.settings.rate_limits.per_wallet)
+        self.limiter.enforce(count, self.settings.rate_limits.per_wallet)
         return verified.wallet
 
     def _check_balance(self, wallet: str, amount: int, error: str) -> None:

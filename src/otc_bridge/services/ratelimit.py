@@ -3,7 +3,7 @@ process on every host shares them."""
 
 from __future__ import annotations
 
-from otc_bridge.adapters.store.store import Store
+from otc_bridge.adapters.store.store import Store, Tx
 from otc_bridge.domain.clock import Clock
 from otc_bridge.services.errors import Refusal
 
@@ -17,14 +17,23 @@ class RateLimiter:
 
     def check(self, bucket: str, limit: int) -> None:
         """Count one request for `bucket`; refuse it past `limit` per window."""
+        with self.store.write() as tx:
+            count = self.hit(tx, bucket)
+        self.enforce(count, limit)
+
+    def hit(self, tx: Tx, bucket: str) -> int:
+        """Count one request inside the caller's transaction; returns the window's count."""
         now = self.clock.now()
         start = now - now % self.window
-        with self.store.write() as tx:
-            count = tx.hit_rate_counter(bucket, start)
-            if now - self._last_prune > self.window:
-                tx.prune_rate_counters(start - self.window)
-                self._last_prune = now
+        count = tx.hit_rate_counter(bucket, start)
+        if now - self._last_prune > self.window:
+            tx.prune_rate_counters(start - self.window)
+            self._last_prune = now
+        return count
+
+    def enforce(self, count: int, limit: int) -> None:
         if count > limit:
+            now = self.clock.now()
             raise Refusal(
                 429, "Rate limit exceeded", retry_after_seconds=self.window - now % self.window
             )
