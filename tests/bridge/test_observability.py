@@ -78,3 +78,11 @@ def test_json_log_lines_carry_the_order_in_context() -> None:
     assert line["msg"] == "payout k voided"
     assert line["order_id"] == "otc_abc"
     assert line["level"] == "warning"
+
+
+def test_the_landing_page_is_served_for_browsers(bridge: RunningBridge) -> None:
+    page = bridge.client.http.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<title>otc-bridge</title>" in page.text
+    assert "/api/orderbook" in page.text
