@@ -269,3 +269,9 @@ def test_every_response_carries_a_request_id(bridge: RunningBridge) -> None:
     echoed = bridge.client.http.get("/api/stats", headers={"X-Request-Id": "trace-1"})
     assert echoed.headers["x-request-id"] == "trace-1"
     assert len(bridge.client.http.get("/api/stats").headers["x-request-id"]) == 32
+
+
+def test_offsets_past_the_database_integer_range_are_empty_pages(bridge: RunningBridge) -> None:
+    huge = str(2**63)
+    assert bridge.client.http.get("/api/orders", params={"offset": huge}).json()["orders"] == []
+    assert bridge.client.http.get("/api/trades", params={"offset": huge}).json()["trades"] == []

@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from otc_bridge import __version__
@@ -21,6 +22,19 @@ from otc_bridge.bootstrap import Container
 from otc_bridge.services.errors import Refusal
 
 log = logging.getLogger(__name__)
+
+
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered in JSON like every other error."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        return JSONResponse(
+            {"error": "cors_preflight_refused", "message": bytes(response.body).decode()},
+            status_code=response.status_code,
+        )
 
 
 def create_app(container: Container, *, start_worker: bool | None = None) -> FastAPI:
@@ -66,7 +80,7 @@ def create_app(container: Container, *, start_worker: bool | None = None) -> Fas
         return JSONResponse({"error": "Internal server error"}, status_code=500)
 
     app.add_middleware(
-        CORSMiddleware,
+        JsonCORSMiddleware,
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Content-Type", "X-Request-Id"],

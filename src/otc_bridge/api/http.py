@@ -34,9 +34,12 @@ async def json_body(request: Request, *, invalid: object = None) -> object:
     if not raw:
         return None
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):
+        data = json.loads(raw)
+        # A "\ud800" escape parses to a lone surrogate no database can store: not JSON text.
+        json.dumps(data, ensure_ascii=False).encode()
+    except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
         return invalid if raw.strip() else None
+    return data
 
 
 def answer(status: int, body: dict[str, Any]) -> JSONResponse:

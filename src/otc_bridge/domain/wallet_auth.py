@@ -77,8 +77,9 @@ def _timestamp(raw: object) -> int:
         raise WalletAuthError("wallet_auth_invalid_timestamp")
     if isinstance(raw, int):
         return raw
-    if isinstance(raw, str) and raw.strip().isdigit():
-        return int(raw.strip())
+    text = raw.strip() if isinstance(raw, str) else ""
+    if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit, not to int()
+        return int(text)
     raise WalletAuthError("wallet_auth_invalid_timestamp")
 
 

@@ -28,7 +28,11 @@ from otc_bridge.domain.money import (
 )
 from otc_bridge.domain.order import Order
 from otc_bridge.domain.pairs import PAIRS, QUOTE_PRICE_SCALE, total_quote_base, total_quote_nano
-from otc_bridge.domain.rustchain import MAX_REWARD_MICRO, job_escrow_i64
+from otc_bridge.domain.rustchain import (
+    MAX_ACTIVE_JOBS_PER_AGENT,
+    MAX_REWARD_MICRO,
+    job_escrow_i64,
+)
 from otc_bridge.domain.states import Cause, Status
 from otc_bridge.domain.wallet_auth import WalletAuthError, canonical_wallet, verify_wallet_auth
 from otc_bridge.services.errors import Refusal
@@ -42,9 +46,14 @@ MIN_ORDER_MICRO = 100_000  # 0.1 RTC
 MAX_ORDER_MICRO = MAX_REWARD_MICRO  # the node caps an escrow job's reward at 10,000 RTC
 MAX_PRICE_NANO = 1000 * QUOTE_PRICE_SCALE
 EVM_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+ERGO_ADDRESS = re.compile(r"^[1-9A-HJ-NP-Za-km-z]{30,128}$")  # base58
 _NODE_WALLET = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")  # what the node accepts as a target
 MAX_ADDRESS_LENGTH = 128
 ESCROW_HINT = "Ensure your wallet has sufficient RTC balance (reward + 5% platform fee)"
+ESCROW_HINTS = {
+    "active_job_limit": "The node allows at most 20 active escrow jobs per wallet",
+    "reward_too_large": "The node caps one escrow at 10,000 RTC",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +102,13 @@ def _units(raw: object, decimals: int, field: str) -> int:
 
 
 def _address(raw: str, chain: str) -> str:
+    """The party's quote-chain address (the reference's `eth_address` field, any chain)."""
     if len(raw) > MAX_ADDRESS_LENGTH:
         raise Refusal(400, "eth_address is too long")
     if raw and chain == "evm" and not EVM_ADDRESS.fullmatch(raw):
         raise Refusal(400, "eth_address must be a 0x-prefixed 40-hex address")
+    if raw and chain == "ergo" and not ERGO_ADDRESS.fullmatch(raw):
+        raise Refusal(400, "eth_address must be a base58 Ergo address")
     return raw
 
 
@@ -601,8 +613,17 @@ class Exchange:
         return verified.wallet
 
     def _check_balance(self, wallet: str, amount: int, error: str) -> None:
-        """The escrow costs the amount plus the node's 5 % fee. A node that cannot
-        answer skips the pre-check: the node's own check still applies."""
+        """Refuse before recording anything what the node would refuse: more active
+        escrow jobs than it allows, or a balance short of the amount plus its 5 % fee. A
+        node that cannot answer skips the balance check (the node's own still applies)."""
+        with self.store.read() as tx:
+            active = tx.active_escrows(wallet)
+        if active >= MAX_ACTIVE_JOBS_PER_AGENT:
+            raise Refusal(
+                429,
+                f"Maximum {MAX_ACTIVE_JOBS_PER_AGENT} active escrows per wallet",
+                hint=ESCROW_HINTS["active_job_limit"],
+            )
         required = job_escrow_i64(amount)
         balance = self.node.balance(wallet)
         if isinstance(balance, Ok) and balance.value < required:

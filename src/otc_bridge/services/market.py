@@ -35,7 +35,8 @@ def _int_arg(
         raise Refusal(
             400, f"{name}_must_be_positive" if minimum else f"{name}_must_be_non_negative"
         )
-    return min(value, cap) if cap is not None else value
+    # An offset past every row is an empty page, not a database integer overflow.
+    return min(value, cap if cap is not None else MAX_SQL_INT)
 
 
 def _nano(value: int) -> float:

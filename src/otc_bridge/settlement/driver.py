@@ -63,6 +63,7 @@ Step = Callable[["SettlementDriver", Order, Ctx], Order]
 class EscrowOutcome:
     order: Order
     error: str | None = None  # the node's refusal, when it refused
+    code: str | None = None
 
 
 class SettlementDriver:

@@ -68,7 +68,7 @@ def lock_escrow(d: SettlementDriver, order: Order, ctx: Ctx) -> EscrowOutcome:
         created = result.value
         return EscrowOutcome(_locked(d, order, ctx, created.job_id, created.expires_at))
     if isinstance(result, Rejected):
-        return EscrowOutcome(_rejected(d, order, ctx, result), result.error)
+        return EscrowOutcome(_rejected(d, order, ctx, result), result.error, result.code)
     # Unknown: the job may exist. Only its title can find it (job ids are random).
     found = _find_escrow(d, order)
     if found is not None and len(found) == 1:

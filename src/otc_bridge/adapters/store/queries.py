@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection, Row
 
 from otc_bridge.adapters.store.store import ORDERS, TRADES
@@ -36,19 +36,42 @@ def _visible_open(now: int, pair: str | None = None, side: str | None = None) ->
 def open_orders(
     conn: Connection, *, now: int, pair: str | None, side: str | None, limit: int, offset: int
 ) -> tuple[list[Order], int]:
-    where = _visible_open(now, pair, side)
-    sell_price = case((ORDERS.c.side == "sell", ORDERS.c.price_per_rtc_nano_quote))
-    buy_price = case((ORDERS.c.side == "buy", ORDERS.c.price_per_rtc_nano_quote))
-    rows = conn.execute(
-        select(ORDERS)
-        .where(where)
-        .order_by(sell_price.asc(), buy_price.desc(), ORDERS.c.created_at.asc())
-        .limit(limit)
-        .offset(offset)
-    )
-    orders = [Order.from_mapping(r._mapping) for r in rows]
-    total = conn.execute(select(func.count()).select_from(ORDERS).where(where)).scalar_one()
-    return orders, int(total)
+    """Open orders, buys first (price descending) then sells (price ascending), oldest
+    first at a price: the order the reference's single query produced on SQLite, here as
+    one index range per side so the database never sorts the whole book."""
+    sides = ["buy", "sell"] if side is None else [side]
+    counts = {
+        s: int(
+            conn.execute(
+                select(func.count()).select_from(ORDERS).where(_visible_open(now, pair, s))
+            ).scalar_one()
+        )
+        for s in sides
+    }
+    orders: list[Order] = []
+    skip = offset
+    for s in sides:
+        if skip >= counts[s]:
+            skip -= counts[s]
+            continue
+        take = limit - len(orders)
+        if take <= 0:
+            break
+        price = ORDERS.c.price_per_rtc_nano_quote
+        rows = conn.execute(
+            select(ORDERS)
+            .where(_visible_open(now, pair, s))
+            .order_by(
+                price.desc() if s == "buy" else price.asc(),
+                ORDERS.c.created_at.asc(),
+                ORDERS.c.order_id.asc(),
+            )
+            .limit(take)
+            .offset(skip)
+        )
+        orders.extend(Order.from_mapping(r._mapping) for r in rows)
+        skip = 0
+    return orders, sum(counts.values())
 
 
 def book_side(conn: Connection, *, now: int, pair: str, side: str, depth: int) -> list[Level]:

@@ -89,7 +89,25 @@ class OrderRow(Base):
     recovery_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        Index("ix_orders_book", "status", "pair", "side", "price_per_rtc_nano_quote"),
+        # Open orders of one side in price order, covering the visibility filter.
+        Index(
+            "ix_orders_book",
+            "status",
+            "side",
+            "pair",
+            "price_per_rtc_nano_quote",
+            "created_at",
+            "expires_at",
+        ),
+        Index(
+            "ix_orders_side_book",
+            "status",
+            "side",
+            "price_per_rtc_nano_quote",
+            "created_at",
+            "expires_at",
+        ),
+        Index("ix_orders_escrow_poster", "escrow_poster", "status"),
         Index("ix_orders_due", "status", "next_action_at"),
         Index("ix_orders_maker", "maker_wallet"),
         Index("ix_orders_taker", "taker_wallet"),

@@ -335,6 +335,23 @@ class Tx:
     def prune_rate_counters(self, before: int) -> None:
         self.conn.execute(delete(RATES).where(RATES.c.window_start < before))
 
+    def active_escrows(self, wallet: str) -> int:
+        """Escrow jobs of `wallet` the node still counts as active (open, claimed,
+        delivered): those of its orders that have not ended and not been released."""
+        ended = ["completed", "cancelled", "expired"]
+        stmt = (
+            select(func.count())
+            .select_from(ORDERS)
+            .where(
+                and_(
+                    ORDERS.c.escrow_poster == wallet,
+                    ORDERS.c.status.not_in(ended),
+                    or_(ORDERS.c.escrow_state.is_(None), ORDERS.c.escrow_state.not_in(ended)),
+                )
+            )
+        )
+        return int(self.conn.execute(stmt).scalar_one())
+
     def count_orders(self, status: Status) -> int:
         stmt = select(func.count()).select_from(ORDERS).where(ORDERS.c.status == status.value)
         return int(self.conn.execute(stmt).scalar_one())
