@@ -8,7 +8,9 @@ database, so a database or backup reader alone learns nothing.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -27,16 +29,19 @@ class SecretBox:
         """Use OTC_SECRET_KEY when set, else a key file (created 0600 on first use)."""
         if key:
             return cls(key.encode())
-        if key_file.exists():
-            return cls(key_file.read_bytes().strip())
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        fresh = Fernet.generate_key()
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, fresh)
-        finally:
-            os.close(fd)
-        return cls(fresh)
+        if not key_file.exists():
+            # Several processes may start at once: write a complete key to a private temp
+            # file, then link it into place; the first link wins, every process reads it.
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=key_file.parent, prefix=".secret-")
+            try:
+                os.write(fd, Fernet.generate_key())
+                os.close(fd)
+                with contextlib.suppress(FileExistsError):
+                    os.link(tmp, key_file)
+            finally:
+                os.unlink(tmp)
+        return cls(key_file.read_bytes().strip())
 
     def seal(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()

@@ -59,6 +59,7 @@ class Order:
     payout_pending_id: int | None = None
     payout_amount_i64: int | None = None
     payout_queued_at: int | None = None
+    payout_confirms_at: int | None = None
     completed_at: int | None = None
     refund_target: str | None = None
     refund_started_at: int | None = None

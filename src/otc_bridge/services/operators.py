@@ -15,11 +15,10 @@ from otc_bridge.adapters.secret_box import SecretBox
 from otc_bridge.adapters.store.store import Store
 from otc_bridge.domain.clock import Clock
 from otc_bridge.domain.order import Order
-from otc_bridge.domain.rustchain import idempotent_tx_hash
 from otc_bridge.domain.states import Cause, Status
 from otc_bridge.services.errors import Refusal
 from otc_bridge.services.views import deadlines, order_detail
-from otc_bridge.settlement.settle_steps import payout_key
+from otc_bridge.settlement.settle_steps import redrive_changes
 
 NEXT_ACTION = {
     Status.OPENING: "find the escrow job by its title and refund it (the create never reported)",
@@ -136,9 +135,8 @@ class Operators:
             elif action == "redrive":
                 if order.payout_amount_i64 is None:
                     raise Refusal(409, "the escrow was never released to the worker wallet")
-                attempt = order.payout_attempt + 1
-                key = payout_key(order.order_id, attempt)
-                refs.update(key=key)
+                changes = redrive_changes(order)
+                refs.update(key=changes["payout_key"])
                 moved = tx.transition(
                     order,
                     Status.PAYOUT_PENDING,
@@ -146,16 +144,18 @@ class Operators:
                     actor=actor,
                     at=now,
                     refs=refs,
-                    payout_attempt=attempt,
-                    payout_key=key,
-                    payout_tx_hash=idempotent_tx_hash(key),
-                    payout_pending_id=None,
-                    payout_queued_at=None,
                     next_action_at=now,
+                    **changes,
                 )
             else:
                 if not order.escrow_job_id:
                     raise Refusal(409, "the order has no escrow job to refund")
+                if order.escrow_state == "completed" or order.payout_amount_i64 is not None:
+                    raise Refusal(
+                        409,
+                        "the escrow was already released to the worker wallet; "
+                        "use redrive or complete",
+                    )
                 moved = tx.transition(
                     order,
                     Status.REFUND_PENDING,

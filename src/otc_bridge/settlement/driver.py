@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from otc_bridge.adapters.node import NodeClient
@@ -193,11 +193,13 @@ class SettlementDriver:
         crashpoint(f"commit:{step}")
         return moved
 
-    def reschedule(self, order: Order, at: int) -> Order:
-        if order.next_action_at != at:
-            with self.store.write() as tx:
-                tx.reschedule(order, at)
-        return order
+    def reschedule(self, order: Order, at: int, ctx: Ctx) -> Order:
+        """Move the order's next automatic action; returns the order as now stored."""
+        if order.next_action_at == at:
+            return order
+        with self.store.write() as tx:
+            done = tx.reschedule(order, at, fence=ctx.fence)
+        return replace(order, next_action_at=at) if done else self.reread(order)
 
     def call(self, name: str, fn: Callable[[], Any]) -> Any:
         """An external call, with its crash boundaries on either side."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from otc_bridge.adapters.node import Job, JobStatus, Ok, Rejected
 from otc_bridge.domain.money import micro_to_rtc_str
 from otc_bridge.domain.order import Order
-from otc_bridge.domain.rustchain import job_escrow_i64
+from otc_bridge.domain.rustchain import WORKER_WALLET, job_escrow_i64
 from otc_bridge.domain.states import Cause, Status
 
 if TYPE_CHECKING:
@@ -154,10 +154,10 @@ def resolve_escrow(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
     """An escrow lock whose request never reported back: undo whatever it did."""
     requested = order.escrow_requested_at or order.created_at
     if ctx.now < requested + d.policy.grace_seconds:
-        return d.reschedule(order, requested + d.policy.grace_seconds)
+        return d.reschedule(order, requested + d.policy.grace_seconds, ctx)
     found = _find_escrow(d, order)
     if found is None:
-        return d.reschedule(order, ctx.now + d.policy.retry_seconds)
+        return d.reschedule(order, ctx.now + d.policy.retry_seconds, ctx)
     refs: dict[str, Any] = {"jobs": [job.job_id for job in found]}
     if len(found) > 1:
         d.alert("critical", "More than one escrow job found for one order", order, **refs)
@@ -199,7 +199,7 @@ def resolve_escrow(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
 
 def expire_if_due(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
     if ctx.now <= order.expires_at:
-        return d.reschedule(order, order.expires_at + 1)
+        return d.reschedule(order, order.expires_at + 1, ctx)
     if order.holds_escrow:
         return d.move(
             order,
@@ -232,7 +232,7 @@ def refund(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
             job_id=job_id,
             error=result.error,
         )
-    return d.reschedule(order, ctx.now + d.policy.retry_seconds)
+    return d.reschedule(order, ctx.now + d.policy.retry_seconds, ctx)
 
 
 def _refund_conflict(d: SettlementDriver, order: Order, ctx: Ctx, job: Job) -> Order:
@@ -248,7 +248,7 @@ def _refund_conflict(d: SettlementDriver, order: Order, ctx: Ctx, job: Job) -> O
         )
         if isinstance(disputed, Ok):
             return d.note(order, "escrow_disputed", ctx, refs=refs, escrow_state="disputed")
-        return d.reschedule(order, ctx.now + d.policy.retry_seconds)
+        return d.reschedule(order, ctx.now + d.policy.retry_seconds, ctx)
     if job.status is JobStatus.CLAIMED and job.expires_at is not None:
         # A claimed job can be cancelled only once overdue (the node then expires it and
         # refunds the poster): come back just after its expiry.
@@ -259,9 +259,14 @@ def _refund_conflict(d: SettlementDriver, order: Order, ctx: Ctx, job: Job) -> O
                 order,
                 **refs,
             )
-        return d.reschedule(order, job.expires_at + 1)
+        return d.reschedule(order, job.expires_at + 1, ctx)
     if job.status is JobStatus.COMPLETED:
-        d.alert("critical", "Escrow released to a third party before the refund", order, **refs)
+        title = (
+            "Escrow already released to the bridge's worker wallet; it cannot be refunded"
+            if job.worker_wallet == WORKER_WALLET
+            else "Escrow released to a third party before the refund"
+        )
+        d.alert("critical", title, order, **refs)
         return d.move(
             order,
             Status.SETTLEMENT_RECOVERY,
@@ -272,7 +277,7 @@ def _refund_conflict(d: SettlementDriver, order: Order, ctx: Ctx, job: Job) -> O
             recovery_reason="escrow released to a third party",
             next_action_at=None,
         )
-    return d.reschedule(order, ctx.now + d.policy.retry_seconds)
+    return d.reschedule(order, ctx.now + d.policy.retry_seconds, ctx)
 
 
 def _refund_done(d: SettlementDriver, order: Order, ctx: Ctx, job_status: JobStatus) -> Order:

@@ -64,6 +64,12 @@ class AlertDispatcher:
             due = tx.due_alerts(now, limit=limit)
         delivered = 0
         for row in due:
+            with self.store.write() as tx:
+                mine = tx.claim_alert(
+                    row.alert_id, seen_next_attempt=row.next_attempt_at, until=now + 60
+                )
+            if not mine:
+                continue  # another process is delivering it
             error = self._post(row)
             backoff = min(MAX_BACKOFF, 30 * 2 ** min(row.attempts, 10))
             with self.store.write() as tx:

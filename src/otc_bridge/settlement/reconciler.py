@@ -74,31 +74,46 @@ class Reconciler:
         self.lease_seconds = lease_seconds
         self.batch = batch
         self.order_budget_seconds = order_budget_seconds
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.process = f"{socket.gethostname()}:{os.getpid()}"
+        self._one_pass = threading.Lock()  # the timer and an admin call in one process
 
     def run_pass(self, *, actor: str = "reconciler") -> PassSummary:
-        started = time.monotonic()
         summary = PassSummary()
+        if not self._one_pass.acquire(blocking=False):
+            return self._skipped(summary)
+        try:
+            return self._run_pass(actor, summary)
+        finally:
+            self._one_pass.release()
+
+    def _run_pass(self, actor: str, summary: PassSummary) -> PassSummary:
+        started = time.monotonic()
         fence = self._acquire()
         if fence is None:
-            summary.skipped_locked = 1
-            metrics.RECONCILE_PASSES.labels("skipped_locked").inc()
-            return summary
+            return self._skipped(summary)
         try:
             self._drive_due(fence, actor, summary)
+            if self.dispatcher is not None and not summary.lease_lost:
+                self.dispatcher.deliver_due()  # still under the lease: one deliverer
         finally:
             with self.store.write() as tx:
                 tx.release_lease(fence)
             summary.seconds = round(time.monotonic() - started, 3)
             metrics.RECONCILE_SECONDS.observe(summary.seconds)
             metrics.RECONCILE_PASSES.labels("lease_lost" if summary.lease_lost else "ran").inc()
-        if self.dispatcher is not None:
-            self.dispatcher.deliver_due()
+        return summary
+
+    @staticmethod
+    def _skipped(summary: PassSummary) -> PassSummary:
+        summary.skipped_locked = 1
+        metrics.RECONCILE_PASSES.labels("skipped_locked").inc()
         return summary
 
     def _acquire(self) -> Fence | None:
+        """Each pass is its own holder: a pass can never inherit another's lease."""
+        holder = f"{self.process}:{uuid.uuid4().hex[:8]}"
         with self.store.write() as tx:
-            return tx.acquire_lease(LEASE, self.holder, ttl=self.lease_seconds, now=time.time())
+            return tx.acquire_lease(LEASE, holder, ttl=self.lease_seconds, now=time.time())
 
     def _renew(self, fence: Fence, acquired_at: float) -> bool:
         with self.store.write() as tx:
@@ -109,7 +124,9 @@ class Reconciler:
         with self.store.write() as tx:
             tx.prune_signatures(now)
         with self.store.write() as tx:
-            due = tx.claim_due_orders(now, limit=self.batch, hold_seconds=int(self.lease_seconds))
+            due = tx.claim_due_orders(
+                now, limit=self.batch, hold_seconds=int(self.lease_seconds), fence=fence
+            )
         summary.due = len(due)
         renewed_at = time.monotonic()
         for order_id in due:

@@ -31,6 +31,20 @@ def payout_key(order_id: str, attempt: int) -> str:
     return f"otc_payout:{order_id}" if attempt == 0 else f"otc_payout:{order_id}:{attempt}"
 
 
+def redrive_changes(order: Order) -> dict[str, Any]:
+    """A new payout attempt under a new key, not yet sent (the driver sends it next)."""
+    attempt = order.payout_attempt + 1
+    key = payout_key(order.order_id, attempt)
+    return {
+        "payout_attempt": attempt,
+        "payout_key": key,
+        "payout_tx_hash": idempotent_tx_hash(key),
+        "payout_pending_id": None,
+        "payout_queued_at": None,
+        "payout_confirms_at": None,
+    }
+
+
 # ------------------------------------------------------------------ matched
 
 
@@ -38,7 +52,7 @@ def match_timeout(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
     """No confirm (or verified quote lock) by the match deadline: undo the match."""
     deadline = order.match_deadline
     if deadline is None or ctx.now <= deadline:
-        return d.reschedule(order, (deadline or ctx.now) + 1)
+        return d.reschedule(order, (deadline or ctx.now) + 1, ctx)
     refs = {"taker": order.taker_wallet, "reason": "quote leg not settled before the deadline"}
     if order.is_sell and ctx.now <= order.expires_at:
         return d.move(
@@ -108,7 +122,7 @@ def release(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
             f"escrow job is {job.status.value} (worker {job.worker_wallet})",
             refs,
         )
-    return d.reschedule(order, ctx.now + d.policy.retry_seconds)
+    return d.reschedule(order, ctx.now + d.policy.retry_seconds, ctx)
 
 
 def _payout_intent(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
@@ -150,6 +164,7 @@ def _send_payout(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
         changes: dict[str, Any] = {
             "payout_pending_id": receipt.pending_id,
             "payout_queued_at": ctx.now,
+            "payout_confirms_at": receipt.confirms_at,
             "next_action_at": ctx.now
             if receipt.phase is not TxPhase.PENDING
             else max(poll, confirms_at),
@@ -161,7 +176,7 @@ def _send_payout(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
         return d.note(order, "payout_queued", ctx, refs=refs, **changes)
     if isinstance(result, Rejected):
         return _payout_refused(d, order, ctx, result)
-    return d.reschedule(order, ctx.now + d.policy.retry_seconds)
+    return d.reschedule(order, ctx.now + d.policy.retry_seconds, ctx)
 
 
 def _payout_refused(d: SettlementDriver, order: Order, ctx: Ctx, refusal: Rejected) -> Order:
@@ -199,7 +214,7 @@ def _payout_refused(d: SettlementDriver, order: Order, ctx: Ctx, refusal: Reject
             code=code,
         )
     wait = refusal.retry_after if refusal.retry_after is not None else d.policy.retry_seconds
-    return d.reschedule(order, ctx.now + max(1, int(wait)))
+    return d.reschedule(order, ctx.now + max(1, int(wait)), ctx)
 
 
 def _fail(
@@ -232,17 +247,19 @@ def check_payout(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
     assert key is not None
     status = d.call("payout.status", lambda: d.node.payout_status(key))
     if not isinstance(status, Ok):
-        return d.reschedule(order, ctx.now + d.policy.retry_seconds)
+        return d.reschedule(order, ctx.now + d.policy.retry_seconds, ctx)
     state = status.value.state
     if state is TxState.CONFIRMED:
         return _complete(d, order, ctx)
     if state is TxState.PENDING:
-        return d.reschedule(order, ctx.now + d.policy.payout_poll_seconds)
+        # Not before the node's own confirmation time (24 h on mainnet), then every poll.
+        poll = ctx.now + d.policy.payout_poll_seconds
+        return d.reschedule(order, max(poll, order.payout_confirms_at or 0), ctx)
     if state is TxState.NOT_FOUND:
         return _send_payout(d, order, ctx)  # never reached the queue: same key again
     # Voided (by an admin, or by the node at confirm time): re-drive under a new key.
-    attempt = order.payout_attempt + 1
-    new_key = payout_key(order.order_id, attempt)
+    changes = redrive_changes(order)
+    new_key = changes["payout_key"]
     d.alert(
         "warning",
         "Payout voided; re-driving under a new key",
@@ -255,13 +272,9 @@ def check_payout(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
         Status.PAYOUT_PENDING,
         Cause.PAYOUT_REDRIVEN,
         ctx,
-        refs={"voided_key": key, "key": new_key, "tx_hash": idempotent_tx_hash(new_key)},
-        payout_attempt=attempt,
-        payout_key=new_key,
-        payout_tx_hash=idempotent_tx_hash(new_key),
-        payout_pending_id=None,
-        payout_queued_at=None,
+        refs={"voided_key": key, "key": new_key, "tx_hash": changes["payout_tx_hash"]},
         next_action_at=ctx.now,
+        **changes,
     )
 
 
@@ -289,8 +302,8 @@ def watch_recovery(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
     """An order waiting for an operator still completes by itself if its payout lands."""
     key = order.payout_key
     if key is None or order.payout_queued_at is None:
-        return d.reschedule(order, ctx.now + d.policy.recovery_poll_seconds)
+        return d.reschedule(order, ctx.now + d.policy.recovery_poll_seconds, ctx)
     status = d.call("payout.status", lambda: d.node.payout_status(key))
     if isinstance(status, Ok) and status.value.state is TxState.CONFIRMED:
         return _complete(d, order, ctx)
-    return d.reschedule(order, ctx.now + d.policy.recovery_poll_seconds)
+    return d.reschedule(order, ctx.now + d.policy.recovery_poll_seconds, ctx)

@@ -81,6 +81,7 @@ class OrderRow(Base):
     payout_pending_id: Mapped[int | None] = mapped_column(BigInteger)
     payout_amount_i64: Mapped[int | None] = mapped_column(BigInteger)
     payout_queued_at: Mapped[int | None] = mapped_column(BigInteger)
+    payout_confirms_at: Mapped[int | None] = mapped_column(BigInteger)  # the node's estimate
     completed_at: Mapped[int | None] = mapped_column(BigInteger)
     # refunds and endings
     refund_target: Mapped[str | None] = mapped_column(String(16))

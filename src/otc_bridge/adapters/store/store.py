@@ -22,6 +22,7 @@ from sqlalchemy import Engine, and_, delete, exists, func, insert, or_, select, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from otc_bridge.adapters.store.schema import Base
 from otc_bridge.domain.hashing import GENESIS, event_hash
@@ -192,17 +193,18 @@ class Tx:
     def _fence_holds(fence: Fence) -> Any:
         return exists().where(and_(LEASES.c.name == fence.name, LEASES.c.token == fence.token))
 
-    def reschedule(self, order: Order, at: int | None) -> bool:
+    def reschedule(self, order: Order, at: int | None, *, fence: Fence | None = None) -> bool:
         """Set when the worker should look at the order next (no history row: scheduling
-        is not state). Guarded by version, so a stale snapshot cannot reschedule."""
-        result = self.conn.execute(
-            update(ORDERS)
-            .where(and_(ORDERS.c.order_id == order.order_id, ORDERS.c.version == order.version))
-            .values(next_action_at=at)
-        )
+        is not state). Guarded by version (and the fence), like a transition."""
+        guard = and_(ORDERS.c.order_id == order.order_id, ORDERS.c.version == order.version)
+        if fence is not None:
+            guard = and_(guard, self._fence_holds(fence))
+        result = self.conn.execute(update(ORDERS).where(guard).values(next_action_at=at))
         return result.rowcount == 1
 
-    def claim_due_orders(self, now: int, *, limit: int, hold_seconds: int) -> list[str]:
+    def claim_due_orders(
+        self, now: int, *, limit: int, hold_seconds: int, fence: Fence | None = None
+    ) -> list[str]:
         """Take due orders for one pass: their next_action_at moves past the pass, so a
         second pass running at the same time (a partition, a paused leader) does not pick
         them. On PostgreSQL rows another transaction holds are skipped, not waited for."""
@@ -216,11 +218,14 @@ class Tx:
             pick = pick.with_for_update(skip_locked=True)
         picked = [r.order_id for r in self.conn.execute(pick)]
         if picked:
-            self.conn.execute(
-                update(ORDERS)
-                .where(ORDERS.c.order_id.in_(picked))
-                .values(next_action_at=now + hold_seconds)
+            guard: ColumnElement[bool] = ORDERS.c.order_id.in_(picked)
+            if fence is not None:
+                guard = and_(guard, self._fence_holds(fence))
+            claimed = self.conn.execute(
+                update(ORDERS).where(guard).values(next_action_at=now + hold_seconds)
             )
+            if claimed.rowcount != len(picked):
+                return []  # the lease moved on under this pass: take nothing
         return picked
 
     def due_orders(self, now: int, *, limit: int) -> list[str]:
@@ -436,6 +441,21 @@ class Tx:
                 .limit(limit)
             )
         )
+
+    def claim_alert(self, alert_id: int, *, seen_next_attempt: int, until: int) -> bool:
+        """Take one alert for delivery: only one process posts it."""
+        result = self.conn.execute(
+            update(ALERTS)
+            .where(
+                and_(
+                    ALERTS.c.alert_id == alert_id,
+                    ALERTS.c.delivered_at.is_(None),
+                    ALERTS.c.next_attempt_at == seen_next_attempt,
+                )
+            )
+            .values(next_attempt_at=until)
+        )
+        return result.rowcount == 1
 
     def mark_alert(
         self, alert_id: int, *, delivered_at: int | None, next_attempt_at: int, error: str | None
