@@ -157,6 +157,7 @@ def build(
             clock=clock,
             dispatcher=dispatcher,
             lease_seconds=settings.reconcile_lease_seconds,
+            batch=settings.reconcile_batch,
         ),
         operators=Operators(store=store, node=node, clock=clock, secret_box=box),
         dispatcher=dispatcher,

@@ -218,3 +218,31 @@ def test_forwarded_addresses_count_only_behind_a_trusted_proxy(
             for _ in range(4)
         ]
         assert same == [400, 400, 400, 429]
+
+
+def test_node_escrow_cap_reached_outside_the_bridge_is_named_in_the_refusal(
+    bridge: RunningBridge, devnet: DevnetControl, node: DevnodeProcess
+) -> None:
+    seller = funded(devnet, "1000")
+    for i in range(20):  # jobs the wallet posted on the node directly, not through us
+        posted = httpx.post(
+            f"{node.url}/agent/jobs",
+            json={
+                "poster_wallet": seller.address,
+                "title": f"other job {i}",
+                "description": "posted outside the bridge",
+                "reward_rtc": 1,
+            },
+        )
+        assert posted.status_code == 201
+    refused = bridge.client.create_order(seller, side="sell", amount_rtc="1", price_per_rtc="1")
+    assert refused.status_code == 400
+    assert refused.json()["details"] == "Maximum 20 active jobs per agent"
+    assert refused.json()["hint"] == "The node allows at most 20 active escrow jobs per wallet"
+    jobs = httpx.get(f"{node.url}/agent/jobs", params={"limit": 100}).json()["jobs"]
+    for job in jobs:
+        if job["poster_wallet"] == seller.address:
+            httpx.post(
+                f"{node.url}/agent/jobs/{job['job_id']}/cancel",
+                json={"poster_wallet": seller.address},
+            )

@@ -236,7 +236,10 @@ class Exchange:
             order = outcome.order
             if order.status is Status.CANCELLED:
                 raise Refusal(
-                    400, "Failed to lock RTC in escrow", details=outcome.error, hint=ESCROW_HINT
+                    400,
+                    "Failed to lock RTC in escrow",
+                    details=outcome.error,
+                    hint=ESCROW_HINTS.get(outcome.code or "", ESCROW_HINT),
                 )
             if order.status is not Status.OPEN:
                 raise self._escrow_unknown(order)
@@ -339,7 +342,12 @@ class Exchange:
             outcome = self.driver.lock_escrow(order, actor=taker)
             order = outcome.order
             if order.status is Status.OPEN:
-                raise Refusal(400, "Failed to lock RTC in escrow", details=outcome.error)
+                raise Refusal(
+                    400,
+                    "Failed to lock RTC in escrow",
+                    details=outcome.error,
+                    hint=ESCROW_HINTS.get(outcome.code or "", ESCROW_HINT),
+                )
             if order.status is not Status.MATCHED:
                 raise self._escrow_unknown(order)
         return Result(200, self._matched_body(order, server_secret))

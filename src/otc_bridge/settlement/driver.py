@@ -100,16 +100,7 @@ class SettlementDriver:
     def advance(self, order_id: str, *, actor: str, fence: Fence | None = None) -> Order | None:
         """Perform at most one step for the order; return it as stored afterwards."""
         order = self.read(order_id)
-        if order is None:
-            return None
-        step = self._steps.get(order.status)
-        if step is None:
-            return order
-        token = order_id_var.set(order_id)  # every log line of this step names the order
-        try:
-            return step(self, order, Ctx(actor, fence, self.clock.now()))
-        finally:
-            order_id_var.reset(token)
+        return None if order is None else self._step(order, actor, fence)
 
     def drive(
         self,
@@ -118,16 +109,29 @@ class SettlementDriver:
         actor: str,
         budget_seconds: float,
         fence: Fence | None = None,
+        order: Order | None = None,
     ) -> Order | None:
-        """Advance while each step makes progress and the time budget lasts."""
+        """Advance while each step makes progress and the time budget lasts. Each step
+        returns the order as stored after it, so the next one starts from there (a
+        compare-and-set that loses re-reads the winner's state)."""
         deadline = time.monotonic() + budget_seconds
-        order = self.read(order_id)
-        while order is not None and time.monotonic() < deadline:
-            after = self.advance(order_id, actor=actor, fence=fence)
-            if after is None or after.version == order.version:
+        current = order if order is not None else self.read(order_id)
+        while current is not None and time.monotonic() < deadline:
+            after = self._step(current, actor, fence)
+            if after.version == current.version:
                 return after
-            order = after
-        return order
+            current = after
+        return current
+
+    def _step(self, order: Order, actor: str, fence: Fence | None) -> Order:
+        step = self._steps.get(order.status)
+        if step is None:
+            return order
+        token = order_id_var.set(order.order_id)  # every log line of this step names it
+        try:
+            return step(self, order, Ctx(actor, fence, self.clock.now()))
+        finally:
+            order_id_var.reset(token)
 
     def lock_escrow(self, order: Order, *, actor: str) -> EscrowOutcome:
         """Post the RTC seller's escrow for an order whose intent (opening/matching) is

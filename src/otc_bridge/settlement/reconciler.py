@@ -115,34 +115,45 @@ class Reconciler:
         with self.store.write() as tx:
             return tx.acquire_lease(LEASE, holder, ttl=self.lease_seconds, now=time.time())
 
-    def _renew(self, fence: Fence, acquired_at: float) -> bool:
+    def _renew(self, fence: Fence) -> bool:
         with self.store.write() as tx:
             return tx.renew_lease(fence, ttl=self.lease_seconds, now=time.time())
 
     def _drive_due(self, fence: Fence, actor: str, summary: PassSummary) -> None:
+        """Every due order, in claimed batches, while the lease holds."""
         now = self.clock.now()
         with self.store.write() as tx:
             tx.prune_signatures(now)
-        with self.store.write() as tx:
-            due = tx.claim_due_orders(
-                now, limit=self.batch, hold_seconds=int(self.lease_seconds), fence=fence
-            )
-        summary.due = len(due)
         renewed_at = time.monotonic()
-        for order_id in due:
-            if time.monotonic() - renewed_at > self.lease_seconds / 3:
-                if not self._renew(fence, renewed_at):
-                    summary.lease_lost = 1
-                    log.warning("reconciler lease lost; stopping this pass")
-                    return
-                renewed_at = time.monotonic()
-            self._drive_one(order_id, fence, actor, summary)
+        seen: set[str] = set()
+        while True:
+            with self.store.write() as tx:
+                batch = tx.claim_due_orders(
+                    now, limit=self.batch, hold_seconds=int(self.lease_seconds), fence=fence
+                )
+            fresh = [order_id for order_id in batch if order_id not in seen]
+            seen.update(fresh)
+            summary.due = len(seen)
+            for order_id in fresh:
+                if time.monotonic() - renewed_at > self.lease_seconds / 3:
+                    if not self._renew(fence):
+                        summary.lease_lost = 1
+                        log.warning("reconciler lease lost; stopping this pass")
+                        return
+                    renewed_at = time.monotonic()
+                self._drive_one(order_id, fence, actor, summary)
+            if len(batch) < self.batch or not fresh:
+                return
 
     def _drive_one(self, order_id: str, fence: Fence, actor: str, summary: PassSummary) -> None:
         before = self.driver.read(order_id)
         try:
             after = self.driver.drive(
-                order_id, actor=actor, budget_seconds=self.order_budget_seconds, fence=fence
+                order_id,
+                actor=actor,
+                budget_seconds=self.order_budget_seconds,
+                fence=fence,
+                order=before,
             )
         except Exception:  # one bad order must not stop the others
             log.exception("reconciling %s failed", order_id)
@@ -165,7 +176,7 @@ class Reconciler:
         while not stop.is_set():
             try:
                 summary = self.run_pass()
-                if summary.due or summary.errors:
+                if summary.due or summary.errors or summary.lease_lost:
                     log.info("reconcile pass: %s", summary.as_dict())
             except Exception:
                 log.exception("reconcile pass failed")

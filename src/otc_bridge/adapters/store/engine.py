@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -29,7 +29,7 @@ def is_sqlite(url: str) -> bool:
 
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     if is_sqlite(url):
-        return _sqlite_engine(url, echo=echo)
+        return _sqlite_engine(url, echo=echo, pool_size=pool_size)
     return create_engine(
         url,
         echo=echo,
@@ -41,16 +41,18 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     )
 
 
-def _sqlite_engine(url: str, *, echo: bool) -> Engine:
+def _sqlite_engine(url: str, *, echo: bool, pool_size: int) -> Engine:
     if url not in {"sqlite://", "sqlite:///:memory:"}:
         db_path = Path(url.removeprefix("sqlite:///"))
         db_path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         echo=echo,
-        # One connection per checkout; SQLite connections are cheap and this keeps each
-        # thread's transactions strictly its own.
-        poolclass=NullPool,
+        # Pooled: a checkout is one thread's own connection for one unit of work, and a
+        # returned connection keeps its pragmas (opening one costs more than the work).
+        poolclass=QueuePool,
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
 
