@@ -1,0 +1,315 @@
+"""Settlement throughput: orders per second from match to `payout_pending`, with the
+devnode at zero latency (no injected delay or fault).
+
+    .venv/bin/python bench/settlement_throughput.py [--orders N] [--concurrency C]
+                                                    [--server thread|process]
+
+Setup (not timed): a devnode subprocess (admin rate limiter raised out of the way), the
+bridge's database and N matched sell orders, made through the bridge's service layer
+(`Exchange.create_order` and `match_order` with real signatures and real node calls: the
+escrow is locked on the node). Timed: C client threads, each with its own keep-alive
+`BridgeClient`, take orders from a shared queue and `POST /api/orders/{id}/confirm` them
+over HTTP; every confirm claims, delivers and accepts the escrow and queues the payout
+before it answers `payout_pending`.
+
+The server under load is either
+* `thread` (default): uvicorn in a thread of this process, on the same container, whose
+  node client counts every HTTP exchange with the node (node requests per settlement);
+  the client threads share this process's GIL with the server;
+* `process`: `otc-bridge serve` as a subprocess (`BridgeProcess`) on the same database
+  file: no GIL sharing with the load generator; node requests are not counted.
+
+Prints orders/s, p50/p99/max confirm latency, node requests per settlement and the
+machine. Never asserts timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import queue
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+
+from otc_bridge.adapters.node import NodeClient
+from otc_bridge.adapters.node.transport import CallRecord
+from otc_bridge.adapters.store.engine import sqlite_url
+from otc_bridge.api.app import create_app
+from otc_bridge.bootstrap import Container, build
+from otc_bridge.clientlib.bridge import BridgeClient
+from otc_bridge.clientlib.wallet import Secret, Wallet
+from otc_bridge.config import Settings
+from otc_bridge.devnet.bridge_process import BridgeProcess
+from otc_bridge.devnet.control import DevnetControl
+from otc_bridge.devnet.process import DevnodeProcess, free_port
+from otc_bridge.domain.deadlines import ORDER_TTL_DEFAULT
+from otc_bridge.domain.money import format_units, parse_decimal, to_units
+from otc_bridge.domain.rustchain import job_escrow_i64
+from otc_bridge.domain.states import Status
+
+AMOUNT = "2.01"
+PRICE = "0.1"
+SELLER_ETH = "0x" + "aa" * 20
+BUYER_ETH = "0x" + "bb" * 20
+UNLIMITED = str(10**6)
+
+
+class CallCounter:
+    """The node client's observer: one record per HTTP exchange with the node."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.routes: Counter[str] = Counter()
+
+    def __call__(self, record: CallRecord) -> None:
+        with self._lock:
+            self.routes[f"{record.method} {record.route}"] += 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self.routes.clear()
+
+    @property
+    def total(self) -> int:
+        return sum(self.routes.values())
+
+
+def bridge_env(node: DevnodeProcess, state: Path) -> dict[str, str]:
+    return {
+        "RUSTCHAIN_NODE": node.url,
+        "RC_ADMIN_KEY": node.admin_key,
+        "OTC_DATABASE_URL": sqlite_url(state / "bridge.sqlite3"),
+        "OTC_DATA_DIR": str(state),
+        "OTC_CLOCK_FILE": str(node.state_dir / "clock.json"),
+        "OTC_EMBEDDED_WORKER": "0",
+        "OTC_RECONCILE_DISABLED": "1",
+        "OTC_QUOTE_VERIFICATION": "unverified",
+        "OTC_RATE_LIMIT_PER_IP": UNLIMITED,
+        "OTC_RATE_LIMIT_PER_WALLET": UNLIMITED,
+    }
+
+
+def observed_container(settings: Settings, counter: CallCounter) -> Container:
+    container = build(settings)
+    container.node.close()
+    node = NodeClient(settings.node, observer=counter)
+    container.node = node
+    container.driver.node = node
+    container.exchange.node = node
+    container.operators.node = node
+    return container
+
+
+def matched_order(container: Container, control: DevnetControl, index: int) -> tuple[str, str, str]:
+    """A matched sell order with its escrow locked: (order id, seller, preimage)."""
+    exchange, now = container.exchange, container.clock.now
+    seller, buyer, secret = Wallet(), Wallet(), Secret()
+    micro = to_units(parse_decimal(AMOUNT), 6)
+    control.faucet(seller.address, format_units(job_escrow_i64(micro), 6))
+    bound: dict[str, object] = {
+        "side": "sell",
+        "pair": "RTC/USDC",
+        "amount_micro_rtc": micro,
+        "price_per_rtc_nano_quote": to_units(parse_decimal(PRICE), 9),
+        "ttl_seconds": ORDER_TTL_DEFAULT,
+        "eth_address": SELLER_ETH,
+        "htlc_hash": secret.hash,
+    }
+    created = exchange.create_order(
+        {
+            "side": "sell",
+            "pair": "RTC/USDC",
+            "wallet": seller.address,
+            "amount_rtc": AMOUNT,
+            "price_per_rtc": PRICE,
+            "eth_address": SELLER_ETH,
+            "htlc_hash": secret.hash,
+            "wallet_auth": seller.wallet_auth(
+                "create_order", "create_order", bound, timestamp=now()
+            ),
+        }
+    )
+    order_id = str(created.body["order_id"])
+    matched = exchange.match_order(
+        order_id,
+        {
+            "wallet": buyer.address,
+            "eth_address": BUYER_ETH,
+            "wallet_auth": buyer.wallet_auth(
+                "match_order", order_id, {"eth_address": BUYER_ETH}, timestamp=now()
+            ),
+        },
+    )
+    assert matched.body["status"] == "matched", (index, matched.body)
+    return order_id, seller.address, secret.hex
+
+
+@contextmanager
+def thread_server(container: Container) -> Iterator[str]:
+    """The bridge app under uvicorn in a thread of this process."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(container, start_worker=False),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",  # the container is closed by the caller
+        )
+    )
+    thread = threading.Thread(target=server.run, name="bridge-bench", daemon=True)
+    thread.start()
+    ready = threading.Event()
+    while not server.started and thread.is_alive():
+        ready.wait(0.01)  # waiting for the port to open, not synchronisation
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@contextmanager
+def process_server(state: Path, env: dict[str, str]) -> Iterator[str]:
+    with BridgeProcess(state, env=env) as bridge:
+        yield bridge.url
+
+
+def confirm_all(
+    url: str, todo: list[tuple[str, str, str]], concurrency: int
+) -> tuple[list[float], Counter[str], float]:
+    work: queue.SimpleQueue[tuple[str, str, str]] = queue.SimpleQueue()
+    for item in todo:
+        work.put(item)
+    latencies: list[float] = []
+    statuses: Counter[str] = Counter()
+    lock = threading.Lock()
+    start = threading.Barrier(concurrency + 1)
+
+    def client_thread() -> None:
+        with BridgeClient(url, timeout=120) as client:
+            client.http.get("/api/pairs")  # open the keep-alive connection first
+            start.wait()
+            while True:
+                try:
+                    order_id, seller, preimage = work.get_nowait()
+                except queue.Empty:
+                    return
+                began = time.perf_counter()
+                response = client.confirm(
+                    order_id, wallet=seller, secret=preimage, quote_tx="0x" + "cd" * 32
+                )
+                took = time.perf_counter() - began
+                status = str(response.json().get("status", response.status_code))
+                with lock:
+                    latencies.append(took)
+                    statuses[status] += 1
+
+    threads = [threading.Thread(target=client_thread) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return latencies, statuses, time.perf_counter() - began
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def machine() -> str:
+    system = f"{platform.machine()}, {platform.system()} {platform.release()}"
+    python = f"Python {sys.version.split()[0]} ({platform.python_implementation()})"
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{os.cpu_count()} CPUs, {system}; {python}; SQLite {sqlite3.sqlite_version}; "
+        f"load average {load}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=500, help="matched orders to confirm")
+    parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients")
+    parser.add_argument("--server", choices=("thread", "process"), default="thread")
+    parser.add_argument("--setup-threads", type=int, default=8)
+    args = parser.parse_args(argv)
+
+    counter = CallCounter()
+    with tempfile.TemporaryDirectory(prefix="throughput-bench-") as tmp:
+        state = Path(tmp)
+        node_env = {"RC_ADMIN_RATE_LIMIT_MAX": str(10**9)}
+        with (
+            DevnodeProcess(state / "node", env=node_env) as node,
+            DevnetControl(node.url) as control,
+        ):
+            env = bridge_env(node, state / "bridge")
+            container = observed_container(Settings.from_env(env), counter)
+            try:
+                started = time.perf_counter()
+                with ThreadPoolExecutor(args.setup_threads) as pool:
+                    todo = list(
+                        pool.map(lambda i: matched_order(container, control, i), range(args.orders))
+                    )
+                setup = time.perf_counter() - started
+                counter.reset()
+                server = (
+                    thread_server(container)
+                    if args.server == "thread"
+                    else process_server(state / "bridge", env)
+                )
+                with server as url:
+                    latencies, statuses, elapsed = confirm_all(url, todo, args.concurrency)
+                requests = counter.total
+                with container.store.read() as tx:
+                    pending = tx.count_orders(Status.PAYOUT_PENDING)
+                conserved = control.ledger()["conserved"]
+            finally:
+                container.close()
+
+    print("settlement throughput: confirm (match -> payout_pending) over HTTP")
+    print(f"  machine: {machine()}")
+    print(
+        f"  server={args.server} orders={args.orders} concurrency={args.concurrency}; "
+        f"setup (create + match via the service layer) {setup:.1f} s"
+    )
+    rate = len(latencies) / elapsed
+    print(f"  throughput: {rate:,.1f} orders/s ({len(latencies)} confirms in {elapsed:.2f} s)")
+    print(
+        f"  confirm latency: p50={percentile(latencies, 0.5) * 1000:.1f} ms "
+        f"p99={percentile(latencies, 0.99) * 1000:.1f} ms "
+        f"mean={statistics.fmean(latencies) * 1000:.1f} ms "
+        f"max={max(latencies) * 1000:.1f} ms"
+    )
+    if args.server == "thread":
+        print(
+            f"  node requests per settlement: {requests / len(latencies):.2f} "
+            f"{dict(sorted(counter.routes.items()))}"
+        )
+    else:
+        print("  node requests per settlement: not counted with --server process")
+    print(
+        f"  answers: {dict(statuses)}; payout_pending in the database: {pending}; "
+        f"ledger conserved: {conserved}"
+    )
+    return 0 if pending == args.orders and conserved else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
