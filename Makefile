@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Suites that run a second time against PostgreSQL (everything that touches the bridge's
 # database); CI must run them, a developer machine runs them when a server answers.
-PG_SUITES := tests/store tests/bridge tests/settlement tests/crash
+PG_SUITES := tests/store tests/bridge tests/settlement tests/crash tests/cluster
 
 .PHONY: run test test-sqlite test-postgres lint typecheck bench clean
 
@@ -21,12 +21,12 @@ run: $(STAMP)
 test: lint typecheck test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 test-postgres: $(STAMP)
 	@if [ "$$CI" = "true" ] || $(BIN)/python -c "import sys; from tests.support.databases import postgres_reachable; sys.exit(postgres_reachable() is not None)"; then \
 		echo "== PostgreSQL suite"; \
-		OTC_TEST_STORE=postgres $(BIN)/python -m pytest -n auto $(PG_SUITES); \
+		OTC_TEST_STORE=postgres $(BIN)/python -m pytest -n auto --dist loadgroup $(PG_SUITES); \
 	else \
 		echo "** PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL suite did NOT run (CI runs it) **"; \
 	fi
