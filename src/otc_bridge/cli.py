@@ -201,11 +201,16 @@ def orders_resolve(
     action: str = typer.Option(..., help="complete | redrive | refund"),
     reason: str = typer.Option(..., help="Why; recorded in the order's history."),
     operator: str = typer.Option(..., envvar="USER", help="Who is resolving."),
+    force: bool = typer.Option(
+        False, help="refund after the preimage was revealed (check the quote chain first)"
+    ),
 ) -> None:
     """Resolve a settlement_recovery order; the reason goes into its history."""
     container = _container()
     try:
-        order = container.operators.resolve(order_id, action, reason=reason, operator=operator)
+        order = container.operators.resolve(
+            order_id, action, reason=reason, operator=operator, force=force
+        )
         if order.status.value in {"payout_pending", "refund_pending"}:
             order = (
                 container.driver.drive(order_id, actor=f"operator:{operator}", budget_seconds=30)

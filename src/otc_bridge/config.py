@@ -54,7 +54,7 @@ class Settings:
     embedded_worker: bool = True  # run the reconciler inside the API process
     reconcile_interval_seconds: int = 60  # 0: no automatic passes (admin endpoint only)
     reconcile_disabled: bool = False  # no startup pass, no timer
-    reconcile_lease_seconds: int = 300
+    reconcile_lease_seconds: int = 30  # renewed every third of it during a pass
     reconcile_batch: int = 500  # orders claimed at a time; a pass takes batches until done
     grace_seconds: int = 120  # OTC_SETTLEMENT_STUCK_SECONDS, measured from settling_at
     retry_seconds: int = 15  # how soon a step that met an unknown outcome is retried
@@ -123,7 +123,7 @@ class Settings:
             ),
             reconcile_disabled=env_bool("OTC_RECONCILE_DISABLED", False, environ),
             reconcile_lease_seconds=env_int(
-                "OTC_RECONCILE_LEASE_SECONDS", 300, minimum=5, environ=environ
+                "OTC_RECONCILE_LEASE_SECONDS", 30, minimum=3, environ=environ
             ),
             reconcile_batch=env_int(
                 "OTC_RECONCILE_BATCH", 500, minimum=1, maximum=100_000, environ=environ

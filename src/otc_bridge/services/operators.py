@@ -91,12 +91,16 @@ class Operators:
             ],
         }
 
-    def resolve(self, order_id: str, action: str, *, reason: str, operator: str) -> Order:
+    def resolve(
+        self, order_id: str, action: str, *, reason: str, operator: str, force: bool = False
+    ) -> Order:
         """Move a `settlement_recovery` order on, with the reason in its history:
 
         * complete: B was paid (the payout confirmed, or the operator paid B otherwise);
         * redrive: pay B again from the worker wallet under a new attempt key;
-        * refund: give S's escrow back (only while the node job still holds it).
+        * refund: give S's escrow back (only while the node job still holds it). Once S
+          revealed the preimage, S may have claimed the quote leg, so this needs `force`:
+          the operator has checked the quote chain and S did not and cannot claim.
         """
         if action not in RESOLUTIONS:
             raise Refusal(400, f"action must be one of {', '.join(RESOLUTIONS)}")
@@ -114,7 +118,7 @@ class Operators:
             )
         now = self.clock.now()
         actor = f"operator:{operator}"
-        refs: dict[str, Any] = {"reason": reason.strip(), "action": action}
+        refs: dict[str, Any] = {"reason": reason.strip(), "action": action, "force": force}
         with self.store.write() as tx:
             if action == "complete":
                 secret = order.htlc_secret_enc
@@ -150,6 +154,15 @@ class Operators:
             else:
                 if not order.escrow_job_id:
                     raise Refusal(409, "the order has no escrow job to refund")
+                if order.settling_at is not None and not force:
+                    # S revealed the preimage: S can claim the quote leg, so refunding S's
+                    # RTC too could pay S twice (I5, I6). B must be paid instead.
+                    raise Refusal(
+                        409,
+                        "the seller revealed the preimage (confirm); refunding the escrow "
+                        "could pay the seller twice: use redrive or complete (or --force "
+                        "once the quote chain shows the seller did not and cannot claim)",
+                    )
                 if order.escrow_state == "completed" or order.payout_amount_i64 is not None:
                     raise Refusal(
                         409,

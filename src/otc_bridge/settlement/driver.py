@@ -54,6 +54,7 @@ class Ctx:
     actor: str
     fence: Fence | None
     now: int
+    chained: bool = False  # this step follows another in the same drive()
 
 
 Step = Callable[["SettlementDriver", Order, Ctx], Order]
@@ -116,20 +117,23 @@ class SettlementDriver:
         compare-and-set that loses re-reads the winner's state)."""
         deadline = time.monotonic() + budget_seconds
         current = order if order is not None else self.read(order_id)
+        chained = False
         while current is not None and time.monotonic() < deadline:
-            after = self._step(current, actor, fence)
+            after = self._step(current, actor, fence, chained=chained)
             if after.version == current.version:
                 return after
-            current = after
+            current, chained = after, True
         return current
 
-    def _step(self, order: Order, actor: str, fence: Fence | None) -> Order:
+    def _step(
+        self, order: Order, actor: str, fence: Fence | None, *, chained: bool = False
+    ) -> Order:
         step = self._steps.get(order.status)
         if step is None:
             return order
         token = order_id_var.set(order.order_id)  # every log line of this step names it
         try:
-            return step(self, order, Ctx(actor, fence, self.clock.now()))
+            return step(self, order, Ctx(actor, fence, self.clock.now(), chained))
         finally:
             order_id_var.reset(token)
 

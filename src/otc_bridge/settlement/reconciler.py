@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from otc_bridge.adapters.store.store import Fence, Store
@@ -34,6 +35,69 @@ _OUTCOME = {
     Status.CANCELLED: "refunded",
     Status.EXPIRED: "expired",
 }
+
+
+def _proc_stat(pid: int) -> tuple[str, str] | None:
+    """(state, start time in ticks) from Linux /proc; None when there is no such pid."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return ("?", "?")
+    return (fields[0], fields[19]) if len(fields) > 19 else ("?", "?")
+
+
+def process_identity() -> str:
+    pid = os.getpid()
+    started = (_proc_stat(pid) or ("?", "?"))[1]
+    return f"{socket.gethostname()}:{pid}:{started}"
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True only for a holder of this host whose process is gone (or whose pid now
+    belongs to another process). Holders on other hosts are never judged dead here:
+    their lease runs out instead."""
+    parts = holder.split(":")
+    if len(parts) < 4 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    pid, started = int(parts[1]), parts[2]
+    stat = _proc_stat(pid)
+    if stat is None:
+        return True
+    state, now_started = stat
+    if state == "Z":  # killed, not yet reaped
+        return True
+    return "?" not in {started, now_started} and now_started != started  # pid reused
+
+
+class _Heartbeat(threading.Thread):
+    """Renews the lease every third of its length while a pass runs, so a short lease
+    (which a dead leader holds only briefly) still outlives any pass. A paused process
+    renews nothing: its lease runs out and its writes fail on the fence."""
+
+    def __init__(self, renew: Callable[[], bool], every: float) -> None:
+        super().__init__(name="otc-lease-heartbeat", daemon=True)
+        self._renew = renew
+        self._every = every
+        self._done = threading.Event()
+        self.lost = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self._every):
+            try:
+                renewed = self._renew()
+            except Exception:
+                log.exception("renewing the reconciler lease failed")
+                renewed = False
+            if not renewed:
+                self.lost.set()
+                return
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
 
 
 @dataclass(slots=True)
@@ -63,7 +127,7 @@ class Reconciler:
         driver: SettlementDriver,
         clock: Clock,
         dispatcher: AlertDispatcher | None = None,
-        lease_seconds: float = 300.0,
+        lease_seconds: float = 30.0,
         batch: int = 500,
         order_budget_seconds: float = 30.0,
     ) -> None:
@@ -74,7 +138,7 @@ class Reconciler:
         self.lease_seconds = lease_seconds
         self.batch = batch
         self.order_budget_seconds = order_budget_seconds
-        self.process = f"{socket.gethostname()}:{os.getpid()}"
+        self.process = process_identity()
         self._one_pass = threading.Lock()  # the timer and an admin call in one process
 
     def run_pass(self, *, actor: str = "reconciler") -> PassSummary:
@@ -91,11 +155,14 @@ class Reconciler:
         fence = self._acquire()
         if fence is None:
             return self._skipped(summary)
+        heartbeat = _Heartbeat(lambda: self._renew(fence), self.lease_seconds / 3)
+        heartbeat.start()
         try:
-            self._drive_due(fence, actor, summary)
+            self._drive_due(fence, actor, summary, heartbeat.lost)
             if self.dispatcher is not None and not summary.lease_lost:
                 self.dispatcher.deliver_due()  # still under the lease: one deliverer
         finally:
+            heartbeat.stop()
             with self.store.write() as tx:
                 tx.release_lease(fence)
             summary.seconds = round(time.monotonic() - started, 3)
@@ -110,21 +177,38 @@ class Reconciler:
         return summary
 
     def _acquire(self) -> Fence | None:
-        """Each pass is its own holder: a pass can never inherit another's lease."""
+        """Each pass is its own holder: a pass can never inherit another's lease. A lease
+        held by a process of this host that no longer runs (a crash, a SIGKILL) is taken
+        over at once instead of being waited out."""
         holder = f"{self.process}:{uuid.uuid4().hex[:8]}"
         with self.store.write() as tx:
-            return tx.acquire_lease(LEASE, holder, ttl=self.lease_seconds, now=time.time())
+            fence = tx.acquire_lease(LEASE, holder, ttl=self.lease_seconds, now=time.time())
+            if fence is not None:
+                return fence
+            current, token = tx.lease_holder(LEASE)
+            if current is None or not holder_is_dead(current):
+                return None
+            log.warning("taking over the reconciler lease of dead holder %s", current)
+            return tx.take_over_lease(
+                LEASE,
+                dead=current,
+                token=token,
+                holder=holder,
+                ttl=self.lease_seconds,
+                now=time.time(),
+            )
 
     def _renew(self, fence: Fence) -> bool:
         with self.store.write() as tx:
             return tx.renew_lease(fence, ttl=self.lease_seconds, now=time.time())
 
-    def _drive_due(self, fence: Fence, actor: str, summary: PassSummary) -> None:
+    def _drive_due(
+        self, fence: Fence, actor: str, summary: PassSummary, lost: threading.Event
+    ) -> None:
         """Every due order, in claimed batches, while the lease holds."""
         now = self.clock.now()
         with self.store.write() as tx:
             tx.prune_signatures(now)
-        renewed_at = time.monotonic()
         seen: set[str] = set()
         while True:
             with self.store.write() as tx:
@@ -135,12 +219,10 @@ class Reconciler:
             seen.update(fresh)
             summary.due = len(seen)
             for order_id in fresh:
-                if time.monotonic() - renewed_at > self.lease_seconds / 3:
-                    if not self._renew(fence):
-                        summary.lease_lost = 1
-                        log.warning("reconciler lease lost; stopping this pass")
-                        return
-                    renewed_at = time.monotonic()
+                if lost.is_set():
+                    summary.lease_lost = 1
+                    log.warning("reconciler lease lost; stopping this pass")
+                    return
                 self._drive_one(order_id, fence, actor, summary)
             if len(batch) < self.batch or not fresh:
                 return

@@ -243,8 +243,8 @@ def _fail(
 def check_payout(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
     if order.payout_queued_at is None:  # re-driven: the new key is durable, send it
         return _send_payout(d, order, ctx)
-    if order.payout_queued_at == ctx.now and (order.payout_confirms_at or 0) > ctx.now:
-        return order  # queued this very second, confirmable later: nothing to read yet
+    if ctx.chained and (order.payout_confirms_at or 0) > ctx.now:
+        return order  # just queued in this drive, confirmable later: nothing to read yet
     key = order.payout_key
     assert key is not None
     status = d.call("payout.status", lambda: d.node.payout_status(key))

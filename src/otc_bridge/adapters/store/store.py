@@ -387,6 +387,24 @@ class Tx:
         token = self.conn.execute(select(LEASES.c.token).where(LEASES.c.name == name)).scalar_one()
         return Fence(name, holder, int(token))
 
+    def lease_holder(self, name: str) -> tuple[str | None, int]:
+        row = self.conn.execute(
+            select(LEASES.c.holder, LEASES.c.token).where(LEASES.c.name == name)
+        ).one()
+        return row.holder, int(row.token)
+
+    def take_over_lease(
+        self, name: str, *, dead: str, token: int, holder: str, ttl: float, now: float
+    ) -> Fence | None:
+        """Take a lease whose holder is known to be dead, before it runs out. Guarded on
+        that exact holder and token, so a live takeover by anyone else wins."""
+        result = self.conn.execute(
+            update(LEASES)
+            .where(and_(LEASES.c.name == name, LEASES.c.holder == dead, LEASES.c.token == token))
+            .values(holder=holder, token=token + 1, expires_at=now + ttl)
+        )
+        return Fence(name, holder, token + 1) if result.rowcount == 1 else None
+
     def renew_lease(self, fence: Fence, *, ttl: float, now: float) -> bool:
         result = self.conn.execute(
             update(LEASES)
