@@ -105,9 +105,15 @@ def cli_env(node: DevnodeProcess, tmp_path: Path) -> dict[str, str]:
 
 
 def resolve(
-    order_id: str, action: str, reason: str | None = REASON, operator: str = "alice"
+    order_id: str,
+    action: str,
+    reason: str | None = REASON,
+    operator: str = "alice",
+    *,
+    force: bool = False,
 ) -> tuple[str, ...]:
-    argv = ("orders", "resolve", order_id, "--action", action, "--operator", operator)
+    argv: tuple[str, ...] = ("orders", "resolve", order_id, "--action", action)
+    argv = (*argv, "--operator", operator, *(["--force"] if force else []))
     return argv if reason is None else (*argv, "--reason", reason)
 
 
@@ -176,14 +182,21 @@ def test_third_party_claim_is_explained_listed_and_refunded_by_an_operator(
     assert events(bridge, order_id) == before
     assert bridge.client.order(order_id)["status"] == "settlement_recovery"
 
+    # S revealed the preimage at confirm, so S may have claimed the quote leg: a refund
+    # is refused unless the operator, having checked the quote chain, forces it.
+    unforced = otc_cli(env, *resolve(order_id, "refund"))
+    assert unforced.returncode == 2
+    assert "revealed the preimage" in unforced.stderr
+    assert events(bridge, order_id) == before
+
     # The refund: the job still holds S's escrow, claimed by the third party. The node
     # cancels a claimed job only once it is overdue, so the refund waits for its expiry.
-    resolved = otc_cli(env, *resolve(order_id, "refund"))
+    resolved = otc_cli(env, *resolve(order_id, "refund", force=True))
     assert resolved.returncode == 0, resolved.stderr
     assert f"{order_id} is now refund_pending" in resolved.stdout
     operator_event = next(e for e in events(bridge, order_id) if e["cause"] == "operator")
     assert operator_event["actor"] == "operator:alice"
-    assert operator_event["refs"] == {"reason": REASON, "action": "refund"}
+    assert operator_event["refs"] == {"reason": REASON, "action": "refund", "force": True}
     assert operator_event["to"] == "refund_pending"
     assert devnet.balance_i64(trade.seller.address) == 100_000_000 - 6_300_000  # escrowed
 
