@@ -275,3 +275,26 @@ def test_offsets_past_the_database_integer_range_are_empty_pages(bridge: Running
     huge = str(2**63)
     assert bridge.client.http.get("/api/orders", params={"offset": huge}).json()["orders"] == []
     assert bridge.client.http.get("/api/trades", params={"offset": huge}).json()["trades"] == []
+
+
+def test_text_no_database_can_store_is_refused_and_creates_nothing(
+    bridge: RunningBridge,
+) -> None:
+    http = bridge.client.http
+    for body in (b'{"side":"sell","wallet":"a\\u0000b"}', b'{"side":"sell","x\\ud800":1}'):
+        sent = http.post("/api/orders", content=body, headers={"content-type": "application/json"})
+        assert (sent.status_code, sent.json()) == (400, {"error": "JSON body required"})
+    assert http.get("/api/orders/otc_a%00b").status_code == 404
+    assert http.get("/api/orders/otc_a%00b/events").status_code == 404
+    assert http.post("/api/orders/otc_a%00b/cancel", json={}).status_code == 400  # wallet first
+    taker = Wallet()
+    auth = taker.wallet_auth(
+        "match_order", "otc_a\x00b", {"eth_address": ""}, timestamp=bridge.container.clock.now()
+    )
+    signed = http.post(
+        "/api/orders/otc_a%00b/match", json={"wallet": taker.address, "wallet_auth": auth}
+    )
+    assert (signed.status_code, signed.json()) == (404, {"error": "Order not found"})
+    assert http.get("/api/stats").json()["stats"]["open_orders"] == 0
+    # A sequence number past the history's 32-bit range is an empty page, not a 500.
+    assert http.get("/api/orders/none/events", params={"after": str(2**40)}).status_code == 404

@@ -21,6 +21,7 @@ from otc_bridge.adapters.store.engine import sqlite_url
 ADMIN_DSN = os.environ.get("OTC_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PREFIX = "otc_t_"
 _created: list[str] = []
+_by_folder: dict[Path, str] = {}
 
 
 def store_kind() -> str:
@@ -73,7 +74,12 @@ def drop_leftovers() -> None:
 
 
 def fresh_database_url(state_dir: Path) -> str:
-    """A fresh database for one bridge under test, of the kind OTC_TEST_STORE asks for."""
-    if store_kind() == "postgres":
-        return create_postgres_database()
-    return sqlite_url(state_dir / "bridge.sqlite3")
+    """The database of the bridge whose state lives in `state_dir`, of the kind
+    OTC_TEST_STORE asks for: fresh the first time, the same one after (as a SQLite file
+    in that folder would be)."""
+    if store_kind() != "postgres":
+        return sqlite_url(state_dir / "bridge.sqlite3")
+    folder = Path(state_dir).resolve()
+    if folder not in _by_folder:
+        _by_folder[folder] = create_postgres_database()
+    return _by_folder[folder]

@@ -35,11 +35,24 @@ async def json_body(request: Request, *, invalid: object = None) -> object:
         return None
     try:
         data = json.loads(raw)
-        # A "\ud800" escape parses to a lone surrogate no database can store: not JSON text.
+        # A "\ud800" escape parses to a lone surrogate, and "\u0000" to a NUL, neither of
+        # which a database text column can hold: such a body is not usable JSON text.
         json.dumps(data, ensure_ascii=False).encode()
+        if _holds_nul(data):
+            return invalid
     except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
         return invalid if raw.strip() else None
     return data
+
+
+def _holds_nul(data: object) -> bool:
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_holds_nul(v) for v in data)
+    return False
 
 
 def answer(status: int, body: dict[str, Any]) -> JSONResponse:
