@@ -24,59 +24,28 @@ route), wall time, requests/s and orders/s; then the machine. Never asserts timi
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sqlite3
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from otc_bridge.adapters.node import NodeClient
-from otc_bridge.adapters.node.transport import CallRecord
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import machine
+from bench._service import CallCounter, matched_order, observed_container
 from otc_bridge.adapters.store.engine import sqlite_url
-from otc_bridge.bootstrap import Container, build
-from otc_bridge.clientlib.wallet import Secret, Wallet
+from otc_bridge.bootstrap import Container
+from otc_bridge.clientlib.wallet import Wallet
 from otc_bridge.config import Settings
 from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.devnet.process import DevnodeProcess
-from otc_bridge.domain.deadlines import ORDER_TTL_DEFAULT
-from otc_bridge.domain.money import format_units, parse_decimal, to_units
-from otc_bridge.domain.rustchain import job_escrow_i64
 from otc_bridge.domain.states import Status
 
-AMOUNT = "2.01"  # an awkward amount on purpose (the node's float rounding)
-PRICE = "0.1"
-SELLER_ETH = "0x" + "aa" * 20
-BUYER_ETH = "0x" + "bb" * 20
 DAY = 86400
-
-
-class CallCounter:
-    """The node client's observer: one record per HTTP exchange with the node."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.routes: Counter[str] = Counter()
-        self.outcomes: Counter[str] = Counter()
-
-    def __call__(self, record: CallRecord) -> None:
-        with self._lock:
-            self.routes[f"{record.method} {record.route}"] += 1
-            self.outcomes[record.outcome] += 1
-
-    def reset(self) -> None:
-        with self._lock:
-            self.routes.clear()
-            self.outcomes.clear()
-
-    @property
-    def total(self) -> int:
-        return sum(self.routes.values())
 
 
 def bridge_settings(node: DevnodeProcess, state: Path) -> Settings:
@@ -94,64 +63,15 @@ def bridge_settings(node: DevnodeProcess, state: Path) -> Settings:
     )
 
 
-def observed_container(settings: Settings, counter: CallCounter) -> Container:
-    """The bridge's own wiring, with a node client that reports every exchange."""
-    container = build(settings)
-    container.node.close()
-    node = NodeClient(settings.node, observer=counter)
-    container.node = node
-    container.driver.node = node
-    container.exchange.node = node
-    container.operators.node = node
-    return container
-
-
 def settle_to_payout_pending(
     container: Container, control: DevnetControl, index: int
 ) -> tuple[str, Wallet]:
     """Create (seller), match (buyer), confirm (seller): through the service layer."""
-    exchange, now = container.exchange, container.clock.now
-    seller, buyer, secret = Wallet(), Wallet(), Secret()
-    micro = to_units(parse_decimal(AMOUNT), 6)
-    control.faucet(seller.address, format_units(job_escrow_i64(micro), 6))
-    bound: dict[str, object] = {
-        "side": "sell",
-        "pair": "RTC/USDC",
-        "amount_micro_rtc": micro,
-        "price_per_rtc_nano_quote": to_units(parse_decimal(PRICE), 9),
-        "ttl_seconds": ORDER_TTL_DEFAULT,
-        "eth_address": SELLER_ETH,
-        "htlc_hash": secret.hash,
-    }
-    created = exchange.create_order(
-        {
-            "side": "sell",
-            "pair": "RTC/USDC",
-            "wallet": seller.address,
-            "amount_rtc": AMOUNT,
-            "price_per_rtc": PRICE,
-            "eth_address": SELLER_ETH,
-            "htlc_hash": secret.hash,
-            "wallet_auth": seller.wallet_auth(
-                "create_order", "create_order", bound, timestamp=now()
-            ),
-        }
-    )
-    order_id = str(created.body["order_id"])
-    matched = exchange.match_order(
+    matched = matched_order(container, control, index)
+    order_id, seller, buyer = matched.order_id, matched.seller, matched.buyer
+    confirmed = container.exchange.confirm_order(
         order_id,
-        {
-            "wallet": buyer.address,
-            "eth_address": BUYER_ETH,
-            "wallet_auth": buyer.wallet_auth(
-                "match_order", order_id, {"eth_address": BUYER_ETH}, timestamp=now()
-            ),
-        },
-    )
-    assert matched.body["status"] == "matched", (index, matched.body)
-    confirmed = exchange.confirm_order(
-        order_id,
-        {"wallet": seller.address, "secret": secret.hex, "quote_tx": f"0x{index:064x}"},
+        {"wallet": seller.address, "secret": matched.secret.hex, "quote_tx": f"0x{index:064x}"},
     )
     assert confirmed.body["status"] == "payout_pending", (index, confirmed.body)
     return order_id, buyer
@@ -163,16 +83,6 @@ def node_pending_rows(node: DevnodeProcess) -> Counter[str]:
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
         rows = conn.execute("SELECT status, COUNT(*) FROM pending_ledger GROUP BY status")
         return Counter({str(status): int(count) for status, count in rows})
-
-
-def machine() -> str:
-    system = f"{platform.machine()}, {platform.system()} {platform.release()}"
-    python = f"Python {sys.version.split()[0]} ({platform.python_implementation()})"
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{os.cpu_count()} CPUs, {system}; {python}; SQLite {sqlite3.sqlite_version}; "
-        f"load average {load}"
-    )
 
 
 def main(argv: list[str] | None = None) -> int:

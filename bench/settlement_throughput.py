@@ -26,10 +26,7 @@ machine. Never asserts timings.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import queue
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -43,47 +40,21 @@ from pathlib import Path
 
 import uvicorn
 
-from otc_bridge.adapters.node import NodeClient
-from otc_bridge.adapters.node.transport import CallRecord
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import machine, percentile
+from bench._service import CallCounter, matched_order, observed_container
 from otc_bridge.adapters.store.engine import sqlite_url
 from otc_bridge.api.app import create_app
-from otc_bridge.bootstrap import Container, build
+from otc_bridge.bootstrap import Container
 from otc_bridge.clientlib.bridge import BridgeClient
-from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.config import Settings
 from otc_bridge.devnet.bridge_process import BridgeProcess
 from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.devnet.process import DevnodeProcess, free_port
-from otc_bridge.domain.deadlines import ORDER_TTL_DEFAULT
-from otc_bridge.domain.money import format_units, parse_decimal, to_units
-from otc_bridge.domain.rustchain import job_escrow_i64
 from otc_bridge.domain.states import Status
 
-AMOUNT = "2.01"
-PRICE = "0.1"
-SELLER_ETH = "0x" + "aa" * 20
-BUYER_ETH = "0x" + "bb" * 20
 UNLIMITED = str(10**6)
-
-
-class CallCounter:
-    """The node client's observer: one record per HTTP exchange with the node."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.routes: Counter[str] = Counter()
-
-    def __call__(self, record: CallRecord) -> None:
-        with self._lock:
-            self.routes[f"{record.method} {record.route}"] += 1
-
-    def reset(self) -> None:
-        with self._lock:
-            self.routes.clear()
-
-    @property
-    def total(self) -> int:
-        return sum(self.routes.values())
 
 
 def bridge_env(node: DevnodeProcess, state: Path) -> dict[str, str]:
@@ -99,61 +70,6 @@ def bridge_env(node: DevnodeProcess, state: Path) -> dict[str, str]:
         "OTC_RATE_LIMIT_PER_IP": UNLIMITED,
         "OTC_RATE_LIMIT_PER_WALLET": UNLIMITED,
     }
-
-
-def observed_container(settings: Settings, counter: CallCounter) -> Container:
-    container = build(settings)
-    container.node.close()
-    node = NodeClient(settings.node, observer=counter)
-    container.node = node
-    container.driver.node = node
-    container.exchange.node = node
-    container.operators.node = node
-    return container
-
-
-def matched_order(container: Container, control: DevnetControl, index: int) -> tuple[str, str, str]:
-    """A matched sell order with its escrow locked: (order id, seller, preimage)."""
-    exchange, now = container.exchange, container.clock.now
-    seller, buyer, secret = Wallet(), Wallet(), Secret()
-    micro = to_units(parse_decimal(AMOUNT), 6)
-    control.faucet(seller.address, format_units(job_escrow_i64(micro), 6))
-    bound: dict[str, object] = {
-        "side": "sell",
-        "pair": "RTC/USDC",
-        "amount_micro_rtc": micro,
-        "price_per_rtc_nano_quote": to_units(parse_decimal(PRICE), 9),
-        "ttl_seconds": ORDER_TTL_DEFAULT,
-        "eth_address": SELLER_ETH,
-        "htlc_hash": secret.hash,
-    }
-    created = exchange.create_order(
-        {
-            "side": "sell",
-            "pair": "RTC/USDC",
-            "wallet": seller.address,
-            "amount_rtc": AMOUNT,
-            "price_per_rtc": PRICE,
-            "eth_address": SELLER_ETH,
-            "htlc_hash": secret.hash,
-            "wallet_auth": seller.wallet_auth(
-                "create_order", "create_order", bound, timestamp=now()
-            ),
-        }
-    )
-    order_id = str(created.body["order_id"])
-    matched = exchange.match_order(
-        order_id,
-        {
-            "wallet": buyer.address,
-            "eth_address": BUYER_ETH,
-            "wallet_auth": buyer.wallet_auth(
-                "match_order", order_id, {"eth_address": BUYER_ETH}, timestamp=now()
-            ),
-        },
-    )
-    assert matched.body["status"] == "matched", (index, matched.body)
-    return order_id, seller.address, secret.hex
 
 
 @contextmanager
@@ -228,21 +144,6 @@ def confirm_all(
     return latencies, statuses, time.perf_counter() - began
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def machine() -> str:
-    system = f"{platform.machine()}, {platform.system()} {platform.release()}"
-    python = f"Python {sys.version.split()[0]} ({platform.python_implementation()})"
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{os.cpu_count()} CPUs, {system}; {python}; SQLite {sqlite3.sqlite_version}; "
-        f"load average {load}"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=500, help="matched orders to confirm")
@@ -264,9 +165,12 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 started = time.perf_counter()
                 with ThreadPoolExecutor(args.setup_threads) as pool:
-                    todo = list(
-                        pool.map(lambda i: matched_order(container, control, i), range(args.orders))
-                    )
+                    todo = [
+                        (m.order_id, m.seller.address, m.secret.hex)
+                        for m in pool.map(
+                            lambda i: matched_order(container, control, i), range(args.orders)
+                        )
+                    ]
                 setup = time.perf_counter() - started
                 counter.reset()
                 server = (
