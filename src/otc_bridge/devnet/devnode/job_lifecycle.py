@@ -32,6 +32,21 @@ def _load(node: Node, req: Request) -> dict[str, Any] | Reply:
     return error("Job not found", 404) if job is None else job
 
 
+def _wallet_and_job(
+    node: Node, req: Request, field: str
+) -> tuple[dict[str, Any], str, dict[str, Any]] | Reply:
+    """The node's first checks of a one-wallet lifecycle call, in its order: a JSON object,
+    the acting wallet, then the job."""
+    data = json_object(req, required=False)
+    if isinstance(data, Reply):
+        return data
+    wallet = text_field(data, field)
+    if not wallet:
+        return error(f"{field} required")
+    job = _load(node, req)
+    return job if isinstance(job, Reply) else (data, wallet, job)
+
+
 def _transition(
     node: Node, job_id: str, sets: str, params: tuple[object, ...], *statuses: str
 ) -> bool:
@@ -51,15 +66,10 @@ def _expired_reply(node: Node, job: dict[str, Any], now: int) -> Reply:
 
 
 def claim(node: Node, req: Request) -> Reply:
-    data = json_object(req, required=False)
-    if isinstance(data, Reply):
-        return data
-    worker = text_field(data, "worker_wallet")
-    if not worker:
-        return error("worker_wallet required")
-    job = _load(node, req)
-    if isinstance(job, Reply):
-        return job
+    found = _wallet_and_job(node, req, "worker_wallet")
+    if isinstance(found, Reply):
+        return found
+    _, worker, job = found
     if job["status"] != "open":
         return error(f"Job is not open (status: {job['status']})", 409)
     if job["poster_wallet"] == worker:
@@ -152,15 +162,10 @@ def _rate(node: Node, job: dict[str, Any], poster: str, rating: Any, now: int) -
 
 
 def accept(node: Node, req: Request) -> Reply:
-    data = json_object(req, required=False)
-    if isinstance(data, Reply):
-        return data
-    poster = text_field(data, "poster_wallet")
-    if not poster:
-        return error("poster_wallet required")
-    job = _load(node, req)
-    if isinstance(job, Reply):
-        return job
+    found = _wallet_and_job(node, req, "poster_wallet")
+    if isinstance(found, Reply):
+        return found
+    data, poster, job = found
     if job["status"] != "delivered":
         return error(f"Job must be in 'delivered' status (current: {job['status']})", 409)
     if job["poster_wallet"] != poster:
@@ -243,15 +248,10 @@ def dispute(node: Node, req: Request) -> Reply:
 
 
 def cancel(node: Node, req: Request) -> Reply:
-    data = json_object(req, required=False)
-    if isinstance(data, Reply):
-        return data
-    poster = text_field(data, "poster_wallet")
-    if not poster:
-        return error("poster_wallet required")
-    job = _load(node, req)
-    if isinstance(job, Reply):
-        return job
+    found = _wallet_and_job(node, req, "poster_wallet")
+    if isinstance(found, Reply):
+        return found
+    _, poster, job = found
     if job["poster_wallet"] != poster:
         return error("Only the poster can cancel", 403)  # checked before the status
     now = node.clock.now()
