@@ -111,27 +111,35 @@ def _locked(
     )
 
 
+def _relist(
+    d: SettlementDriver, order: Order, cause: Cause, ctx: Ctx, refs: dict[str, Any]
+) -> Order:
+    """Back on the book without a taker or an escrow, due again at its expiry."""
+    return d.move(
+        order, Status.OPEN, cause, ctx, refs=refs, next_action_at=order.expires_at + 1, **UNMATCH
+    )
+
+
+def _close(
+    d: SettlementDriver,
+    order: Order,
+    target: Status,
+    cause: Cause,
+    ctx: Ctx,
+    refs: dict[str, Any] | None = None,
+    **changes: Any,
+) -> Order:
+    """A terminal state: closed now, nothing left to do."""
+    return d.move(
+        order, target, cause, ctx, refs=refs, closed_at=ctx.now, next_action_at=None, **changes
+    )
+
+
 def _rejected(d: SettlementDriver, order: Order, ctx: Ctx, rejection: Rejected) -> Order:
     refs = {"error": rejection.error, "code": rejection.code, "status": rejection.status}
     if order.status is Status.OPENING:
-        return d.move(
-            order,
-            Status.CANCELLED,
-            Cause.ESCROW_REJECTED,
-            ctx,
-            refs=refs,
-            closed_at=ctx.now,
-            next_action_at=None,
-        )
-    return d.move(
-        order,
-        Status.OPEN,
-        Cause.ESCROW_REJECTED,
-        ctx,
-        refs=refs,
-        next_action_at=order.expires_at + 1,
-        **UNMATCH,
-    )
+        return _close(d, order, Status.CANCELLED, Cause.ESCROW_REJECTED, ctx, refs)
+    return _relist(d, order, Cause.ESCROW_REJECTED, ctx, refs)
 
 
 def _find_escrow(d: SettlementDriver, order: Order) -> list[Job] | None:
@@ -163,25 +171,9 @@ def resolve_escrow(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
         d.alert("critical", "More than one escrow job found for one order", order, **refs)
     relist = order.status is Status.MATCHING
     if not found and relist:
-        return d.move(
-            order,
-            Status.OPEN,
-            Cause.ESCROW_UNRESOLVED,
-            ctx,
-            refs=refs,
-            next_action_at=order.expires_at + 1,
-            **UNMATCH,
-        )
+        return _relist(d, order, Cause.ESCROW_UNRESOLVED, ctx, refs)
     if not found:
-        return d.move(
-            order,
-            Status.CANCELLED,
-            Cause.ESCROW_UNRESOLVED,
-            ctx,
-            refs=refs,
-            closed_at=ctx.now,
-            next_action_at=None,
-        )
+        return _close(d, order, Status.CANCELLED, Cause.ESCROW_UNRESOLVED, ctx, refs)
     return d.move(
         order,
         Status.REFUND_PENDING,
@@ -210,7 +202,7 @@ def expire_if_due(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
             refund_started_at=ctx.now,
             next_action_at=ctx.now + d.policy.retry_seconds,
         )
-    return d.move(order, Status.EXPIRED, Cause.EXPIRE, ctx, closed_at=ctx.now, next_action_at=None)
+    return _close(d, order, Status.EXPIRED, Cause.EXPIRE, ctx)
 
 
 def refund(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
@@ -286,22 +278,7 @@ def _refund_done(d: SettlementDriver, order: Order, ctx: Ctx, job_status: JobSta
         target = Status.EXPIRED
     refs = {"job_id": order.escrow_job_id, "job_status": job_status.value}
     if target is Status.OPEN:
-        return d.move(
-            order,
-            target,
-            Cause.REFUND_CONFIRMED,
-            ctx,
-            refs=refs,
-            next_action_at=order.expires_at + 1,
-            **UNMATCH,
-        )
-    return d.move(
-        order,
-        target,
-        Cause.REFUND_CONFIRMED,
-        ctx,
-        refs=refs,
-        escrow_state=job_status.value,
-        closed_at=ctx.now,
-        next_action_at=None,
+        return _relist(d, order, Cause.REFUND_CONFIRMED, ctx, refs)
+    return _close(
+        d, order, target, Cause.REFUND_CONFIRMED, ctx, refs, escrow_state=job_status.value
     )
