@@ -19,25 +19,9 @@ from tests.cluster.conftest import (
     in_parallel,
     open_matched_swap,
 )
+from tests.crash.scenarios import CONFIRM_BOUNDARIES
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cluster")]
-
-CONFIRM_BOUNDARIES = [
-    "commit:matched->settling",
-    "call:escrow.claim:before",
-    "call:escrow.claim:after",
-    "commit:escrow_claimed",
-    "call:escrow.deliver:before",
-    "call:escrow.deliver:after",
-    "commit:escrow_delivered",
-    "call:escrow.accept:before",
-    "call:escrow.accept:after",
-    "commit:escrow_accepted",
-    "commit:payout_requested",
-    "call:payout.transfer:before",
-    "call:payout.transfer:after",
-    "commit:settling->payout_pending",
-]
 
 
 def confirm(cluster: Cluster, swap: Swap, index: int) -> httpx.Response:

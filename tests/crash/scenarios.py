@@ -195,6 +195,8 @@ _TAKER_ESCROW = (
     "commit:matching->matched",
 )
 _REFUND = ("call:escrow.cancel:before", "call:escrow.cancel:after")
+# What a confirm request does before it answers (the payout's confirmation comes later).
+CONFIRM_BOUNDARIES = _SETTLE[: _SETTLE.index("commit:settling->payout_pending") + 1]
 
 # Checked in; regenerate from a trace when the code's boundaries change (see the docstring).
 BOUNDARIES: dict[str, tuple[str, ...]] = {
