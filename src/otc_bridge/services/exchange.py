@@ -233,18 +233,24 @@ class Exchange:
             order = tx.insert_order(order, actor=maker, at=now, refs={"ttl": ttl})
         crashpoint(f"commit:create->{order.status.value}")
         if side == "sell":
-            outcome = self.driver.lock_escrow(order, actor=maker)
-            order = outcome.order
-            if order.status is Status.CANCELLED:
-                raise Refusal(
-                    400,
-                    "Failed to lock RTC in escrow",
-                    details=outcome.error,
-                    hint=ESCROW_HINTS.get(outcome.code or "", ESCROW_HINT),
-                )
-            if order.status is not Status.OPEN:
-                raise self._escrow_unknown(order)
+            order = self._lock_escrow(order, maker, refused=Status.CANCELLED, locked=Status.OPEN)
         return Result(201, self._created_body(order, server_secret))
+
+    def _lock_escrow(self, order: Order, actor: str, *, refused: Status, locked: Status) -> Order:
+        """Lock the RTC seller's escrow now; a refusal by the node leaves the order in
+        `refused` and answers 400, an unknown outcome answers 503 for the worker to settle."""
+        outcome = self.driver.lock_escrow(order, actor=actor)
+        order = outcome.order
+        if order.status is refused:
+            raise Refusal(
+                400,
+                "Failed to lock RTC in escrow",
+                details=outcome.error,
+                hint=ESCROW_HINTS.get(outcome.code or "", ESCROW_HINT),
+            )
+        if order.status is not locked:
+            raise self._escrow_unknown(order)
+        return order
 
     def _created_body(self, order: Order, server_secret: str | None) -> dict[str, Any]:
         amount = micro_to_rtc_float(order.amount_micro_rtc)
@@ -340,17 +346,7 @@ class Exchange:
         crashpoint(f"commit:open->{target.value}")
         order = moved
         if target is Status.MATCHING:
-            outcome = self.driver.lock_escrow(order, actor=taker)
-            order = outcome.order
-            if order.status is Status.OPEN:
-                raise Refusal(
-                    400,
-                    "Failed to lock RTC in escrow",
-                    details=outcome.error,
-                    hint=ESCROW_HINTS.get(outcome.code or "", ESCROW_HINT),
-                )
-            if order.status is not Status.MATCHED:
-                raise self._escrow_unknown(order)
+            order = self._lock_escrow(order, taker, refused=Status.OPEN, locked=Status.MATCHED)
         return Result(200, self._matched_body(order, server_secret))
 
     def _matched_body(self, order: Order, server_secret: str | None) -> dict[str, Any]:
