@@ -35,9 +35,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import machine
+from bench._common import bridge_env, devnode, machine
 from bench._service import CallCounter, matched_order, observed_container
-from otc_bridge.adapters.store.engine import sqlite_url
 from otc_bridge.bootstrap import Container
 from otc_bridge.clientlib.wallet import Wallet
 from otc_bridge.config import Settings
@@ -46,21 +45,6 @@ from otc_bridge.devnet.process import DevnodeProcess
 from otc_bridge.domain.states import Status
 
 DAY = 86400
-
-
-def bridge_settings(node: DevnodeProcess, state: Path) -> Settings:
-    return Settings.from_env(
-        {
-            "RUSTCHAIN_NODE": node.url,
-            "RC_ADMIN_KEY": node.admin_key,
-            "OTC_DATABASE_URL": sqlite_url(state / "bridge.sqlite3"),
-            "OTC_DATA_DIR": str(state),
-            "OTC_CLOCK_FILE": str(node.state_dir / "clock.json"),
-            "OTC_EMBEDDED_WORKER": "0",
-            "OTC_QUOTE_VERIFICATION": "unverified",
-            "OTC_RATE_LIMIT_PER_WALLET": str(10**6),
-        }
-    )
 
 
 def settle_to_payout_pending(
@@ -101,12 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     counter = CallCounter()
     with tempfile.TemporaryDirectory(prefix="reconcile-bench-") as tmp:
         state = Path(tmp)
-        node_env = {"RC_ADMIN_RATE_LIMIT_MAX": str(10**9)}
-        with (
-            DevnodeProcess(state / "node", env=node_env) as node,
-            DevnetControl(node.url) as control,
-        ):
-            container = observed_container(bridge_settings(node, state / "bridge"), counter)
+        with devnode(state) as node, DevnetControl(node.url) as control:
+            env = bridge_env(node, state / "bridge", OTC_QUOTE_VERIFICATION="unverified")
+            container = observed_container(Settings.from_env(env), counter)
             try:
                 return run(args, node, control, container, counter)
             finally:

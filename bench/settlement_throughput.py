@@ -42,34 +42,16 @@ import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import machine, percentile
+from bench._common import bridge_env, devnode, machine, percentile
 from bench._service import CallCounter, matched_order, observed_container
-from otc_bridge.adapters.store.engine import sqlite_url
 from otc_bridge.api.app import create_app
 from otc_bridge.bootstrap import Container
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.config import Settings
 from otc_bridge.devnet.bridge_process import BridgeProcess
 from otc_bridge.devnet.control import DevnetControl
-from otc_bridge.devnet.process import DevnodeProcess, free_port
+from otc_bridge.devnet.process import free_port
 from otc_bridge.domain.states import Status
-
-UNLIMITED = str(10**6)
-
-
-def bridge_env(node: DevnodeProcess, state: Path) -> dict[str, str]:
-    return {
-        "RUSTCHAIN_NODE": node.url,
-        "RC_ADMIN_KEY": node.admin_key,
-        "OTC_DATABASE_URL": sqlite_url(state / "bridge.sqlite3"),
-        "OTC_DATA_DIR": str(state),
-        "OTC_CLOCK_FILE": str(node.state_dir / "clock.json"),
-        "OTC_EMBEDDED_WORKER": "0",
-        "OTC_RECONCILE_DISABLED": "1",
-        "OTC_QUOTE_VERIFICATION": "unverified",
-        "OTC_RATE_LIMIT_PER_IP": UNLIMITED,
-        "OTC_RATE_LIMIT_PER_WALLET": UNLIMITED,
-    }
 
 
 @contextmanager
@@ -155,12 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     counter = CallCounter()
     with tempfile.TemporaryDirectory(prefix="throughput-bench-") as tmp:
         state = Path(tmp)
-        node_env = {"RC_ADMIN_RATE_LIMIT_MAX": str(10**9)}
-        with (
-            DevnodeProcess(state / "node", env=node_env) as node,
-            DevnetControl(node.url) as control,
-        ):
-            env = bridge_env(node, state / "bridge")
+        with devnode(state) as node, DevnetControl(node.url) as control:
+            env = bridge_env(
+                node,
+                state / "bridge",
+                OTC_RECONCILE_DISABLED="1",
+                OTC_QUOTE_VERIFICATION="unverified",
+                OTC_LOG_LEVEL="INFO",  # as the published figures were measured
+            )
             container = observed_container(Settings.from_env(env), counter)
             try:
                 started = time.perf_counter()
