@@ -7,6 +7,7 @@ repeating one gets the 409 texts of the node spec §2.11.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from otc_bridge.devnet.devnode.faults import state_race
@@ -33,16 +34,22 @@ def _load(node: Node, req: Request) -> dict[str, Any] | Reply:
 
 
 def _wallet_and_job(
-    node: Node, req: Request, field: str
+    node: Node,
+    req: Request,
+    field: str,
+    missing: Callable[[dict[str, Any]], str | None] = lambda data: None,
 ) -> tuple[dict[str, Any], str, dict[str, Any]] | Reply:
-    """The node's first checks of a one-wallet lifecycle call, in its order: a JSON object,
-    the acting wallet, then the job."""
+    """The node's first checks of a lifecycle call, in its order: a JSON object, the acting
+    wallet, the call's other required fields (`missing` names what is absent), the job."""
     data = json_object(req, required=False)
     if isinstance(data, Reply):
         return data
     wallet = text_field(data, field)
     if not wallet:
         return error(f"{field} required")
+    absent = missing(data)
+    if absent:
+        return error(absent)
     job = _load(node, req)
     return job if isinstance(job, Reply) else (data, wallet, job)
 
@@ -99,21 +106,20 @@ def claim(node: Node, req: Request) -> Reply:
     )
 
 
+def _no_deliverable(data: dict[str, Any]) -> str | None:
+    if text_field(data, "deliverable_url") or text_field(data, "result_summary"):
+        return None
+    return "deliverable_url or result_summary required"
+
+
 def deliver(node: Node, req: Request) -> Reply:
-    data = json_object(req, required=False)
-    if isinstance(data, Reply):
-        return data
-    worker = text_field(data, "worker_wallet")
+    found = _wallet_and_job(node, req, "worker_wallet", _no_deliverable)
+    if isinstance(found, Reply):
+        return found
+    data, worker, job = found
     url = text_field(data, "deliverable_url")
     digest = text_field(data, "deliverable_hash")
     summary = text_field(data, "result_summary")
-    if not worker:
-        return error("worker_wallet required")
-    if not url and not summary:
-        return error("deliverable_url or result_summary required")
-    job = _load(node, req)
-    if isinstance(job, Reply):
-        return job
     if job["status"] != "claimed":
         return error(f"Job must be in 'claimed' status (current: {job['status']})", 409)
     if job["worker_wallet"] != worker:
@@ -209,19 +215,16 @@ def accept(node: Node, req: Request) -> Reply:
     )
 
 
+def _no_reason(data: dict[str, Any]) -> str | None:
+    return None if text_field(data, "reason") else "reason required"
+
+
 def dispute(node: Node, req: Request) -> Reply:
-    data = json_object(req, required=False)
-    if isinstance(data, Reply):
-        return data
-    poster = text_field(data, "poster_wallet")
+    found = _wallet_and_job(node, req, "poster_wallet", _no_reason)
+    if isinstance(found, Reply):
+        return found
+    data, poster, job = found
     reason = text_field(data, "reason")
-    if not poster:
-        return error("poster_wallet required")
-    if not reason:
-        return error("reason required")
-    job = _load(node, req)
-    if isinstance(job, Reply):
-        return job
     if job["status"] != "delivered":
         return error(f"Can only dispute delivered jobs (current: {job['status']})", 409)
     if job["poster_wallet"] != poster:
