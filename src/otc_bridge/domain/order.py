@@ -8,10 +8,19 @@ preimage; B always receives the RTC payout.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from otc_bridge.domain.states import Status
+
+# Every id an order can have ("otc_" + 16 hex digits, with room to spare); anything else,
+# a NUL byte above all (PostgreSQL refuses it in a query), names no order.
+_ORDER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def is_order_id(value: str) -> bool:
+    return _ORDER_ID.fullmatch(value) is not None
 
 
 @dataclass(frozen=True, slots=True)

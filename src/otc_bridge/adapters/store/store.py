@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from otc_bridge.adapters.store.schema import Base
 from otc_bridge.domain.hashing import GENESIS, event_hash
-from otc_bridge.domain.order import FIELD_NAMES, Order, OrderEvent
+from otc_bridge.domain.order import FIELD_NAMES, Order, OrderEvent, is_order_id
 from otc_bridge.domain.states import Cause, Status, check_transition
 
 ORDERS = Base.metadata.tables["orders"]
@@ -85,6 +85,8 @@ class Tx:
     # ------------------------------------------------------------------ orders
 
     def get(self, order_id: str) -> Order | None:
+        if not is_order_id(order_id):
+            return None
         row = self.conn.execute(select(ORDERS).where(ORDERS.c.order_id == order_id)).first()
         return None if row is None else Order.from_mapping(row._mapping)
 
