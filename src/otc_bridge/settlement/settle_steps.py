@@ -128,17 +128,14 @@ def release(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
 def _payout_intent(d: SettlementDriver, order: Order, ctx: Ctx) -> Order:
     """Durable before the transfer: the key, the hash the node will derive, the amount."""
     key = payout_key(order.order_id, order.payout_attempt)
+    tx_hash = idempotent_tx_hash(key)
     return d.note(
         order,
         "payout_requested",
         ctx,
-        refs={
-            "key": key,
-            "tx_hash": idempotent_tx_hash(key),
-            "amount_i64": order.payout_amount_i64,
-        },
+        refs={"key": key, "tx_hash": tx_hash, "amount_i64": order.payout_amount_i64},
         payout_key=key,
-        payout_tx_hash=idempotent_tx_hash(key),
+        payout_tx_hash=tx_hash,
     )
 
 
