@@ -72,9 +72,9 @@ def renew(store: Store, fence: Fence, now: float, ttl: float = TTL) -> bool:
         return tx.renew_lease(fence, ttl=ttl, now=now)
 
 
-def release(store: Store, fence: Fence) -> None:
+def release(store: Store, fence: Fence) -> bool:
     with store.write() as tx:
-        tx.release_lease(fence)
+        return tx.release_lease(fence)
 
 
 def new_order(store: Store) -> Order:
@@ -194,10 +194,10 @@ def test_release_with_a_stale_fence_leaves_the_new_holder_in_place(store: Store)
     second = acquire(store, "B", now=1_011)
     assert first is not None
     assert second is not None
-    release(store, first)
+    assert not release(store, first)  # the pass that held it learns it was taken over
     assert acquire(store, "C", now=1_012) is None
     assert renew(store, second, now=1_012)
-    release(store, second)
+    assert release(store, second)
     third = acquire(store, "C", now=1_013)
     assert third is not None
     assert third.token == second.token + 1

@@ -159,16 +159,27 @@ class Reconciler:
         heartbeat.start()
         try:
             self._drive_due(fence, actor, summary, heartbeat.lost)
+            if heartbeat.lost.is_set():
+                self._lease_lost(summary)
             if self.dispatcher is not None and not summary.lease_lost:
                 self.dispatcher.deliver_due()  # still under the lease: one deliverer
         finally:
             heartbeat.stop()
             with self.store.write() as tx:
-                tx.release_lease(fence)
+                released = tx.release_lease(fence)
+            if not released and not summary.lease_lost:
+                # Taken over while the heartbeat had not yet noticed: the pass still lost
+                # it (its fenced writes were refused), and says so.
+                self._lease_lost(summary)
             summary.seconds = round(time.monotonic() - started, 3)
             metrics.RECONCILE_SECONDS.observe(summary.seconds)
             metrics.RECONCILE_PASSES.labels("lease_lost" if summary.lease_lost else "ran").inc()
         return summary
+
+    @staticmethod
+    def _lease_lost(summary: PassSummary) -> None:
+        summary.lease_lost = 1
+        log.warning("reconciler lease lost; stopping this pass")
 
     @staticmethod
     def _skipped(summary: PassSummary) -> PassSummary:
@@ -220,9 +231,7 @@ class Reconciler:
             summary.due = len(seen)
             for order_id in fresh:
                 if lost.is_set():
-                    summary.lease_lost = 1
-                    log.warning("reconciler lease lost; stopping this pass")
-                    return
+                    return  # the caller reports it
                 self._drive_one(order_id, fence, actor, summary)
             if len(batch) < self.batch or not fresh:
                 return

@@ -422,12 +422,14 @@ class Tx:
         )
         return result.rowcount == 1
 
-    def release_lease(self, fence: Fence) -> None:
-        self.conn.execute(
+    def release_lease(self, fence: Fence) -> bool:
+        """Give the lease up; False when it was no longer this fence's (taken over)."""
+        result = self.conn.execute(
             update(LEASES)
             .where(and_(LEASES.c.name == fence.name, LEASES.c.token == fence.token))
             .values(holder=None, expires_at=0)
         )
+        return result.rowcount == 1
 
     # ------------------------------------------------------------------ alerts
 
