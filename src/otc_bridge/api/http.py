@@ -35,24 +35,26 @@ async def json_body(request: Request, *, invalid: object = None) -> object:
         return None
     try:
         data = json.loads(raw)
-        # A "\ud800" escape parses to a lone surrogate, and "\u0000" to a NUL, neither of
-        # which a database text column can hold: such a body is not usable JSON text.
-        json.dumps(data, ensure_ascii=False).encode()
-        if _holds_nul(data):
-            return invalid
-    except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        storable = _storable(data)
+    except (ValueError, RecursionError):
         return invalid if raw.strip() else None
-    return data
+    return data if storable else invalid
 
 
-def _holds_nul(data: object) -> bool:
+def _storable(data: object) -> bool:
+    """False when a string holds what no database text column can: a NUL (`\\u0000`) or
+    a lone surrogate (`\\ud800`). Such a body is not usable JSON text."""
     if isinstance(data, str):
-        return "\x00" in data
+        try:
+            data.encode()
+        except UnicodeEncodeError:
+            return False
+        return "\x00" not in data
     if isinstance(data, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in data.items())
+        return all(_storable(k) and _storable(v) for k, v in data.items())
     if isinstance(data, list):
-        return any(_holds_nul(v) for v in data)
-    return False
+        return all(_storable(v) for v in data)
+    return True
 
 
 def answer(status: int, body: dict[str, Any]) -> JSONResponse:
