@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import os
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from otc_bridge.adapters.store.engine import sqlite_url
 
 ADMIN_DSN = os.environ.get("OTC_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PREFIX = "otc_t_"
+LEFTOVER_AGE_SECONDS = 3 * 3600  # far longer than any run: younger ones may be another run's
 _created: list[str] = []
 _by_folder: dict[Path, str] = {}
 
@@ -47,7 +49,7 @@ def _sqlalchemy_url(dsn: str, database: str) -> str:
 
 
 def create_postgres_database() -> str:
-    name = PREFIX + uuid.uuid4().hex[:16]
+    name = f"{PREFIX}{int(time.time())}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     if not _created:
@@ -64,13 +66,17 @@ def drop_created() -> None:
 
 
 def drop_leftovers() -> None:
-    """Databases of an earlier run that was killed before it could clean up."""
+    """Databases of an earlier run that was killed before it could clean up. Only old
+    ones: a run in another checkout on this machine may be using the young ones."""
+    cutoff = time.time() - LEFTOVER_AGE_SECONDS
     with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
         rows = conn.execute(
             "SELECT datname FROM pg_database WHERE datname LIKE %s", (PREFIX + "%",)
         ).fetchall()
         for (name,) in rows:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            stamp = name.removeprefix(PREFIX).split("_", 1)[0]
+            if not stamp.isdigit() or int(stamp) < cutoff:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def fresh_database_url(state_dir: Path) -> str:
