@@ -18,6 +18,9 @@ from otc_bridge.envparse import env_bool, env_float, env_int, env_list, env_str
 log = logging.getLogger(__name__)
 
 MIN_ADMIN_KEY_CHARS = 32
+# Keeps `now + delay` far inside SQLite's integer range (the node has no such bound, but a
+# delay of centuries is a typo, not a scenario).
+MAX_CONFIRMATION_DELAY_SECONDS = 100 * 365 * 86400
 DEFAULT_TRUSTED_PROXIES = ["127.0.0.1/32", "::1/128"]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -73,7 +76,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         admin_key=admin_key,
         confirmation_delay_seconds=env_int(
-            "RC_CONFIRMATION_DELAY_SECONDS", 86400, minimum=0, environ=environ
+            "RC_CONFIRMATION_DELAY_SECONDS",
+            86400,
+            minimum=0,
+            maximum=MAX_CONFIRMATION_DELAY_SECONDS,
+            environ=environ,
         ),
         admin_rate_limit_max=env_int("RC_ADMIN_RATE_LIMIT_MAX", 12, minimum=1, environ=environ),
         admin_rate_limit_window_seconds=env_int(
