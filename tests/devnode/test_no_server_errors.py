@@ -12,7 +12,8 @@ of the route table with arbitrary requests. `OTC_PROPERTY_EXAMPLES` sets the exa
 probe (default 60: 180 signed bodies, 30 requests per route).
 
 Left out of the every-route probe, because they change the node on purpose: adding faults
-(which inject 500s), bulk history fill (up to a million rows), and moving the clock.
+(which inject 500s), bulk history fill (up to a million rows), moving the clock, and
+setting the simulated latency (up to a minute per reply).
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ PROBE_SETTINGS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     phases=[phase for phase in Phase if phase is not Phase.explain],
 )
-EXCLUDED = {("POST", "/devnet/faults"), ("POST", "/devnet/pending/fill"), ("POST", "/devnet/clock")}
+EXCLUDED = {
+    ("POST", "/devnet/faults"),
+    ("POST", "/devnet/pending/fill"),
+    ("POST", "/devnet/clock"),
+    ("POST", "/devnet/latency"),
+}
 ROUTES = sorted(
     (route.method, route.pattern)
     for route in build_router().routes()

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from otc_bridge.devnet.devnode.latency import MAX_LATENCY_MS
 from otc_bridge.envparse import env_bool, env_float, env_int, env_list, env_str
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ class Settings:
     scheduler_enabled: bool
     scheduler_interval_seconds: float
     scheduler_batch: int
+    latency_ms: float
+    latency_jitter_ms: float
 
     @property
     def db_path(self) -> Path:
@@ -63,6 +66,15 @@ def parse_trusted_proxies(entries: list[str]) -> tuple[IPNetwork, ...]:
         except ValueError:
             log.warning("RC_TRUSTED_PROXY_IPS entry %r is not an address; ignored", entry)
     return tuple(networks)
+
+
+def latency_setting(name: str, environ: Mapping[str, str] | None) -> float:
+    """Milliseconds in 0..MAX_LATENCY_MS; anything else falls back to 0 with a warning."""
+    value = env_float(name, 0.0, minimum=0.0, environ=environ)
+    if value > MAX_LATENCY_MS:  # infinity included: a reply must come back some day
+        log.warning("%s=%s is above %g ms; using 0", name, value, MAX_LATENCY_MS)
+        return 0.0
+    return value
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -102,4 +114,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         scheduler_batch=env_int(
             "DEVNODE_SCHEDULER_BATCH", default_limit, minimum=1, environ=environ
         ),
+        latency_ms=latency_setting("DEVNODE_LATENCY_MS", environ),
+        latency_jitter_ms=latency_setting("DEVNODE_LATENCY_JITTER_MS", environ),
     )
