@@ -5,10 +5,11 @@ and ends with a newline; `get_json(silent=True)` returns None for a wrong conten
 bad JSON. Both are reproduced here.
 
 One deliberate difference: a JSON string holding an unpaired surrogate (`"\\ud800"`) parses
-in Python but cannot be stored (SQLite takes UTF-8), so on the node it would end in an HTML
-500 wherever the string reaches the database. The devnode reads such a body as bad JSON
-instead, so every route answers it with its own "no JSON body" 400. So is a body nested
-deeper than Python's recursion limit, which makes werkzeug's JSON parser raise.
+in Python but cannot be stored (SQLite takes UTF-8), so on the node it would end in a 500
+(HTML, or RIP-302's JSON one) wherever the string reaches the database. The devnode reads
+such a body as bad JSON instead, so every route answers it with its own "no JSON body"
+400. So is a body nested deeper than Python's recursion limit, which makes werkzeug's JSON
+parser raise.
 """
 
 from __future__ import annotations
