@@ -90,8 +90,10 @@ def test_scheduler_settings_and_tick(devnode: Devnode) -> None:
         {"enabled": "yes"},
         {"interval_seconds": 0},
         {"confirmation_delay_seconds": -1},
+        {"confirmation_delay_seconds": 10**30},  # would overflow every later confirms_at
     ):
         assert devnode.http.post("/devnet/scheduler", json=body).status_code == 400, body
+    assert transfer(devnode, "a", "b", 1).status_code == 200
 
 
 def test_stalled_scheduler_leaves_transfers_pending(devnode: Devnode) -> None:

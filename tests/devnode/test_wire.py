@@ -103,3 +103,27 @@ def test_bodies_are_read_like_get_json_silent(devnode: Devnode) -> None:
     assert vendor.json() == {"error": "JSON object required"}
     lifecycle = devnode.http.post("/agent/jobs/job_x/claim")
     assert lifecycle.json() == {"error": "worker_wallet required"}
+
+
+def test_unstorable_json_is_read_as_no_body(devnode: Devnode) -> None:
+    """A string with an unpaired surrogate (escaped or raw) cannot reach SQLite, and nesting
+    past the recursion limit breaks the parser: both count as no JSON body (a devnode
+    choice; the node would fail with a 500), while a proper surrogate pair is fine."""
+    json_type = {"Content-Type": "application/json"}
+    for body in (
+        b'{"poster_wallet": "a\\ud800"}',
+        '{"poster_wallet": "a\ud800"}'.encode("utf-8", "surrogatepass"),
+        b"[" * 100_000 + b"]" * 100_000,
+    ):
+        response = devnode.http.post("/agent/jobs", content=body, headers=json_type)
+        assert (response.status_code, response.json()) == (400, {"error": "JSON body required"})
+    transfer = devnode.http.post(
+        "/wallet/transfer",
+        content=b'{"from_miner": "\\udc00", "to_miner": "b", "amount_rtc": 1}',
+        headers={**json_type, **devnode.admin()},
+    )
+    assert transfer.json() == {"error": "invalid_json_body", "details": {}}
+    paired = devnode.http.post(
+        "/agent/jobs", content=b'{"poster_wallet": "\\ud83d\\ude00"}', headers=json_type
+    )
+    assert paired.json() == {"error": "title must be at least 5 characters"}

@@ -3,7 +3,8 @@
 Per request, in the node's hook order: the 1 MB body limit (413, request id `-`), the
 request id, the admin rate limiter (before routing and auth), then an injected fault if
 one matches, then the route. Handlers are plain synchronous functions run on the event
-loop inside one SQLite transaction; only fault delays and hangs await.
+loop inside one SQLite transaction; only the simulated latency (`latency.py`, held after
+the handler, before the reply goes out) and fault delays and hangs await.
 """
 
 from __future__ import annotations
@@ -169,6 +170,7 @@ class DevnodeApp:
             else await read_body(receive, MAX_BODY_BYTES)
         )
         if body is None:
+            await self.node.latency.hold(scope["path"])
             await send_reply(send, too_large(), "-")  # the size check runs before the id hook
             return
         peer = (scope.get("client") or ("", 0))[0]
@@ -182,6 +184,7 @@ class DevnodeApp:
             request_id=headers.get("x-request-id") or uuid.uuid4().hex,
         )
         reply, fault = self.handle(req)
+        await self.node.latency.hold(req.path)
         await deliver(send, receive, reply, req.request_id, fault)
 
     def handle(self, req: Request) -> tuple[Reply, Fault | None]:

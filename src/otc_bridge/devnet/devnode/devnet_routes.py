@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from otc_bridge.devnet.devnode.faults import FaultSpecError
 from otc_bridge.devnet.devnode.pending import run_confirm
+from otc_bridge.devnet.devnode.settings import MAX_CONFIRMATION_DELAY_SECONDS
 from otc_bridge.devnet.devnode.wire import Reply, Request, json_reply
 from otc_bridge.domain.money import MoneyError, parse_decimal, rtc_to_micro
 from otc_bridge.domain.rustchain import ESCROW_WALLET
@@ -191,7 +192,9 @@ def configure_scheduler(node: Node, req: Request) -> Reply:
         if "batch_limit" in data:
             batch = int_field(data, "batch_limit", 1, node.settings.pending_confirm_max_limit)
         if "confirmation_delay_seconds" in data:
-            node.confirmation_delay_seconds = int_field(data, "confirmation_delay_seconds", 0)
+            node.confirmation_delay_seconds = int_field(
+                data, "confirmation_delay_seconds", 0, MAX_CONFIRMATION_DELAY_SECONDS
+            )
     except ValueError as exc:
         return bad(str(exc))
     node.scheduler.configure(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from otc_bridge.devnet.devnode.admin import RateLimiter
 from otc_bridge.devnet.devnode.clock import Clock
 from otc_bridge.devnet.devnode.faults import FaultRegistry
+from otc_bridge.devnet.devnode.latency import Latency
 from otc_bridge.devnet.devnode.pending import run_confirm
 from otc_bridge.devnet.devnode.scheduler import Scheduler
 from otc_bridge.devnet.devnode.settings import Settings
@@ -27,6 +28,8 @@ class Node:
     scheduler: Scheduler
     # RC_CONFIRMATION_DELAY_SECONDS, adjustable at run time through /devnet/scheduler.
     confirmation_delay_seconds: int
+    # DEVNODE_LATENCY_MS and _JITTER_MS, adjustable at run time through /devnet/latency.
+    latency: Latency
 
     def current_slot(self) -> int:
         return (self.clock.now() - GENESIS_TIMESTAMP) // BLOCK_TIME_SECONDS
@@ -34,6 +37,8 @@ class Node:
     def reset_runtime(self) -> None:
         """Back to the settings the process started with (used by /devnet/reset)."""
         self.confirmation_delay_seconds = self.settings.confirmation_delay_seconds
+        self.latency.latency_ms = self.settings.latency_ms
+        self.latency.jitter_ms = self.settings.latency_jitter_ms
         self.limiter.reset()
         self.faults.clear()
         self.scheduler.reset(
@@ -65,5 +70,6 @@ def open_node(settings: Settings) -> Node:
             batch_limit=settings.scheduler_batch,
         ),
         confirmation_delay_seconds=settings.confirmation_delay_seconds,
+        latency=Latency(settings.latency_ms, settings.latency_jitter_ms),
     )
     return node

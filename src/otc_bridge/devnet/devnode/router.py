@@ -20,6 +20,7 @@ _SEGMENT = re.compile(r"<([a-z_]+)>")
 @dataclass(frozen=True)
 class Route:
     method: str
+    pattern: str  # as added, e.g. "/agent/jobs/<job_id>/claim"
     handler: Handler
     regex: re.Pattern[str]
     # RIP-302 answers `500 {"error": "Internal error"}`; everything else werkzeug's HTML 500.
@@ -47,11 +48,15 @@ class Router:
             re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)"
             for index, part in enumerate(parts)
         )
-        route = Route(method, handler, re.compile(regex), json_errors)
+        route = Route(method, pattern, handler, re.compile(regex), json_errors)
         if len(parts) == 1:
             self._static.setdefault(pattern, []).append(route)
         else:
             self._dynamic.append(route)
+
+    def routes(self) -> list[Route]:
+        """Every route, in the order added within each kind (static, then dynamic)."""
+        return [route for routes in self._static.values() for route in routes] + self._dynamic
 
     def resolve(self, method: str, path: str) -> Match:
         wanted = "GET" if method == "HEAD" else method

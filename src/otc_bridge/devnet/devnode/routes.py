@@ -7,6 +7,7 @@ from otc_bridge.devnet.devnode import (
     job_lifecycle,
     job_reads,
     jobs,
+    latency,
     pending,
     signed,
     transfers,
@@ -49,6 +50,8 @@ def build_router() -> Router:
     add("GET", "/devnet/scheduler", devnet_routes.get_scheduler)
     add("POST", "/devnet/scheduler", devnet_routes.configure_scheduler)
     add("POST", "/devnet/scheduler/tick", devnet_routes.tick)
+    add("GET", "/devnet/latency", latency.get_latency)
+    add("POST", "/devnet/latency", latency.set_latency)
     add("POST", "/devnet/pending/fill", devnet_routes.fill_pending)
     add("POST", "/devnet/reset", devnet_routes.reset)
     return router

@@ -22,11 +22,13 @@ def serve(host: str, port: int) -> None:
         print(f"FATAL: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
     logging.getLogger(__name__).info(
-        "devnode on http://%s:%d, state in %s, scheduler %s",
+        "devnode on http://%s:%d, state in %s, scheduler %s, latency %g ms (+0..%g ms jitter)",
         host,
         port,
         settings.state_dir,
         "on" if settings.scheduler_enabled else "off",
+        settings.latency_ms,
+        settings.latency_jitter_ms,
     )
     config = uvicorn.Config(
         DevnodeApp(settings),

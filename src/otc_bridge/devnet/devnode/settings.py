@@ -13,11 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from otc_bridge.devnet.devnode.latency import MAX_LATENCY_MS
 from otc_bridge.envparse import env_bool, env_float, env_int, env_list, env_str
 
 log = logging.getLogger(__name__)
 
 MIN_ADMIN_KEY_CHARS = 32
+# Keeps `now + delay` far inside SQLite's integer range (the node has no such bound, but a
+# delay of centuries is a typo, not a scenario).
+MAX_CONFIRMATION_DELAY_SECONDS = 100 * 365 * 86400
 DEFAULT_TRUSTED_PROXIES = ["127.0.0.1/32", "::1/128"]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -41,6 +45,8 @@ class Settings:
     scheduler_enabled: bool
     scheduler_interval_seconds: float
     scheduler_batch: int
+    latency_ms: float
+    latency_jitter_ms: float
 
     @property
     def db_path(self) -> Path:
@@ -62,6 +68,15 @@ def parse_trusted_proxies(entries: list[str]) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
+def latency_setting(name: str, environ: Mapping[str, str] | None) -> float:
+    """Milliseconds in 0..MAX_LATENCY_MS; anything else falls back to 0 with a warning."""
+    value = env_float(name, 0.0, minimum=0.0, environ=environ)
+    if value > MAX_LATENCY_MS:  # infinity included: a reply must come back some day
+        log.warning("%s=%s is above %g ms; using 0", name, value, MAX_LATENCY_MS)
+        return 0.0
+    return value
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     admin_key = env_str("RC_ADMIN_KEY", "", environ)
     if len(admin_key) < MIN_ADMIN_KEY_CHARS:
@@ -73,7 +88,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         admin_key=admin_key,
         confirmation_delay_seconds=env_int(
-            "RC_CONFIRMATION_DELAY_SECONDS", 86400, minimum=0, environ=environ
+            "RC_CONFIRMATION_DELAY_SECONDS",
+            86400,
+            minimum=0,
+            maximum=MAX_CONFIRMATION_DELAY_SECONDS,
+            environ=environ,
         ),
         admin_rate_limit_max=env_int("RC_ADMIN_RATE_LIMIT_MAX", 12, minimum=1, environ=environ),
         admin_rate_limit_window_seconds=env_int(
@@ -95,4 +114,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         scheduler_batch=env_int(
             "DEVNODE_SCHEDULER_BATCH", default_limit, minimum=1, environ=environ
         ),
+        latency_ms=latency_setting("DEVNODE_LATENCY_MS", environ),
+        latency_jitter_ms=latency_setting("DEVNODE_LATENCY_JITTER_MS", environ),
     )

@@ -1,52 +1,32 @@
 """`POST /wallet/transfer/signed`: Ed25519-signed user transfers into the same pending pool.
 
-Order of checks: body preflight (see `preflight.py`), `chain_id`, sender key/address,
-signature, nonce replay, nonce order, available balance. A nonce is consumed only when
-the transfer is queued.
+Order of checks: body preflight (`preflight.py`), then the credential, chain, key,
+signature and fee checks (`signed_checks.py`), then nonce replay, nonce order and the
+available balance (here). A nonce is consumed only when the transfer is queued.
 
-Error bodies the node spec does not spell out, taken from the node's code or chosen here:
-* `400 {"error": "chain_id does not match active network", "expected_chain_id", "got_chain_id"}`
-* `400 {"error": "Public key does not match from_address", "expected", "got"}`
-* `401 {"error": "Invalid signature"}` (also for non-hex or wrong-length signatures/keys)
-* `400 {"error": "Nonce already used (replay attack detected)", "code": "REPLAY_DETECTED", "nonce"}`
-* `400 {"error": "Nonce must be greater than the latest nonce for this wallet",
-  "code": "OUT_OF_ORDER_NONCE", "nonce", "latest_nonce"}` (chosen here)
-* `404 {"error": "Beacon ID not registered in Atlas: beacon_id_not_registered", "hint"}` for a
-  `bcn_…` sender: the devnode has no Beacon Atlas, so no beacon wallet can spend.
-* a `public_key` that is not hex makes the node's address derivation raise: HTML 500.
+Nonces are kept as decimal strings (the node's `transfer_nonces.nonce` is TEXT), so any
+nonce Python can parse is stored. "Latest" is `MAX(CAST(nonce AS INTEGER))`, the query the
+node's transfer code uses; SQLite caps a nonce beyond its integer range at 2^63 - 1 there.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from otc_bridge.devnet.devnode.preflight import (
-    PreflightError,
-    SignedTransfer,
-    is_bcn_address,
-    signed_transfer,
+from otc_bridge.devnet.devnode.preflight import PreflightError, SignedTransfer, signed_transfer
+from otc_bridge.devnet.devnode.signed_checks import (
+    Refused,
+    check_chain,
+    check_signature,
+    credential_strings,
+    sender_key,
 )
 from otc_bridge.devnet.devnode.transfers import pending_message, refuse_if_short
 from otc_bridge.devnet.devnode.wire import Reply, Request, json_reply
-from otc_bridge.domain.rustchain import (
-    address_from_pubkey,
-    signed_transfer_message,
-    signed_transfer_tx_hash,
-)
+from otc_bridge.domain.rustchain import signed_transfer_tx_hash
 
 if TYPE_CHECKING:
     from otc_bridge.devnet.devnode.node import Node
-
-
-def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
-    try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
-    except (InvalidSignature, ValueError):
-        return False
-    return True
 
 
 def transfer_signed(node: Node, req: Request) -> Reply:
@@ -56,61 +36,14 @@ def transfer_signed(node: Node, req: Request) -> Reply:
     except PreflightError as exc:
         return exc.reply()
     assert isinstance(data, dict)
-    chain_id = checked.chain_id
-    expected_chain = node.settings.chain_id
-    if chain_id and chain_id != expected_chain:
-        return json_reply(
-            {
-                "error": "chain_id does not match active network",
-                "expected_chain_id": expected_chain,
-                "got_chain_id": chain_id,
-            },
-            400,
-        )
-    sender, receiver = checked.from_address, checked.to_address
-    if is_bcn_address(sender):
-        return json_reply(
-            {
-                "error": "Beacon ID not registered in Atlas: beacon_id_not_registered",
-                "hint": "Register your agent first: beacon atlas register",
-            },
-            404,
-        )
-    public_key = bytes.fromhex(str(data.get("public_key", "")).strip())  # non-hex: HTML 500
-    expected_address = address_from_pubkey(public_key)
-    if sender != expected_address:
-        return json_reply(
-            {
-                "error": "Public key does not match from_address",
-                "expected": expected_address,
-                "got": sender,
-            },
-            400,
-        )
-    memo = str(data.get("memo", ""))
     try:
-        signature = bytes.fromhex(str(data.get("signature", "")).strip())
-    except ValueError:
-        return json_reply({"error": "Invalid signature"}, 401)
-    # The node rebuilds the message with Python floats (1 → 1.0) and a string nonce. The
-    # legacy form without "fee" is accepted only for a zero fee, which preflight enforces.
-    message = b""
-    for legacy in (False, True):
-        candidate = signed_transfer_message(
-            from_address=sender,
-            to_address=receiver,
-            amount_rtc=float(checked.amount),
-            fee_rtc=float(checked.fee),
-            memo=memo,
-            nonce=checked.nonce,
-            chain_id=chain_id,
-            legacy=legacy,
-        )
-        if verify(public_key, candidate, signature):
-            message = candidate
-            break
-    if not message:
-        return json_reply({"error": "Invalid signature"}, 401)
+        signature_hex, public_key_hex = credential_strings(data)
+        check_chain(checked.chain_id, node.settings.chain_id)
+        public_key = sender_key(checked.from_address, public_key_hex)
+        memo = str(data.get("memo", ""))
+        message, signature = check_signature(checked, memo, public_key, signature_hex)
+    except Refused as refused:
+        return refused.reply
     return queue_signed(node, checked, memo, signed_transfer_tx_hash(message, signature))
 
 
@@ -120,7 +53,7 @@ def queue_signed(node: Node, checked: SignedTransfer, memo: str, tx_hash: str) -
     sender, nonce, amount_i64 = checked.from_address, checked.nonce, checked.amount_i64
     amount_rtc = float(checked.amount)
     used = conn.execute(
-        "SELECT 1 FROM transfer_nonces WHERE from_address = ? AND nonce = ?", (sender, nonce)
+        "SELECT 1 FROM transfer_nonces WHERE from_address = ? AND nonce = ?", (sender, str(nonce))
     ).fetchone()
     if used is not None:
         return json_reply(
@@ -132,15 +65,16 @@ def queue_signed(node: Node, checked: SignedTransfer, memo: str, tx_hash: str) -
             400,
         )
     latest = conn.execute(
-        "SELECT MAX(nonce) FROM transfer_nonces WHERE from_address = ?", (sender,)
+        "SELECT MAX(CAST(nonce AS INTEGER)) FROM transfer_nonces WHERE from_address = ?",
+        (sender,),
     ).fetchone()[0]
-    if latest is not None and nonce <= latest:
+    if latest is not None and nonce <= int(latest):
         return json_reply(
             {
-                "error": "Nonce must be greater than the latest nonce for this wallet",
+                "error": "Signed transfer nonce must increase for this wallet",
                 "code": "OUT_OF_ORDER_NONCE",
                 "nonce": str(nonce),
-                "latest_nonce": latest,
+                "latest_nonce": int(latest),
             },
             400,
         )
@@ -151,7 +85,7 @@ def queue_signed(node: Node, checked: SignedTransfer, memo: str, tx_hash: str) -
     delay = node.confirmation_delay_seconds
     conn.execute(
         "INSERT INTO transfer_nonces (from_address, nonce, used_at) VALUES (?, ?, ?)",
-        (sender, nonce, now),
+        (sender, str(nonce), now),
     )
     pending_id = node.store.queue_transfer(
         now=now,

@@ -49,7 +49,7 @@ CREATE INDEX IF NOT EXISTS pending_from ON pending_ledger(from_miner, status, am
 CREATE INDEX IF NOT EXISTS pending_to ON pending_ledger(to_miner);
 CREATE TABLE IF NOT EXISTS transfer_nonces (
     from_address TEXT NOT NULL,
-    nonce INTEGER NOT NULL,
+    nonce TEXT NOT NULL,  -- a decimal string, as on the node (nonces may exceed i64)
     used_at INTEGER NOT NULL,
     PRIMARY KEY (from_address, nonce)
 );

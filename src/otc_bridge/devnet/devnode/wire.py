@@ -3,6 +3,13 @@
 Flask's `jsonify` sorts keys, escapes non-ASCII (U+2014 → `\\u2014`), writes compact JSON
 and ends with a newline; `get_json(silent=True)` returns None for a wrong content type or
 bad JSON. Both are reproduced here.
+
+One deliberate difference: a JSON string holding an unpaired surrogate (`"\\ud800"`) parses
+in Python but cannot be stored (SQLite takes UTF-8), so on the node it would end in a 500
+(HTML, or RIP-302's JSON one) wherever the string reaches the database. The devnode reads
+such a body as bad JSON instead, so every route answers it with its own "no JSON body"
+400. So is a body nested deeper than Python's recursion limit, which makes werkzeug's JSON
+parser raise.
 """
 
 from __future__ import annotations
@@ -133,6 +140,30 @@ class Request:
         if not is_json_mimetype(self.headers.get("content-type", "")):
             return None
         try:
-            return json.loads(self.body)
-        except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+            data = json.loads(self.body)
+            if may_hold_surrogates(self.body) and not storable(data):
+                return None
+        except (ValueError, RecursionError):  # bad JSON, bad encoding, absurd nesting
             return None
+        return data
+
+
+def may_hold_surrogates(body: bytes) -> bool:
+    """False when the body cannot carry an unpaired surrogate: plain ASCII without `\\u`
+    escapes (and without NULs, which mark a UTF-16/32 body). Keeps the walk off the hot path."""
+    return not body.isascii() or b"\\u" in body or b"\x00" in body
+
+
+def storable(value: object) -> bool:
+    """True if every string in `value` (keys included) encodes as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, list):
+        return all(storable(item) for item in value)
+    if isinstance(value, dict):
+        return all(storable(key) and storable(item) for key, item in value.items())
+    return True
