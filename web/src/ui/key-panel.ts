@@ -144,7 +144,7 @@ export class KeyPanel {
       h("h3", { id: "export-title" }, "Your key"),
       h("p", { class: "warn-text" }, "Anyone who has this text controls your RTC wallet. Never paste it into a site or message; keep it offline."),
       h("label", { attrs: { for: "export-seed" } }, "Key (64 hexadecimal characters)"),
-      h("input", { id: "export-seed", class: "mono", attrs: { type: "text", readonly: true, value: seed, autocomplete: "off", spellcheck: "false" } }),
+      h("textarea", { id: "export-seed", class: "mono", attrs: { readonly: true, rows: "2", autocomplete: "off", spellcheck: "false" } }, seed),
       h(
         "div",
         { class: "actions" },

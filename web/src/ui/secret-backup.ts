@@ -34,7 +34,7 @@ export class SecretBackup {
       h("h3", {}, `Save the swap secret of order ${record.id}`),
       h("p", {}, `You reveal this secret to be paid the ${record.pair.split("/")[1] ?? "quote"} for your RTC; only its hash was sent to the bridge. ${where}`),
       h("label", { attrs: { for: inputId } }, "Swap secret (64 hexadecimal characters)"),
-      h("input", { id: inputId, class: "mono secret-value", attrs: { type: "text", readonly: true, value: record.preimageHex, autocomplete: "off", spellcheck: "false" } }),
+      h("textarea", { id: inputId, class: "mono secret-value", attrs: { readonly: true, rows: "2", autocomplete: "off", spellcheck: "false" } }, record.preimageHex),
       h("p", { class: "hint" }, `Its hash (the order's hashlock): ${record.hashlock}`),
       h(
         "div",
