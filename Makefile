@@ -63,7 +63,7 @@ test-postgres: $(STAMP)
 # The page in a real browser; under CI=true the suite fails unless every test in it ran
 # and passed (tests/browser/conftest.py), and pytest fails when it collects none.
 test-browser: $(STAMP) $(WEB_STAMP) chromium
-	$(BIN)/python -m pytest -n 2 tests/browser
+	$(BIN)/python -m pytest tests/browser  # serial: one chromium and one devnode beat two
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
