@@ -20,6 +20,15 @@ def focused_id(page: TradingPage) -> str:
     return found
 
 
+def tab_stops(page: TradingPage, count: int) -> list[str]:
+    """Where focus lands on each of the next `count` presses of Tab."""
+    stops = []
+    for _ in range(count):
+        page.page.keyboard.press("Tab")
+        stops.append(focused_id(page))
+    return stops
+
+
 @pytest.mark.parametrize("trading_page", [PHONE], indirect=True)
 def test_a_phone_user_places_an_order_with_the_keyboard_alone(
     trading_page: TradingPage, bridge: RunningBridge
@@ -30,11 +39,13 @@ def test_a_phone_user_places_an_order_with_the_keyboard_alone(
     page.screen("phone-market")
 
     keys = page.page.keyboard
-    order = []
-    for _ in range(5):
-        keys.press("Tab")
-        order.append(focused_id(page))
-    assert order == ["Skip to the order form", "pair", "create-key", "import-seed", "import-key"]
+    assert tab_stops(page, 5) == [
+        "Skip to the order form",
+        "pair",
+        "create-key",
+        "import-seed",
+        "import-key",
+    ]
 
     page.by_id("create-key").focus()
     keys.press("Enter")
@@ -44,11 +55,7 @@ def test_a_phone_user_places_an_order_with_the_keyboard_alone(
     page.by_id("side-sell").focus()
     keys.press("ArrowLeft")  # the radio group is one stop; arrows choose within it
     expect(page.by_id("side-buy")).to_be_checked()
-    after_side = []
-    for _ in range(5):
-        keys.press("Tab")
-        after_side.append(focused_id(page))
-    assert after_side == ["amount", "price", "quote-address", "ttl", "place-order"]
+    assert tab_stops(page, 5) == ["amount", "price", "quote-address", "ttl", "place-order"]
 
     page.by_id("amount").focus()
     keys.type("1.25")
