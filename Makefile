@@ -32,7 +32,7 @@ $(WEB_DEPS): web/package.json web/package-lock.json | node
 	touch $@
 
 $(WEB_STAMP): $(WEB_DEPS) $(WEB_SRC) | node
-	cd web && npm run --silent typecheck && npm run --silent build
+	cd web && npm run --silent check && npm run --silent build
 	touch $@
 
 web: $(WEB_STAMP)

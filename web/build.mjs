@@ -41,8 +41,9 @@ async function buildPage() {
   });
   const outputs = Object.entries(result.metafile.outputs);
   const entry = (suffix) => {
-    const found = outputs.find(([file, meta]) => meta.entryPoint !== undefined && file.endsWith(suffix))
-      ?? outputs.find(([file]) => file.endsWith(suffix) && file.includes("main-"));
+    const found =
+      outputs.find(([file, meta]) => meta.entryPoint !== undefined && file.endsWith(suffix)) ??
+      outputs.find(([file]) => file.endsWith(suffix) && file.includes("main-"));
     if (!found) throw new Error(`no ${suffix} output for main`);
     return relative(appDir, join(process.cwd(), found[0]));
   };

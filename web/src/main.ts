@@ -94,7 +94,10 @@ async function start(): Promise<void> {
   const select = byId<HTMLSelectElement>("pair");
   const wanted = new URLSearchParams(location.search).get("pair") ?? DEFAULT_PAIR;
   const initial = pairs.find((p) => p.pair === wanted) ?? pairs[0] ?? null;
-  fill(select, ...pairs.map((p) => h("option", { attrs: { value: p.pair, selected: p === initial } }, p.pair)));
+  fill(
+    select,
+    ...pairs.map((p) => h("option", { attrs: { value: p.pair, selected: p === initial } }, p.pair)),
+  );
   select.disabled = pairs.length === 0;
   select.addEventListener("change", () => pair.set(pairs.find((p) => p.pair === select.value) ?? null));
   pair.set(initial);

@@ -37,7 +37,10 @@ test("Retry-After as an HTTP date, or only in the body", () => {
 });
 
 test("refusals become plain words, values included", () => {
-  assert.equal(plainWords(400, { error: "Minimum order: 0.1 RTC" }), "The amount is below the minimum order of 0.1 RTC.");
+  assert.equal(
+    plainWords(400, { error: "Minimum order: 0.1 RTC" }),
+    "The amount is below the minimum order of 0.1 RTC.",
+  );
   assert.equal(
     plainWords(400, { error: "Order total rounds to zero USDC base units" }),
     "The order's total is too small: it rounds to zero USDC.",
@@ -46,7 +49,10 @@ test("refusals become plain words, values included", () => {
     plainWords(400, { error: "Insufficient RTC balance", balance_rtc: 1, required_rtc: 10.5 }),
     "Your RTC balance (1 RTC) is too low to place this sell order: it needs 10.5 RTC, the amount plus the node's 5 % fee.",
   );
-  assert.equal(plainWords(409, { error: "Order is not open (status: payout_pending)" }), "This order is no longer open (it is payout pending).");
+  assert.equal(
+    plainWords(409, { error: "Order is not open (status: payout_pending)" }),
+    "This order is no longer open (it is payout pending).",
+  );
   assert.equal(
     plainWords(400, { error: "eth_address must be a 0x-prefixed 40-hex address" }, { quoteCurrency: "USDC" }),
     "Your USDC address must be 0x followed by 40 hexadecimal characters.",
@@ -54,7 +60,10 @@ test("refusals become plain words, values included", () => {
 });
 
 test("an unknown refusal is shown as the API wrote it", () => {
-  assert.equal(plainWords(400, { error: "brand_new_code", message: "what happened" }), "The bridge refused the request: what happened");
+  assert.equal(
+    plainWords(400, { error: "brand_new_code", message: "what happened" }),
+    "The bridge refused the request: what happened",
+  );
   assert.equal(plainWords(418, {}), "The bridge refused the request (HTTP 418).");
 });
 

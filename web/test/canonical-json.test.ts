@@ -6,7 +6,10 @@ import { pythonJson } from "../src/lib/canonical-json";
 test("compact, key-sorted, ASCII-escaped like Python's json.dumps", () => {
   assert.equal(pythonJson({ b: 1, a: "x", c: [true, null, 2n] }), '{"a":"x","b":1,"c":[true,null,2]}');
   assert.equal(pythonJson("é中😀"), '"\\u00e9\\u4e2d\\ud83d\\ude00"');
-  assert.equal(pythonJson('"\\\b\f\n\r\t\u0000\u001f\u007f~ '), '"\\"\\\\\\b\\f\\n\\r\\t\\u0000\\u001f\\u007f~ "');
+  assert.equal(
+    pythonJson('"\\\b\f\n\r\t\u0000\u001f\u007f~ '),
+    '"\\"\\\\\\b\\f\\n\\r\\t\\u0000\\u001f\\u007f~ "',
+  );
 });
 
 test("keys are sorted by code point, not by UTF-16 unit", () => {

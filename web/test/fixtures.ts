@@ -41,7 +41,9 @@ export interface Recorded {
 }
 
 export function fakeFetch(
-  answer: (url: string) => { status: number; body?: unknown; headers?: Record<string, string> } | "network-error",
+  answer: (
+    url: string,
+  ) => { status: number; body?: unknown; headers?: Record<string, string> } | "network-error",
 ): { fetch: Fetch; calls: Recorded[] } {
   const calls: Recorded[] = [];
   const fetch: Fetch = async (url, init) => {

@@ -5,7 +5,13 @@ import { checkDraft } from "../src/lib/order";
 import { pairInfo } from "./fixtures";
 
 const USDC = pairInfo("RTC/USDC", "evm", "USDC", 6);
-const draft = { side: "sell" as const, amountText: "10", priceText: "0.1", ttlSeconds: 86400, quoteAddress: "0x" + "ab".repeat(20) };
+const draft = {
+  side: "sell" as const,
+  amountText: "10",
+  priceText: "0.1",
+  ttlSeconds: 86400,
+  quoteAddress: "0x" + "ab".repeat(20),
+};
 
 test("a sell order's preview includes the node's 5 % fee in the escrow", () => {
   const checked = checkDraft(draft, USDC);
@@ -21,13 +27,10 @@ test("a sell order's preview includes the node's 5 % fee in the escrow", () => {
 test("text that is not a number is refused with the API's words, before signing", () => {
   const checked = checkDraft({ ...draft, priceText: "1.2.3", amountText: "ten" }, USDC);
   assert.equal(checked.ok, false);
-  assert.deepEqual(
-    !checked.ok && checked.problems,
-    [
-      { field: "amount", words: "The amount must be a number, like 12.5." },
-      { field: "price", words: "The price must be a number, like 0.25." },
-    ],
-  );
+  assert.deepEqual(!checked.ok && checked.problems, [
+    { field: "amount", words: "The amount must be a number, like 12.5." },
+    { field: "price", words: "The price must be a number, like 0.25." },
+  ]);
 });
 
 test("an EVM address needs 40 hex digits and, in mixed case, a valid checksum", () => {

@@ -7,7 +7,8 @@ import { join, resolve } from "node:path";
 import { test } from "node:test";
 
 const SRC = resolve(process.cwd(), "src");
-const FORBIDDEN = /\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function\(|setTimeout\(\s*["'`]|createContextualFragment|srcdoc/;
+const FORBIDDEN =
+  /\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function\(|setTimeout\(\s*["'`]|createContextualFragment|srcdoc/;
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>

@@ -4,7 +4,14 @@ import { test } from "node:test";
 import { Vault } from "../src/lib/storage";
 import { MemoryStorage } from "./fixtures";
 
-const secret = { id: "pending:ab", preimageHex: "11".repeat(32), hashlock: "ab", pair: "RTC/USDC", createdAt: 1, backedUp: false };
+const secret = {
+  id: "pending:ab",
+  preimageHex: "11".repeat(32),
+  hashlock: "ab",
+  pair: "RTC/USDC",
+  createdAt: 1,
+  backedUp: false,
+};
 
 test("nothing reaches localStorage before the trader agrees", () => {
   const storage = new MemoryStorage();

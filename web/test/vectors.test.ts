@@ -23,7 +23,10 @@ const INTEGER_FIELDS = new Set(["amount_micro_rtc", "price_per_rtc_nano_quote"])
 /** The page holds money as bigint; the vectors' JSON numbers become bigint here. */
 function asPageBound(bound: Record<string, string | number>): Bound {
   return Object.fromEntries(
-    Object.entries(bound).map(([k, v]) => [k, INTEGER_FIELDS.has(k) && typeof v === "number" ? BigInt(v) : v]),
+    Object.entries(bound).map(([k, v]) => [
+      k,
+      INTEGER_FIELDS.has(k) && typeof v === "number" ? BigInt(v) : v,
+    ]),
   );
 }
 
@@ -53,7 +56,13 @@ for (const [name, make] of backends) {
       for (const v of vectors.wallet_auth) {
         const key = await keyFromSeed(hexToBytes(v.seed, 32), backend);
         for (const bound of [v.bound, asPageBound(v.bound)]) {
-          const terms = { action: v.action, orderId: v.order_id, timestamp: v.timestamp, wallet: v.wallet, bound };
+          const terms = {
+            action: v.action,
+            orderId: v.order_id,
+            timestamp: v.timestamp,
+            wallet: v.wallet,
+            bound,
+          };
           assert.equal(signedMessage(terms), v.message, v.what);
           const auth = await walletAuth(key, terms);
           assert.equal(auth.signature, v.signature, v.what);

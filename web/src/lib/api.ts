@@ -57,15 +57,25 @@ export class BridgeApi {
     private readonly now: () => number = () => Date.now(),
   ) {}
 
-  private async call(method: "GET" | "POST", path: string, body: unknown, context: WordsContext) {
+  /** The answer's JSON when the status is 2xx; an ApiError otherwise. The JSON's shape is
+   * the API's (docs/api.md); the page reads integers through `jsonInteger`. */
+  private async call<T>(
+    method: "GET" | "POST",
+    path: string,
+    body: unknown,
+    context: WordsContext,
+  ): Promise<T> {
     let response: Response;
     try {
       response = await this.fetcher(this.base + path, {
         method,
-        headers: body === undefined ? { Accept: "application/json" } : {
-          Accept: "application/json",
-          "Content-Type": "application/json",
-        },
+        headers:
+          body === undefined
+            ? { Accept: "application/json" }
+            : {
+                Accept: "application/json",
+                "Content-Type": "application/json",
+              },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         credentials: "same-origin",
         cache: "no-store",
@@ -79,7 +89,7 @@ export class BridgeApi {
       throw new ApiError(0, "", words, {}, null, null);
     }
     const parsed: unknown = await response.json().catch(() => null);
-    if (response.ok && isRecord(parsed)) return parsed;
+    if (response.ok && isRecord(parsed)) return parsed as T;
     const data = isRecord(parsed) ? parsed : {};
     const code = typeof data["error"] === "string" ? data["error"] : "";
     const retry =
@@ -87,13 +97,18 @@ export class BridgeApi {
         ? retryAfterSeconds(response.headers.get("Retry-After"), data, this.now())
         : null;
     const requestId = response.headers.get("X-Request-Id");
-    const words = plainWords(response.status, data, { ...context, retryAfterSeconds: retry, requestId, method });
+    const words = plainWords(response.status, data, {
+      ...context,
+      retryAfterSeconds: retry,
+      requestId,
+      method,
+    });
     throw new ApiError(response.status, code, words, data, retry, requestId);
   }
 
   private get<T>(path: string, params: Record<string, string> = {}): Promise<T> {
     const query = new URLSearchParams(params).toString();
-    return this.call("GET", query ? `${path}?${query}` : path, undefined, {}) as Promise<T>;
+    return this.call<T>("GET", query ? `${path}?${query}` : path, undefined, {});
   }
 
   pairs(): Promise<PairsResponse> {
@@ -113,6 +128,6 @@ export class BridgeApi {
   }
 
   createOrder(body: object, context: WordsContext = {}): Promise<CreateOrderResponse> {
-    return this.call("POST", "/api/orders", body, context) as Promise<unknown> as Promise<CreateOrderResponse>;
+    return this.call<CreateOrderResponse>("POST", "/api/orders", body, context);
   }
 }

@@ -9,13 +9,7 @@
  */
 
 export type JsonValue =
-  | string
-  | bigint
-  | number
-  | boolean
-  | null
-  | readonly JsonValue[]
-  | { readonly [key: string]: JsonValue };
+  string | bigint | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
 const SHORT_ESCAPES: Record<string, string> = {
   '"': '\\"',

@@ -35,7 +35,8 @@ const EXACT: Readonly<Record<string, Words>> = {
   "wallet required (RTC wallet ID)": "Create or import a key first: your key's address is your RTC wallet.",
   "wallet required": "Create or import a key first: your key's address is your RTC wallet.",
   "Minimum order: 0.1 RTC": "The amount is below the minimum order of 0.1 RTC.",
-  "Maximum order: 10000 RTC": "The amount is above the maximum order of 10,000 RTC (the node's escrow limit).",
+  "Maximum order: 10000 RTC":
+    "The amount is above the maximum order of 10,000 RTC (the node's escrow limit).",
   "price_per_rtc must be positive": "The price must be more than zero.",
   "price_per_rtc too high (max $1000)": "The price is above the maximum of 1000 per RTC.",
   "eth_address is too long": "The address is too long.",
@@ -62,7 +63,8 @@ const EXACT: Readonly<Record<string, Words>> = {
   "Order has expired": "This order has expired.",
   "Order was matched by someone else": "Someone else took this order first.",
   "Only the order creator can cancel": "Only the key that placed this order can cancel it.",
-  "Order is no longer open (matched or cancelled concurrently)": "The order changed while you cancelled it: it was taken or cancelled already.",
+  "Order is no longer open (matched or cancelled concurrently)":
+    "The order changed while you cancelled it: it was taken or cancelled already.",
   "quote_tx required": "The quote payment's transaction is required.",
   "quote_tx is too long": "The quote payment's transaction id is too long.",
   "Only the RTC seller can confirm settlement": "Only the RTC seller can reveal the secret and settle.",
@@ -70,7 +72,8 @@ const EXACT: Readonly<Record<string, Words>> = {
   "HTLC hash unavailable for matched order": "This order has no hashlock to settle against.",
   "Invalid HTLC secret format": "The swap secret must be 64 hexadecimal characters.",
   "Invalid HTLC secret": "This secret does not match the order's hashlock.",
-  "Confirm window has closed": "It is too late to reveal the secret: the quote lock's claim window has closed.",
+  "Confirm window has closed":
+    "It is too late to reveal the secret: the quote lock's claim window has closed.",
   "Rate limit exceeded": (_m, _b, ctx) =>
     ctx.retryAfterSeconds != null
       ? `Too many requests. Try again in ${formatDuration(ctx.retryAfterSeconds)}.`
@@ -82,15 +85,19 @@ const EXACT: Readonly<Record<string, Words>> = {
   pair_disabled: (_m, body) =>
     `Trading on this pair is paused${typeof body["message"] === "string" ? `: ${body["message"]}` : "."}`,
   // wallet_auth (domain/wallet_auth.py)
-  wallet_must_be_native_rtc_address: "Your wallet must be a native RTC address (RTC and 40 hexadecimal characters).",
+  wallet_must_be_native_rtc_address:
+    "Your wallet must be a native RTC address (RTC and 40 hexadecimal characters).",
   wallet_auth_required: "The request was not signed. Create or import a key, then submit again.",
-  wallet_auth_public_key_signature_timestamp_required: "The request's signature was incomplete. " + SIGN_AGAIN,
+  wallet_auth_public_key_signature_timestamp_required:
+    "The request's signature was incomplete. " + SIGN_AGAIN,
   wallet_auth_invalid_timestamp: "The signature's time was not valid. " + CLOCK,
-  wallet_auth_timestamp_expired: "The signature's time is more than 5 minutes behind the bridge's clock. " + CLOCK,
+  wallet_auth_timestamp_expired:
+    "The signature's time is more than 5 minutes behind the bridge's clock. " + CLOCK,
   wallet_auth_timestamp_in_future: "The signature's time is ahead of the bridge's clock. " + CLOCK,
   wallet_auth_public_key_does_not_match_wallet: "The key does not belong to this wallet address.",
   wallet_auth_invalid_encoding: "The key or signature was not in the expected format. " + SIGN_AGAIN,
-  wallet_auth_invalid_signature: "The signature did not match the order's terms. Nothing was created. " + SIGN_AGAIN,
+  wallet_auth_invalid_signature:
+    "The signature did not match the order's terms. Nothing was created. " + SIGN_AGAIN,
   wallet_auth_replayed: "This signed request was already used once. " + SIGN_AGAIN,
   // the quote leg's lock checks (design §1.2): the API's message carries the values
   lock_not_found: "No HTLC lock was found for this payment.",
@@ -113,18 +120,28 @@ const EXACT: Readonly<Record<string, Words>> = {
 /** Error strings with values inside. */
 const PATTERNS: ReadonlyArray<readonly [RegExp, Words]> = [
   [/^Unsupported pair/i, "This trading pair is not supported by the bridge."],
-  [/^Order total rounds to zero (\S+) base units$/, (m) => `The order's total is too small: it rounds to zero ${m[1]}.`],
+  [
+    /^Order total rounds to zero (\S+) base units$/,
+    (m) => `The order's total is too small: it rounds to zero ${m[1]}.`,
+  ],
   [
     /^ttl_seconds exceeds the maximum of (\d+)/,
     (m) => `The order's lifetime is too long: at most ${formatDuration(Number(m[1]))}.`,
   ],
   [
     /^Maximum (\d+) active escrows per wallet$/,
-    (m) => `Your wallet already has ${m[1]} active escrows, the node's maximum. Wait for one to finish or cancel an order.`,
+    (m) =>
+      `Your wallet already has ${m[1]} active escrows, the node's maximum. Wait for one to finish or cancel an order.`,
   ],
   [/^Order is not open \(status: (\w+)\)$/, (m) => `This order is no longer open (it is ${words(m[1])}).`],
-  [/^Can only cancel open orders \(current: (\w+)\)$/, (m) => `Only open orders can be cancelled; this one is ${words(m[1])}.`],
-  [/^Order must be matched to confirm \(current: (\w+)\)$/, (m) => `The secret can be revealed only on a matched order; this one is ${words(m[1])}.`],
+  [
+    /^Can only cancel open orders \(current: (\w+)\)$/,
+    (m) => `Only open orders can be cancelled; this one is ${words(m[1])}.`,
+  ],
+  [
+    /^Order must be matched to confirm \(current: (\w+)\)$/,
+    (m) => `The secret can be revealed only on a matched order; this one is ${words(m[1])}.`,
+  ],
   [/^(limit|offset)_must_be_/, "The page asked for an invalid page of results. Reload the page."],
 ];
 

@@ -28,10 +28,7 @@ export function parseSeedHex(text: string): Uint8Array {
   return hexToBytes(compact, 32);
 }
 
-export async function keyFromSeed(
-  seed: Uint8Array,
-  backend?: Ed25519Backend,
-): Promise<TradingKey> {
+export async function keyFromSeed(seed: Uint8Array, backend?: Ed25519Backend): Promise<TradingKey> {
   const own = new Uint8Array(seed);
   const chosen = backend ?? (await ed25519());
   const signer = await chosen.fromSeed(own);

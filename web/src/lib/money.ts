@@ -45,8 +45,7 @@ export function parseUnits(text: string, decimals: number): Parsed {
     return { ok: false, reason: "out_of_range" };
   }
   const scale = exponent + decimals;
-  const magnitude =
-    scale >= 0 ? BigInt(digits) * pow10(scale) : divHalfUp(BigInt(digits), pow10(-scale));
+  const magnitude = scale >= 0 ? BigInt(digits) * pow10(scale) : divHalfUp(BigInt(digits), pow10(-scale));
   return { ok: true, units: sign === "-" ? -magnitude : magnitude };
 }
 

@@ -10,14 +10,7 @@ import type { SigningKey } from "./ed25519";
 import { plainWords } from "./errors";
 import { formatUnits, parseUnits } from "./money";
 import { checkQuoteAddress } from "./quote-address";
-import {
-  NANO_DECIMALS,
-  RTC_DECIMALS,
-  clampTtl,
-  escrowMicro,
-  nodeFeeMicro,
-  totalQuoteBase,
-} from "./terms";
+import { NANO_DECIMALS, RTC_DECIMALS, clampTtl, escrowMicro, nodeFeeMicro, totalQuoteBase } from "./terms";
 import { walletAuth } from "./wallet-auth";
 
 export type Side = "buy" | "sell";
@@ -47,8 +40,7 @@ export interface OrderTerms {
 
 export type Field = "amount" | "price" | "address";
 export type DraftCheck =
-  | { ok: true; terms: OrderTerms }
-  | { ok: false; problems: ReadonlyArray<{ field: Field; words: string }> };
+  { ok: true; terms: OrderTerms } | { ok: false; problems: ReadonlyArray<{ field: Field; words: string }> };
 
 // The API's own refusals for text it cannot read as a number; the page says the same.
 const UNREADABLE: Record<"amount" | "price", string> = {

@@ -18,10 +18,16 @@ export function checkQuoteAddress(raw: string, chain: string, currency: string):
   }
   if (chain === "evm") {
     if (!/^0x[0-9a-fA-F]{40}$/.test(address)) {
-      return { ok: false, words: `Your ${currency} address must be 0x followed by 40 hexadecimal characters.` };
+      return {
+        ok: false,
+        words: `Your ${currency} address must be 0x followed by 40 hexadecimal characters.`,
+      };
     }
     if (!isAddress(address, { strict: true })) {
-      return { ok: false, words: `This ${currency} address has a wrong checksum: check it for a typo, or write it in lower case.` };
+      return {
+        ok: false,
+        words: `This ${currency} address has a wrong checksum: check it for a typo, or write it in lower case.`,
+      };
     }
     return { ok: true, address };
   }

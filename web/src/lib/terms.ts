@@ -14,10 +14,7 @@ const NANO_PER_QUOTE = 10n ** 9n;
 
 /** What B must lock on the quote chain, in the token's base units (wei, USDC's 6 decimals). */
 export function totalQuoteBase(quoteDecimals: number, amountMicro: bigint, priceNano: bigint): bigint {
-  return divHalfUp(
-    amountMicro * priceNano * 10n ** BigInt(quoteDecimals),
-    MICRO_PER_RTC * NANO_PER_QUOTE,
-  );
+  return divHalfUp(amountMicro * priceNano * 10n ** BigInt(quoteDecimals), MICRO_PER_RTC * NANO_PER_QUOTE);
 }
 
 export function totalQuoteNano(amountMicro: bigint, priceNano: bigint): bigint {

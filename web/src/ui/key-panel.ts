@@ -44,10 +44,20 @@ export class KeyPanel {
     }
   }
 
-  private button(label: string, onClick: () => void | Promise<void>, id?: string, cls = "secondary"): HTMLButtonElement {
+  private button(
+    label: string,
+    onClick: () => void | Promise<void>,
+    id?: string,
+    cls = "secondary",
+  ): HTMLButtonElement {
     return h(
       "button",
-      { ...(id === undefined ? {} : { id }), class: cls, attrs: { type: "button" }, on: { click: () => void onClick() } },
+      {
+        ...(id === undefined ? {} : { id }),
+        class: cls,
+        attrs: { type: "button" },
+        on: { click: () => void onClick() },
+      },
       label,
     );
   }
@@ -76,7 +86,11 @@ export class KeyPanel {
         },
       },
       h("label", { attrs: { for: "import-seed" } }, "Import a key"),
-      h("p", { id: "import-hint", class: "hint" }, "64 hexadecimal characters: the seed the Python client's Wallet.from_seed takes, or this page exported."),
+      h(
+        "p",
+        { id: "import-hint", class: "hint" },
+        "64 hexadecimal characters: the seed the Python client's Wallet.from_seed takes, or this page exported.",
+      ),
       seedInput,
       h("p", { id: "import-error", class: "error", attrs: { role: "alert" } }, this.importError),
       h("button", { id: "import-key", class: "secondary", attrs: { type: "submit" } }, "Import key"),
@@ -107,17 +121,35 @@ export class KeyPanel {
       parts.push(
         h(
           "div",
-          { id: "key-backup-prompt", class: "callout warn", attrs: { role: "region", "aria-labelledby": "key-backup-title" } },
+          {
+            id: "key-backup-prompt",
+            class: "callout warn",
+            attrs: { role: "region", "aria-labelledby": "key-backup-title" },
+          },
           h("h3", { id: "key-backup-title" }, "Back up your key now"),
-          h("p", {}, "Without a copy, nobody can recover this wallet or the RTC in it. Show the key, save it somewhere safe, then confirm."),
-          this.aside === "export" ? null : this.button("Show my key to back it up", () => this.open("export", "export-seed")),
+          h(
+            "p",
+            {},
+            "Without a copy, nobody can recover this wallet or the RTC in it. Show the key, save it somewhere safe, then confirm.",
+          ),
+          this.aside === "export"
+            ? null
+            : this.button("Show my key to back it up", () => this.open("export", "export-seed")),
         ),
       );
     }
     const actions = h(
       "div",
       { class: "actions" },
-      this.button(this.aside === "export" ? "Hide key" : "Show key (export)", () => this.open(this.aside === "export" ? "none" : "export", this.aside === "export" ? "show-key" : "export-seed"), "show-key"),
+      this.button(
+        this.aside === "export" ? "Hide key" : "Show key (export)",
+        () =>
+          this.open(
+            this.aside === "export" ? "none" : "export",
+            this.aside === "export" ? "show-key" : "export-seed",
+          ),
+        "show-key",
+      ),
       stored
         ? this.button("Forget it in this browser", () => this.forget(), "forget-key")
         : this.vault.available
@@ -127,7 +159,13 @@ export class KeyPanel {
     );
     parts.push(actions);
     if (!this.vault.available) {
-      parts.push(h("p", { class: "hint" }, "This browser does not let the page keep data, so the key lives in this tab only."));
+      parts.push(
+        h(
+          "p",
+          { class: "hint" },
+          "This browser does not let the page keep data, so the key lives in this tab only.",
+        ),
+      );
     }
     if (this.aside === "export") parts.push(this.exportBox(key));
     if (this.aside === "consent") parts.push(this.consentBox(key, backedUp));
@@ -142,14 +180,28 @@ export class KeyPanel {
       "div",
       { class: "callout", attrs: { role: "region", "aria-labelledby": "export-title" } },
       h("h3", { id: "export-title" }, "Your key"),
-      h("p", { class: "warn-text" }, "Anyone who has this text controls your RTC wallet. Never paste it into a site or message; keep it offline."),
+      h(
+        "p",
+        { class: "warn-text" },
+        "Anyone who has this text controls your RTC wallet. Never paste it into a site or message; keep it offline.",
+      ),
       h("label", { attrs: { for: "export-seed" } }, "Key (64 hexadecimal characters)"),
-      h("textarea", { id: "export-seed", class: "mono", attrs: { readonly: true, rows: "2", autocomplete: "off", spellcheck: "false" } }, seed),
+      h(
+        "textarea",
+        {
+          id: "export-seed",
+          class: "mono",
+          attrs: { readonly: true, rows: "2", autocomplete: "off", spellcheck: "false" },
+        },
+        seed,
+      ),
       h(
         "div",
         { class: "actions" },
         this.button("Copy", async () => {
-          feedback.textContent = (await copyText(seed)) ? "Copied." : "Copy failed: select the text and copy it.";
+          feedback.textContent = (await copyText(seed))
+            ? "Copied."
+            : "Copy failed: select the text and copy it.";
         }),
         this.button("Download as a file", () => saveTextFile(`rtc-key-${key.address}.txt`, `${seed}\n`)),
         this.button("I have saved my key", () => this.confirmBackup(), "key-saved", "primary"),
@@ -167,11 +219,16 @@ export class KeyPanel {
       h(
         "div",
         { class: "actions" },
-        this.button("Yes, keep it in this browser", () => {
-          this.vault.persist(key.exportSeedHex(), backedUp, this.now());
-          this.aside = "none";
-          this.render("key-storage");
-        }, "consent-yes", "primary"),
+        this.button(
+          "Yes, keep it in this browser",
+          () => {
+            this.vault.persist(key.exportSeedHex(), backedUp, this.now());
+            this.aside = "none";
+            this.render("key-storage");
+          },
+          "consent-yes",
+          "primary",
+        ),
         this.button("Cancel", () => this.open("none", "keep-key")),
       ),
     );
@@ -182,16 +239,25 @@ export class KeyPanel {
       "div",
       { class: "callout warn", attrs: { role: "region", "aria-labelledby": "remove-title" } },
       h("h3", { id: "remove-title" }, "Remove the key from this page?"),
-      h("p", {}, "The page forgets the key and its swap secrets, in this tab and in this browser. Without your own backup the wallet and its RTC are lost to you."),
+      h(
+        "p",
+        {},
+        "The page forgets the key and its swap secrets, in this tab and in this browser. Without your own backup the wallet and its RTC are lost to you.",
+      ),
       h(
         "div",
         { class: "actions" },
-        this.button("Remove the key", () => {
-          this.vault.wipe();
-          this.aside = "none";
-          this.state.set(null);
-          this.render("create-key");
-        }, "remove-yes", "danger"),
+        this.button(
+          "Remove the key",
+          () => {
+            this.vault.wipe();
+            this.aside = "none";
+            this.state.set(null);
+            this.render("create-key");
+          },
+          "remove-yes",
+          "danger",
+        ),
         this.button("Cancel", () => this.open("none", "remove-key")),
       ),
     );

@@ -42,7 +42,13 @@ export class MarketFeed {
         this.api.trades(pair.pair, TRADES_LIMIT),
       ]);
       if (generation !== this.generation) return; // a newer refresh (another pair) won
-      this.show({ pair, book, trades: trades.trades, tradesLimit: TRADES_LIMIT, nowSeconds: this.nowSeconds() });
+      this.show({
+        pair,
+        book,
+        trades: trades.trades,
+        tradesLimit: TRADES_LIMIT,
+        nowSeconds: this.nowSeconds(),
+      });
       this.freshness.succeeded();
     } catch (err) {
       if (generation !== this.generation) return;

@@ -54,7 +54,11 @@ export function spreadText(asks: readonly BookLevel[], bids: readonly BookLevel[
   return `${formatUnits(spread, NANO_DECIMALS)} ${quote} (${pct} %)`;
 }
 
-function bookRows(levels: readonly BookLevel[], side: "ask" | "bid", maxDepth: bigint): HTMLTableRowElement[] {
+function bookRows(
+  levels: readonly BookLevel[],
+  side: "ask" | "bid",
+  maxDepth: bigint,
+): HTMLTableRowElement[] {
   let depth = 0n;
   const rows = levels.map((level) => {
     depth += jsonInteger(level.total_micro_rtc) ?? 0n;
@@ -84,15 +88,35 @@ export function renderBook(table: HTMLTableElement, snap: MarketSnapshot): void 
   const empty = (text: string) => h("tr", { class: "empty" }, h("td", { attrs: { colspan: "4" } }, text));
   fill(
     table,
-    h("caption", {}, `Order book, ${pair.pair}: sell orders (asks) above the spread, buy orders (bids) below`),
+    h(
+      "caption",
+      {},
+      `Order book, ${pair.pair}: sell orders (asks) above the spread, buy orders (bids) below`,
+    ),
     h("thead", {}, headerRow(`Price (${quote})`, "Amount (RTC)", "Depth (RTC)", "Orders")),
-    h("tbody", { class: "asks", attrs: { "aria-label": "Asks" } }, ...(book.asks.length ? bookRows(book.asks, "ask", maxDepth) : [empty("No sell orders")])),
+    h(
+      "tbody",
+      { class: "asks", attrs: { "aria-label": "Asks" } },
+      ...(book.asks.length ? bookRows(book.asks, "ask", maxDepth) : [empty("No sell orders")]),
+    ),
     h(
       "tbody",
       { class: "spread-row" },
-      h("tr", {}, h("th", { attrs: { scope: "row", colspan: "4" } }, `Spread: ${spreadText(book.asks, book.bids, quote)}`)),
+      h(
+        "tr",
+        {},
+        h(
+          "th",
+          { attrs: { scope: "row", colspan: "4" } },
+          `Spread: ${spreadText(book.asks, book.bids, quote)}`,
+        ),
+      ),
     ),
-    h("tbody", { class: "bids", attrs: { "aria-label": "Bids" } }, ...(book.bids.length ? bookRows(book.bids, "bid", maxDepth) : [empty("No buy orders")])),
+    h(
+      "tbody",
+      { class: "bids", attrs: { "aria-label": "Bids" } },
+      ...(book.bids.length ? bookRows(book.bids, "bid", maxDepth) : [empty("No buy orders")]),
+    ),
   );
 }
 
@@ -106,19 +130,27 @@ export function renderStats(list: HTMLElement, snap: MarketSnapshot): void {
   const last = trades[0];
   const dayAgo = snap.nowSeconds - 86400;
   const recent = trades.filter((t) => t.completed_at >= dayAgo);
-  const prices = recent.map((t) => jsonInteger(t.price_per_rtc_nano_quote)).filter((p): p is bigint => p !== null);
+  const prices = recent
+    .map((t) => jsonInteger(t.price_per_rtc_nano_quote))
+    .filter((p): p is bigint => p !== null);
   const high = prices.reduce<bigint | null>((m, p) => (m === null || p > m ? p : m), null);
   const low = prices.reduce<bigint | null>((m, p) => (m === null || p < m ? p : m), null);
   const partial = trades.length >= snap.tradesLimit && recent.length === trades.length;
   fill(
     list,
-    stat("Last price", last ? `${price(last.price_per_rtc_nano_quote)} ${quote}` : "no trades yet", "stat-last"),
+    stat(
+      "Last price",
+      last ? `${price(last.price_per_rtc_nano_quote)} ${quote}` : "no trades yet",
+      "stat-last",
+    ),
     stat("Spread", spreadText(book.asks, book.bids, quote), "stat-spread"),
     stat("24 h volume", `${book.volume_24h_rtc} RTC`, "stat-volume"),
     stat("24 h trades", String(book.trades_24h), "stat-trades"),
     stat(
       partial ? `High / low (last ${trades.length} trades)` : "24 h high / low",
-      high === null || low === null ? "no trades in 24 h" : `${formatUnits(high, NANO_DECIMALS)} / ${formatUnits(low, NANO_DECIMALS)} ${quote}`,
+      high === null || low === null
+        ? "no trades in 24 h"
+        : `${formatUnits(high, NANO_DECIMALS)} / ${formatUnits(low, NANO_DECIMALS)} ${quote}`,
       "stat-range",
     ),
   );
@@ -128,11 +160,21 @@ export function renderTrades(table: HTMLTableElement, snap: MarketSnapshot): voi
   const { pair, trades } = snap;
   const quote = pair.quote_currency;
   const rows = trades.map((t) => {
-    const total = /^\d+$/.test(t.total_quote_base_units) ? formatUnits(BigInt(t.total_quote_base_units), pair.decimals) : UNKNOWN;
+    const total = /^\d+$/.test(t.total_quote_base_units)
+      ? formatUnits(BigInt(t.total_quote_base_units), pair.decimals)
+      : UNKNOWN;
     return h(
       "tr",
       {},
-      h("td", {}, h("time", { attrs: { datetime: new Date(t.completed_at * 1000).toISOString() } }, time(t.completed_at))),
+      h(
+        "td",
+        {},
+        h(
+          "time",
+          { attrs: { datetime: new Date(t.completed_at * 1000).toISOString() } },
+          time(t.completed_at),
+        ),
+      ),
       h("td", {}, price(t.price_per_rtc_nano_quote)),
       h("td", {}, rtc(t.amount_micro_rtc)),
       h("td", {}, total),
@@ -142,6 +184,12 @@ export function renderTrades(table: HTMLTableElement, snap: MarketSnapshot): voi
     table,
     h("caption", {}, `Recent trades, ${pair.pair}, newest first`),
     h("thead", {}, headerRow("Time", `Price (${quote})`, "Amount (RTC)", `Total (${quote})`)),
-    h("tbody", {}, ...(rows.length ? rows : [h("tr", { class: "empty" }, h("td", { attrs: { colspan: "4" } }, "No trades yet"))])),
+    h(
+      "tbody",
+      {},
+      ...(rows.length
+        ? rows
+        : [h("tr", { class: "empty" }, h("td", { attrs: { colspan: "4" } }, "No trades yet"))]),
+    ),
   );
 }

@@ -9,7 +9,14 @@ import { ApiError, type BridgeApi } from "../lib/api";
 import type { PairInfo } from "../lib/api-types";
 import { formatDuration } from "../lib/durations";
 import { formatUnits, parseUnits } from "../lib/money";
-import { type Field, type OrderDraft, type OrderTerms, type Side, checkDraft, signedCreateBody } from "../lib/order";
+import {
+  type Field,
+  type OrderDraft,
+  type OrderTerms,
+  type Side,
+  checkDraft,
+  signedCreateBody,
+} from "../lib/order";
 import { newSwapSecret } from "../lib/preimage";
 import type { Vault } from "../lib/storage";
 import { RTC_DECIMALS, NANO_DECIMALS } from "../lib/terms";
@@ -71,12 +78,33 @@ export class OrderForm {
     private readonly deps: OrderFormDeps,
   ) {
     const input = (id: string, describedBy: string) =>
-      h("input", { id, attrs: { type: "text", inputmode: "decimal", autocomplete: "off", spellcheck: "false", "aria-describedby": describedBy } });
+      h("input", {
+        id,
+        attrs: {
+          type: "text",
+          inputmode: "decimal",
+          autocomplete: "off",
+          spellcheck: "false",
+          "aria-describedby": describedBy,
+        },
+      });
     this.sideBuy = h("input", { id: "side-buy", attrs: { type: "radio", name: "side", value: "buy" } });
-    this.sideSell = h("input", { id: "side-sell", attrs: { type: "radio", name: "side", value: "sell", checked: true } });
+    this.sideSell = h("input", {
+      id: "side-sell",
+      attrs: { type: "radio", name: "side", value: "sell", checked: true },
+    });
     this.amount = input("amount", "amount-hint amount-error");
     this.price = input("price", "price-error");
-    this.address = h("input", { id: "quote-address", class: "mono", attrs: { type: "text", autocomplete: "off", spellcheck: "false", "aria-describedby": "address-hint address-error" } });
+    this.address = h("input", {
+      id: "quote-address",
+      class: "mono",
+      attrs: {
+        type: "text",
+        autocomplete: "off",
+        spellcheck: "false",
+        "aria-describedby": "address-hint address-error",
+      },
+    });
     this.address.removeAttribute("inputmode");
     this.ttl = h("select", { id: "ttl" });
     this.priceLabel = h("label", { attrs: { for: "price" } }, "Price per RTC");
@@ -88,9 +116,21 @@ export class OrderForm {
       price: h("p", { id: "price-error", class: "error" }),
       address: h("p", { id: "address-error", class: "error" }),
     };
-    this.preview = h("div", { id: "order-preview", class: "preview", attrs: { role: "region", "aria-labelledby": "preview-title" } });
-    this.submit = h("button", { id: "place-order", class: "primary", attrs: { type: "submit" } }, "Sign and place order");
-    this.result = h("div", { id: "order-result", class: "result", attrs: { role: "status", tabindex: "-1" } });
+    this.preview = h("div", {
+      id: "order-preview",
+      class: "preview",
+      attrs: { role: "region", "aria-labelledby": "preview-title" },
+    });
+    this.submit = h(
+      "button",
+      { id: "place-order", class: "primary", attrs: { type: "submit" } },
+      "Sign and place order",
+    );
+    this.result = h("div", {
+      id: "order-result",
+      class: "result",
+      attrs: { role: "status", tabindex: "-1" },
+    });
     this.form = h(
       "form",
       { id: "order-form", attrs: { novalidate: true, "aria-labelledby": "order-heading" } },
@@ -99,12 +139,29 @@ export class OrderForm {
         { class: "side" },
         h("legend", {}, "I want to"),
         h("span", { class: "choice" }, this.sideBuy, h("label", { attrs: { for: "side-buy" } }, "Buy RTC")),
-        h("span", { class: "choice" }, this.sideSell, h("label", { attrs: { for: "side-sell" } }, "Sell RTC")),
+        h(
+          "span",
+          { class: "choice" },
+          this.sideSell,
+          h("label", { attrs: { for: "side-sell" } }, "Sell RTC"),
+        ),
       ),
-      h("div", { class: "field" }, h("label", { attrs: { for: "amount" } }, "Amount (RTC)"), this.amount, this.amountHint, this.errors.amount),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { attrs: { for: "amount" } }, "Amount (RTC)"),
+        this.amount,
+        this.amountHint,
+        this.errors.amount,
+      ),
       h("div", { class: "field" }, this.priceLabel, this.price, this.errors.price),
       h("div", { class: "field" }, this.addressLabel, this.address, this.addressHint, this.errors.address),
-      h("div", { class: "field" }, h("label", { attrs: { for: "ttl" } }, "The order stays open for"), this.ttl),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { attrs: { for: "ttl" } }, "The order stays open for"),
+        this.ttl,
+      ),
       this.preview,
       this.submit,
     );
@@ -140,8 +197,14 @@ export class OrderForm {
     const chosen = Number(this.ttl.value) || DEFAULT_TTL;
     const max = pair.limits.max_ttl_seconds;
     const choices = TTL_CHOICES.filter(([s]) => s <= max);
-    if (!choices.some(([s]) => s === max)) choices.push([max, `${formatDuration(max)} (the longest allowed)`]);
-    fill(this.ttl, ...choices.map(([seconds, label]) => h("option", { attrs: { value: String(seconds), selected: seconds === chosen } }, label)));
+    if (!choices.some(([s]) => s === max))
+      choices.push([max, `${formatDuration(max)} (the longest allowed)`]);
+    fill(
+      this.ttl,
+      ...choices.map(([seconds, label]) =>
+        h("option", { attrs: { value: String(seconds), selected: seconds === chosen } }, label),
+      ),
+    );
     this.priceLabel.textContent = `Price (${pair.quote_currency} per RTC)`;
     this.amountHint.textContent = `From ${pair.limits.min_amount_rtc} to ${pair.limits.max_amount_rtc} RTC.`;
     this.refresh();
@@ -161,10 +224,23 @@ export class OrderForm {
     this.submit.disabled = disabled;
     const check = checkDraft(this.draft(), pair);
     // A field marked wrong is re-checked as it is edited; others wait for the submit.
-    const marked = (Object.keys(this.errors) as Field[]).filter((f) => this.control(f).getAttribute("aria-invalid") === "true");
+    const marked = (Object.keys(this.errors) as Field[]).filter(
+      (f) => this.control(f).getAttribute("aria-invalid") === "true",
+    );
     this.showProblems(check.ok ? [] : check.problems.filter((p) => marked.includes(p.field)));
-    fill(this.preview, h("h3", { id: "preview-title" }, "Preview"), ...this.previewLines(pair, check.ok ? check.terms : null));
-    if (disabled) this.preview.append(h("p", { class: "error" }, `Trading on ${pair.pair} is paused${pair.disabled_reason ? `: ${pair.disabled_reason}` : "."}`));
+    fill(
+      this.preview,
+      h("h3", { id: "preview-title" }, "Preview"),
+      ...this.previewLines(pair, check.ok ? check.terms : null),
+    );
+    if (disabled)
+      this.preview.append(
+        h(
+          "p",
+          { class: "error" },
+          `Trading on ${pair.pair} is paused${pair.disabled_reason ? `: ${pair.disabled_reason}` : "."}`,
+        ),
+      );
   }
 
   private previewLines(pair: PairInfo, terms: OrderTerms | null): Child[] {
@@ -172,12 +248,26 @@ export class OrderForm {
     const lines: Child[] = [];
     const tw = pair.timelock_window;
     if (terms === null) {
-      lines.push(h("p", { class: "hint" }, "Enter an amount, a price and your address to see the order's total, escrow and deadlines."));
+      lines.push(
+        h(
+          "p",
+          { class: "hint" },
+          "Enter an amount, a price and your address to see the order's total, escrow and deadlines.",
+        ),
+      );
     } else {
       const verb = terms.side === "sell" ? "Sell" : "Buy";
       lines.push(
-        h("p", { id: "preview-summary" }, `${verb} ${rtc(terms.amountMicro)} at ${formatUnits(terms.priceNano, NANO_DECIMALS)} ${quote} per RTC.`),
-        h("p", { id: "preview-total" }, `Total: ${formatUnits(terms.totalQuoteBase, terms.quoteDecimals)} ${quote}.`),
+        h(
+          "p",
+          { id: "preview-summary" },
+          `${verb} ${rtc(terms.amountMicro)} at ${formatUnits(terms.priceNano, NANO_DECIMALS)} ${quote} per RTC.`,
+        ),
+        h(
+          "p",
+          { id: "preview-total" },
+          `Total: ${formatUnits(terms.totalQuoteBase, terms.quoteDecimals)} ${quote}.`,
+        ),
       );
       lines.push(
         terms.side === "sell"
@@ -194,22 +284,53 @@ export class OrderForm {
       );
       const minimum = limitMicro(pair.limits.min_amount_rtc);
       const maximum = limitMicro(pair.limits.max_amount_rtc);
-      if (minimum !== null && terms.amountMicro < minimum) lines.push(h("p", { class: "warn-text" }, `Below the minimum order of ${pair.limits.min_amount_rtc} RTC: the bridge will refuse it.`));
-      if (maximum !== null && terms.amountMicro > maximum) lines.push(h("p", { class: "warn-text" }, `Above the maximum order of ${pair.limits.max_amount_rtc} RTC: the bridge will refuse it.`));
+      if (minimum !== null && terms.amountMicro < minimum)
+        lines.push(
+          h(
+            "p",
+            { class: "warn-text" },
+            `Below the minimum order of ${pair.limits.min_amount_rtc} RTC: the bridge will refuse it.`,
+          ),
+        );
+      if (maximum !== null && terms.amountMicro > maximum)
+        lines.push(
+          h(
+            "p",
+            { class: "warn-text" },
+            `Above the maximum order of ${pair.limits.max_amount_rtc} RTC: the bridge will refuse it.`,
+          ),
+        );
     }
     const ttl = Number(this.ttl.value) || DEFAULT_TTL;
-    const until = new Date((this.deps.nowSeconds() + ttl) * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    const until = new Date((this.deps.nowSeconds() + ttl) * 1000).toLocaleString(undefined, {
+      dateStyle: "medium",
+      timeStyle: "short",
+    });
     lines.push(
       h(
         "ul",
         { id: "preview-deadlines", class: "deadlines" },
         h("li", {}, `Open for ${formatDuration(ttl)} (until about ${until}) unless taken or cancelled.`),
-        h("li", {}, `After a match, the buyer has ${formatDuration(pair.lock_window_seconds)} to lock the ${quote}, or the match is undone.`),
-        h("li", {}, `The lock's timelock runs ${formatDuration(tw.min_seconds)} to ${formatDuration(tw.max_seconds)}; the seller must reveal the secret at least ${formatDuration(tw.claim_margin_seconds)} before it ends to be paid.`),
+        h(
+          "li",
+          {},
+          `After a match, the buyer has ${formatDuration(pair.lock_window_seconds)} to lock the ${quote}, or the match is undone.`,
+        ),
+        h(
+          "li",
+          {},
+          `The lock's timelock runs ${formatDuration(tw.min_seconds)} to ${formatDuration(tw.max_seconds)}; the seller must reveal the secret at least ${formatDuration(tw.claim_margin_seconds)} before it ends to be paid.`,
+        ),
       ),
     );
     if (this.side() === "sell") {
-      lines.push(h("p", { class: "hint" }, "A swap secret is made in this browser when you place the order; only its hash goes to the bridge."));
+      lines.push(
+        h(
+          "p",
+          { class: "hint" },
+          "A swap secret is made in this browser when you place the order; only its hash goes to the bridge.",
+        ),
+      );
     }
     return lines;
   }
@@ -263,10 +384,22 @@ export class OrderForm {
     const pendingId = secret === null ? null : `pending:${secret.hashlock}`;
     if (secret !== null && pendingId !== null) {
       // Kept before anything is sent: if the answer is lost, the order may exist.
-      this.deps.vault.putSecret({ id: pendingId, preimageHex: secret.preimageHex, hashlock: secret.hashlock, pair: pair.pair, createdAt: this.deps.nowSeconds(), backedUp: false });
+      this.deps.vault.putSecret({
+        id: pendingId,
+        preimageHex: secret.preimageHex,
+        hashlock: secret.hashlock,
+        pair: pair.pair,
+        createdAt: this.deps.nowSeconds(),
+        backedUp: false,
+      });
     }
     try {
-      const body = await signedCreateBody(keyState.key, terms, secret?.hashlock ?? null, this.deps.nowSeconds());
+      const body = await signedCreateBody(
+        keyState.key,
+        terms,
+        secret?.hashlock ?? null,
+        this.deps.nowSeconds(),
+      );
       const answer = await this.deps.api.createOrder(body, { quoteCurrency: pair.quote_currency });
       if (pendingId !== null) this.deps.vault.renameSecret(pendingId, answer.order_id);
       this.say("ok", ...this.placedWords(answer.order_id, answer.status, terms, answer.escrow_job_id));
@@ -275,10 +408,13 @@ export class OrderForm {
       this.deps.secrets.render(false);
     } catch (err) {
       const refused = err instanceof ApiError && err.status >= 400 && err.status < 500;
-      const orderId = err instanceof ApiError && typeof err.body["order_id"] === "string" ? err.body["order_id"] : null;
-      if (pendingId !== null && refused && orderId === null) this.deps.vault.dropSecret(pendingId); // nothing was created
+      const orderId =
+        err instanceof ApiError && typeof err.body["order_id"] === "string" ? err.body["order_id"] : null;
+      if (pendingId !== null && refused && orderId === null)
+        this.deps.vault.dropSecret(pendingId); // nothing was created
       else if (pendingId !== null && orderId !== null) this.deps.vault.renameSecret(pendingId, orderId);
-      const words = err instanceof ApiError ? err.words : "The page failed to sign the order; nothing was sent.";
+      const words =
+        err instanceof ApiError ? err.words : "The page failed to sign the order; nothing was sent.";
       this.say("error", refused ? "The bridge refused the order; nothing was created. " : "", words);
       this.deps.secrets.render(false);
     } finally {
@@ -289,7 +425,12 @@ export class OrderForm {
     }
   }
 
-  private placedWords(orderId: string, status: string, terms: OrderTerms, jobId: string | undefined): Child[] {
+  private placedWords(
+    orderId: string,
+    status: string,
+    terms: OrderTerms,
+    jobId: string | undefined,
+  ): Child[] {
     const quote = terms.quoteCurrency;
     const what = `${terms.side === "sell" ? "Sell" : "Buy"} order `;
     const state = status.replace(/_/g, " ");
@@ -297,6 +438,10 @@ export class OrderForm {
       terms.side === "sell"
         ? `${rtc(terms.escrowMicro)} is locked in escrow on the RustChain node (${rtc(terms.amountMicro)} plus the node's fee of ${rtc(terms.feeMicro)})${jobId ? `, escrow job ${jobId}` : ""}. A buyer who takes it locks ${formatUnits(terms.totalQuoteBase, terms.quoteDecimals)} ${quote} for you.`
         : `Nothing is locked until a seller takes it; then you lock ${formatUnits(terms.totalQuoteBase, terms.quoteDecimals)} ${quote}.`;
-    return [h("strong", {}, what, h("code", { id: "placed-order-id" }, orderId), ` placed: ${state}.`), " ", detail];
+    return [
+      h("strong", {}, what, h("code", { id: "placed-order-id" }, orderId), ` placed: ${state}.`),
+      " ",
+      detail,
+    ];
   }
 }

@@ -30,22 +30,56 @@ export class SecretBackup {
       : "It is kept in this tab only: reloading or closing the page forgets it.";
     return h(
       "div",
-      { class: "callout warn secret", attrs: { role: "region", "aria-label": `Swap secret for order ${record.id}` } },
+      {
+        class: "callout warn secret",
+        attrs: { role: "region", "aria-label": `Swap secret for order ${record.id}` },
+      },
       h("h3", {}, `Save the swap secret of order ${record.id}`),
-      h("p", {}, `You reveal this secret to be paid the ${record.pair.split("/")[1] ?? "quote"} for your RTC; only its hash was sent to the bridge. ${where}`),
+      h(
+        "p",
+        {},
+        `You reveal this secret to be paid the ${record.pair.split("/")[1] ?? "quote"} for your RTC; only its hash was sent to the bridge. ${where}`,
+      ),
       h("label", { attrs: { for: inputId } }, "Swap secret (64 hexadecimal characters)"),
-      h("textarea", { id: inputId, class: "mono secret-value", attrs: { readonly: true, rows: "2", autocomplete: "off", spellcheck: "false" } }, record.preimageHex),
+      h(
+        "textarea",
+        {
+          id: inputId,
+          class: "mono secret-value",
+          attrs: { readonly: true, rows: "2", autocomplete: "off", spellcheck: "false" },
+        },
+        record.preimageHex,
+      ),
       h("p", { class: "hint" }, `Its hash (the order's hashlock): ${record.hashlock}`),
       h(
         "div",
         { class: "actions" },
-        h("button", { class: "secondary", attrs: { type: "button" }, on: { click: () => void copyText(record.preimageHex).then((ok) => { feedback.textContent = ok ? "Copied." : "Copy failed: select the text and copy it."; }) } }, "Copy"),
         h(
           "button",
           {
             class: "secondary",
             attrs: { type: "button" },
-            on: { click: () => saveTextFile(`swap-secret-${record.id}.txt`, `order ${record.id}\nsecret ${record.preimageHex}\nhashlock ${record.hashlock}\n`) },
+            on: {
+              click: () =>
+                void copyText(record.preimageHex).then((ok) => {
+                  feedback.textContent = ok ? "Copied." : "Copy failed: select the text and copy it.";
+                }),
+            },
+          },
+          "Copy",
+        ),
+        h(
+          "button",
+          {
+            class: "secondary",
+            attrs: { type: "button" },
+            on: {
+              click: () =>
+                saveTextFile(
+                  `swap-secret-${record.id}.txt`,
+                  `order ${record.id}\nsecret ${record.preimageHex}\nhashlock ${record.hashlock}\n`,
+                ),
+            },
           },
           "Download as a file",
         ),
@@ -58,7 +92,8 @@ export class SecretBackup {
               click: () => {
                 this.vault.markBackedUp(record.id);
                 this.render();
-                const next = this.root.querySelector<HTMLElement>("h3") ?? document.getElementById("order-result");
+                const next =
+                  this.root.querySelector<HTMLElement>("h3") ?? document.getElementById("order-result");
                 if (next !== null) focusOn(next);
               },
             },
