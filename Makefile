@@ -52,7 +52,7 @@ test: lint typecheck test-sqlite test-postgres test-browser
 test-sqlite: $(STAMP) $(WEB_STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadgroup --ignore=tests/browser
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) $(WEB_STAMP)
 	@if [ "$$CI" = "true" ] || $(BIN)/python -c "import sys; from tests.support.databases import postgres_reachable; sys.exit(postgres_reachable() is not None)"; then \
 		echo "== PostgreSQL suite"; \
 		OTC_TEST_STORE=postgres $(BIN)/python -m pytest -n auto --dist loadgroup $(PG_SUITES); \

@@ -16,7 +16,9 @@ export class SecretBackup {
   ) {}
 
   render(focusFirst = false): void {
-    const unsaved = this.vault.allSecrets().filter((s) => !s.backedUp && !s.id.startsWith("pending:"));
+    // Secrets whose order the bridge did not confirm ("pending:") are shown too: the
+    // request may have created the order even though its answer was lost.
+    const unsaved = this.vault.allSecrets().filter((s) => !s.backedUp);
     fill(this.root, ...unsaved.map((record) => this.prompt(record)));
     const heading = this.root.querySelector<HTMLElement>("h3");
     if (focusFirst && heading !== null) focusOn(heading);
@@ -32,9 +34,15 @@ export class SecretBackup {
       "div",
       {
         class: "callout warn secret",
-        attrs: { role: "region", "aria-label": `Swap secret for order ${record.id}` },
+        attrs: { role: "region", "aria-label": `Swap secret, ${record.id}` },
       },
-      h("h3", {}, `Save the swap secret of order ${record.id}`),
+      h(
+        "h3",
+        {},
+        record.id.startsWith("pending:")
+          ? "Save this swap secret: the bridge did not confirm whether its order was created"
+          : `Save the swap secret of order ${record.id}`,
+      ),
       h(
         "p",
         {},
