@@ -131,3 +131,25 @@ def test_bad_input_is_refused_in_plain_words_and_nothing_is_created(
 
     assert open_orders(bridge) == []
     assert devnet.balance_i64(address) == 5_000_000
+
+
+def test_an_escrow_lock_of_unknown_outcome_is_never_reported_as_done_or_undone(
+    trading_page: TradingPage, bridge: RunningBridge, devnet: DevnetControl
+) -> None:
+    page = trading_page.open()
+    address = page.create_key()
+    devnet.faucet(address, "20")
+    devnet.add_fault("POST /agent/jobs", "drop")  # the node locks, the answer is lost
+    devnet.add_fault("GET /agent/jobs", "gateway_error")  # and the bridge cannot look it up
+    page.fill_order(side="sell", amount="2", price="0.1", address=SELLER_ADDR)
+    result = page.place_order()
+    expect(result).to_have_attribute("data-kind", "error")
+    expect(result).not_to_contain_text("nothing was created")
+    expect(result).to_contain_text("The node did not confirm the escrow lock.")
+    order_id = re.search(r"Order (otc_[0-9a-f]{16})", result.inner_text())
+    assert order_id is not None, result.inner_text()
+    order = bridge.client.order(order_id.group(1))
+    assert order["status"] == "opening"  # the bridge's worker settles it, never the page
+    secret = page.by_id(f"secret-{order['order_id']}").input_value()
+    assert hashlib.sha256(bytes.fromhex(secret)).hexdigest() == order["htlc_hash"]
+    page.screen("escrow-outcome-unknown")
