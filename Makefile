@@ -6,8 +6,15 @@ STAMP  := $(VENV)/.installed
 # Suites that run a second time against PostgreSQL (everything that touches the bridge's
 # database); CI must run them, a developer machine runs them when a server answers.
 PG_SUITES := tests/store tests/bridge tests/settlement tests/crash tests/cluster
+# The trading page: web/ (npm, esbuild) bundled into the folder the bridge serves. The stamp
+# rebuilds it only when web/ changes; its browser suite drives Debian's chromium.
+WEB_APP   := src/otc_bridge/api/static/app
+WEB_DEPS  := web/node_modules/.installed
+WEB_STAMP := $(WEB_APP)/.built
+WEB_SRC   := $(shell find web/src web/test -type f 2>/dev/null) web/build.mjs web/tsconfig.json
+CHROMIUM  := /usr/bin/chromium
 
-.PHONY: run test test-sqlite test-postgres lint typecheck bench clean
+.PHONY: run test test-sqlite test-postgres test-browser lint typecheck bench clean web node chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,21 +22,48 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+node:
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+		echo "** Node.js and npm are required to build and test the trading page (web/):" \
+		     "apt-get install -y nodejs npm **" >&2; exit 1; }
+
+$(WEB_DEPS): web/package.json web/package-lock.json | node
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB_STAMP): $(WEB_DEPS) $(WEB_SRC) | node
+	cd web && npm run --silent check && npm run --silent build
+	touch $@
+
+web: $(WEB_STAMP)
+
+# Debian's chromium for the browser suite (never a browser downloaded by Playwright).
+chromium:
+	@test -x $(CHROMIUM) || { \
+		echo "== installing Debian's chromium for the browser suite"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@test -x $(CHROMIUM) || { echo "** $(CHROMIUM) is missing: the browser suite cannot run **" >&2; exit 1; }
+
+run: $(STAMP) $(WEB_STAMP)
 	$(BIN)/otc-bridge devnet
 
-test: lint typecheck test-sqlite test-postgres
+test: lint typecheck test-sqlite test-postgres test-browser
 
-test-sqlite: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadgroup
+test-sqlite: $(STAMP) $(WEB_STAMP)
+	$(BIN)/python -m pytest -n auto --dist loadgroup --ignore=tests/browser
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) $(WEB_STAMP)
 	@if [ "$$CI" = "true" ] || $(BIN)/python -c "import sys; from tests.support.databases import postgres_reachable; sys.exit(postgres_reachable() is not None)"; then \
 		echo "== PostgreSQL suite"; \
 		OTC_TEST_STORE=postgres $(BIN)/python -m pytest -n auto --dist loadgroup $(PG_SUITES); \
 	else \
 		echo "** PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL suite did NOT run (CI runs it) **"; \
 	fi
+
+# The page in a real browser; under CI=true the suite fails unless every test in it ran
+# and passed (tests/browser/conftest.py), and pytest fails when it collects none.
+test-browser: $(STAMP) $(WEB_STAMP) chromium
+	$(BIN)/python -m pytest tests/browser  # serial: one chromium and one devnode beat two
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -42,4 +76,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/devnode_transfer_loop.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache web/node_modules web/build $(WEB_APP)

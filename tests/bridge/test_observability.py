@@ -80,9 +80,9 @@ def test_json_log_lines_carry_the_order_in_context() -> None:
     assert line["level"] == "warning"
 
 
-def test_the_landing_page_is_served_for_browsers(bridge: RunningBridge) -> None:
-    page = bridge.client.http.get("/")
+def test_the_trading_page_is_served_for_browsers(bridge: RunningBridge) -> None:
+    page = bridge.client.http.get("/")  # api/web.py; tests/browser drives it in chromium
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert "<title>otc-bridge</title>" in page.text
-    assert "/api/orderbook" in page.text
+    assert "<title>RustChain OTC Bridge" in page.text
+    assert '<script type="module" src="/app/main-' in page.text

@@ -14,7 +14,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from otc_bridge import __version__
-from otc_bridge.api import market, ops, orders
+from otc_bridge.api import market, ops, orders, web
 from otc_bridge.api.client_ip import parse_proxies
 from otc_bridge.api.http import refusal
 from otc_bridge.api.middleware import RequestGuard
@@ -58,6 +58,7 @@ def create_app(container: Container, *, start_worker: bool | None = None) -> Fas
     )
     app.state.container = container
     app.state.trusted_proxies = parse_proxies(settings.trusted_proxies)
+    app.include_router(web.router)  # first: its `/` (the trading page) wins over ops'
     app.include_router(orders.router)
     app.include_router(market.router)
     app.include_router(ops.router)
