@@ -16,7 +16,12 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import (
+    is_address,
+    is_checksum_address,
+    is_checksum_formatted_address,
+    to_checksum_address,
+)
 
 from otc_bridge.domain.htlc_terms import ZERO_ADDRESS
 from otc_bridge.domain.pairs import PAIRS, Pair
@@ -136,8 +141,10 @@ def _required(read: _Reader, name: str) -> str:
 
 
 def _address(read: _Reader, name: str, value: str) -> str:
-    if not is_address(value):
-        raise ConfigProblem(f"{read.name(name)}={value!r} is not an address")
+    # Mixed case is a checksum (EIP-55) and must verify: a typo there is caught, not used.
+    bad_checksum = is_checksum_formatted_address(value) and not is_checksum_address(value)
+    if not is_address(value) or bad_checksum:
+        raise ConfigProblem(f"{read.name(name)}={value!r} is not an address (or its checksum)")
     return to_checksum_address(value)
 
 

@@ -72,7 +72,9 @@ class EvmReader:
     def __init__(self, chain: EvmChain, web3: Web3 | None = None) -> None:
         self.chain = chain
         self.web3 = (
-            web3 if web3 is not None else connect(chain.rpc_url, timeout=chain.rpc_timeout_seconds)
+            web3
+            if web3 is not None
+            else connect(chain.rpc_url, timeout=chain.rpc_timeout_seconds, read_only=True)
         )
         self._htlc = self.web3.eth.contract(
             address=to_checksum_address(chain.htlc_contract), abi=load_artifact(HTLC).abi

@@ -1,20 +1,8 @@
-"""The devnet's EVM chain: anvil from node_modules, the HTLC and devnet USDC deployed
-from the committed artifacts, every account funded, addresses in `chain.json`."""
+"""The devnet's EVM chain: anvil from node_modules (`process.AnvilProcess`), the HTLC and
+devnet USDC deployed from the committed artifacts with every account funded and the
+addresses in `chain.json` (`deploy`), both together as `harness.Devchain`, and the
+JSON-RPC test controls (`control.ChainControl`).
 
-from otc_bridge.devnet.devchain.binary import AnvilNotFound, find_anvil
-from otc_bridge.devnet.devchain.control import ChainControl, ChainRpcError, Head
-from otc_bridge.devnet.devchain.deploy import ChainInfo, ensure_deployed
-from otc_bridge.devnet.devchain.harness import Devchain
-from otc_bridge.devnet.devchain.process import AnvilProcess
-
-__all__ = [
-    "AnvilNotFound",
-    "AnvilProcess",
-    "ChainControl",
-    "ChainInfo",
-    "ChainRpcError",
-    "Devchain",
-    "Head",
-    "ensure_deployed",
-    "find_anvil",
-]
+Nothing is re-exported here on purpose: the devnode imports `control` (plain httpx) and
+must not pay for importing web3 at every start.
+"""

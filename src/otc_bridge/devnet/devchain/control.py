@@ -99,6 +99,15 @@ class ChainControl:
         """Set the chain's notion of now (the next block is at or after it)."""
         self.call("anvil_setTime", timestamp)
 
+    def catch_up(self, now: int) -> Head:
+        """Bring the chain's clock up to `now` (another clock's time) if it is behind,
+        with one block at that time; a chain already ahead cannot go back and is left."""
+        head = self.head()
+        if head.timestamp >= now:
+            return head
+        self.set_time(now)
+        return self.mine(1)
+
     def set_interval_mining(self, seconds: int) -> None:
         """0 turns interval mining off (then only `mine` and automine make blocks)."""
         self.call("evm_setIntervalMining", seconds)
@@ -121,3 +130,9 @@ class ChainControl:
         pairs = [[raw, index] for raw, index in (transactions or [])]
         self.call("anvil_reorg", depth, pairs)
         return self.head()
+
+
+def move_chain_clock(rpc_url: str, seconds: int, *, timeout: float = 5.0) -> Head:
+    """One-shot `advance_time` (the devnode's clock route calls this)."""
+    with ChainControl(rpc_url, timeout=timeout) as control:
+        return control.advance_time(seconds)

@@ -41,6 +41,8 @@ class Settings:
     scheduler_enabled: bool
     scheduler_interval_seconds: float
     scheduler_batch: int
+    # The dev chain's JSON-RPC URL: when set, POST /devnet/clock moves the chain's time too.
+    chain_rpc_url: str | None = None
 
     @property
     def db_path(self) -> Path:
@@ -95,4 +97,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         scheduler_batch=env_int(
             "DEVNODE_SCHEDULER_BATCH", default_limit, minimum=1, environ=environ
         ),
+        chain_rpc_url=env_str("DEVNODE_CHAIN_RPC_URL", "", environ) or None,
     )
