@@ -22,14 +22,14 @@ from web3 import EthereumTesterProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
-from otc_bridge.adapters.evm.artifacts import (
+from otc_bridge.adapters.evm.codec import DecodedRevert, decode_revert
+from otc_bridge.adapters.evm.compiled import (
     DEV_USDC,
     HTLC,
     Artifact,
     artifact_from_file,
     load_artifact,
 )
-from otc_bridge.adapters.evm.codec import DecodedRevert, decode_revert
 
 TEST_ARTIFACTS = Path(__file__).parent / "artifacts"
 BASE_TIME = 2_100_000_000  # far past the wall clock: timestamps are then fully ours

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from otc_bridge.adapters.evm.artifacts import DEV_USDC, HTLC, load_artifact
+from otc_bridge.adapters.evm.compiled import DEV_USDC, HTLC, load_artifact
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = Path("src/otc_bridge/adapters/evm/artifacts")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from otc_bridge.adapters.evm.artifacts import DEV_USDC, HTLC, load_artifact
+from otc_bridge.adapters.evm.compiled import DEV_USDC, HTLC, load_artifact
 from otc_bridge.devnet.devchain.binary import AnvilNotFound, find_anvil
 from otc_bridge.devnet.devchain.control import ChainControl, ChainRpcError
 from otc_bridge.devnet.devchain.handoff import bridge_chain_environment

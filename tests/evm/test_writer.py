@@ -7,7 +7,7 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from otc_bridge.adapters.evm.artifacts import DEV_USDC, load_artifact
+from otc_bridge.adapters.evm.compiled import DEV_USDC, load_artifact
 from otc_bridge.adapters.evm.reader import EvmReader
 from otc_bridge.adapters.evm.results import Found
 from otc_bridge.adapters.evm.writer import HtlcWriteError, HtlcWriter

@@ -1,6 +1,6 @@
 """The EVM quote leg: settings (`config`), the reader the bridge verifies locks with
 (`reader.EvmReader`), the writer clients lock, claim and refund with
-(`writer.HtlcWriter`), and the shipped contract artifacts (`artifacts`)."""
+(`writer.HtlcWriter`), and the shipped contract artifacts (`compiled`, reading `artifacts/`)."""
 
 from otc_bridge.adapters.evm.config import EvmChain, EvmPairConfig, EvmSettings, from_env
 from otc_bridge.adapters.evm.reader import EvmReader

@@ -14,7 +14,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from otc_bridge.adapters.evm.artifacts import HTLC, load_artifact
+from otc_bridge.adapters.evm.compiled import HTLC, load_artifact
 
 ORDER_REF_BYTES = 32
 

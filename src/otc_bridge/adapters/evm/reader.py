@@ -26,7 +26,6 @@ from web3 import Web3
 from web3.exceptions import BlockNotFound, TransactionNotFound
 from web3.types import FilterParams
 
-from otc_bridge.adapters.evm.artifacts import HTLC, load_artifact
 from otc_bridge.adapters.evm.codec import (
     CLAIMED_TOPIC,
     HTLC_TOPICS,
@@ -38,6 +37,7 @@ from otc_bridge.adapters.evm.codec import (
     decode_locked,
     hex32,
 )
+from otc_bridge.adapters.evm.compiled import HTLC, load_artifact
 from otc_bridge.adapters.evm.config import EvmChain
 from otc_bridge.adapters.evm.results import (
     BlockRef,

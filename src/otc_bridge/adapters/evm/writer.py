@@ -27,7 +27,6 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.types import TxParams
 
-from otc_bridge.adapters.evm.artifacts import HTLC, load_artifact
 from otc_bridge.adapters.evm.codec import (
     LOCKED_TOPIC,
     DecodedRevert,
@@ -38,6 +37,7 @@ from otc_bridge.adapters.evm.codec import (
     encode_order_ref,
     hex32,
 )
+from otc_bridge.adapters.evm.compiled import HTLC, load_artifact
 from otc_bridge.adapters.evm.rpc import connect
 from otc_bridge.domain.htlc_terms import ZERO_ADDRESS
 

@@ -20,7 +20,7 @@ from eth_typing import ChecksumAddress, HexStr
 from eth_utils.address import to_checksum_address
 from web3 import Web3
 
-from otc_bridge.adapters.evm.artifacts import DEV_USDC, HTLC, load_artifact
+from otc_bridge.adapters.evm.compiled import DEV_USDC, HTLC, load_artifact
 from otc_bridge.adapters.evm.rpc import connect
 
 USDC_DECIMALS = 6
