@@ -3,10 +3,7 @@ the devnet's finality (2 confirmations) and writers for its unlocked accounts.""
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,19 +12,11 @@ from otc_bridge.adapters.evm.config import EvmChain
 from otc_bridge.adapters.evm.reader import EvmReader
 from otc_bridge.adapters.evm.writer import HtlcWriter
 from otc_bridge.devnet.devchain.harness import Devchain
+from tests.contracts.evm import Secret
+
+__all__ = ["FINALITY", "Secret", "chain_now"]
 
 FINALITY = 2
-
-
-@dataclass(frozen=True)
-class Secret:
-    preimage: bytes
-    hashlock: bytes
-
-    @classmethod
-    def new(cls) -> Secret:
-        preimage = os.urandom(32)
-        return cls(preimage, hashlib.sha256(preimage).digest())
 
 
 @pytest.fixture

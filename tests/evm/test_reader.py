@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from web3.types import Wei
 
 from otc_bridge.adapters.evm.config import EvmChain
 from otc_bridge.adapters.evm.reader import EvmReader
@@ -136,7 +137,30 @@ def test_unknown_id_and_unknown_tx_are_missing(reader: EvmReader) -> None:
     assert result.code == RefusalCode.LOCK_NOT_FOUND
     result = reader.lock_by_tx("0x" + "cd" * 32)
     assert isinstance(result, Missing)
-    assert "not on the chain" in result.reason
+    assert result.reason.endswith("is not on the chain")
+
+
+def test_a_pending_transaction_is_missing_and_says_so(
+    devchain: Devchain, reader: EvmReader, seller_address: str
+) -> None:
+    from web3 import Web3
+
+    devchain.control.set_automine(False)
+    w3 = Web3(Web3.HTTPProvider(devchain.rpc_url))
+    htlc = w3.eth.contract(address=reader._htlc.address, abi=reader._htlc.abi)
+    tx = htlc.functions.lock(
+        seller_address,
+        Secret.new().hashlock,
+        chain_now(devchain) + 7200,
+        ZERO_ADDRESS,
+        WEI,
+        b"\0" * 32,
+    ).transact({"from": Web3.to_checksum_address(devchain.info.accounts[1]), "value": Wei(WEI)})
+    pending = reader.lock_by_tx(tx.to_0x_hex())
+    assert isinstance(pending, Missing)
+    assert "pending" in pending.reason
+    devchain.control.mine(2)
+    assert isinstance(reader.lock_by_tx(tx.to_0x_hex()), Found)
 
 
 def test_a_transaction_that_made_no_lock_is_missing(
@@ -176,7 +200,6 @@ def test_a_reverted_transaction_is_missing(
     devchain: Devchain, reader: EvmReader, seller_address: str
 ) -> None:
     from web3 import Web3
-    from web3.types import Wei
 
     w3 = Web3(Web3.HTTPProvider(devchain.rpc_url))
     htlc = w3.eth.contract(address=reader._htlc.address, abi=reader._htlc.abi)

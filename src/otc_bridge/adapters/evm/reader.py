@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from typing import Any, TypeVar, cast
 
 from eth_typing import HexStr
@@ -136,7 +137,7 @@ class EvmReader:
             try:
                 receipt = self.web3.eth.get_transaction_receipt(HexStr(hex32(tx_hash)))
             except TransactionNotFound:
-                return Missing(f"transaction {hex32(tx_hash)} is not on the chain (or not mined)")
+                return self._no_receipt(tx_hash)
             if int(receipt["status"]) != 1:
                 return Missing(f"transaction {hex32(tx_hash)} reverted: it locked nothing")
             logs = [RawLog.from_rpc(cast(Mapping[str, Any], entry)) for entry in receipt["logs"]]
@@ -260,6 +261,15 @@ class EvmReader:
             return Found(sighting)
         return NotFinal(sighting, required)
 
+    def _no_receipt(self, tx_hash: str) -> Missing:
+        """No receipt: a transaction still in the mempool (say so: it may lock once
+        mined) or one the chain does not know."""
+        try:
+            self.web3.eth.get_transaction(HexStr(hex32(tx_hash)))
+        except TransactionNotFound:
+            return Missing(f"transaction {hex32(tx_hash)} is not on the chain")
+        return Missing(f"transaction {hex32(tx_hash)} is pending: not mined yet")
+
     def _not_ours(self, tx_hash: str, locked: list[RawLog]) -> Missing:
         if locked:
             return Missing(
@@ -274,18 +284,7 @@ def _decode_event(entry: RawLog) -> HtlcEvent | None:
     position = LogPosition(entry.block_number, entry.block_hash, entry.tx_hash, entry.log_index)
     topic = entry.topics[0] if entry.topics else None
     if topic == LOCKED_TOPIC:
-        fields = decode_locked(entry)
-        return LockedEvent(
-            position=position,
-            id=fields.id,
-            sender=fields.sender,
-            receiver=fields.receiver,
-            token=fields.token,
-            amount=fields.amount,
-            hashlock=fields.hashlock,
-            timelock=fields.timelock,
-            order_ref=fields.order_ref,
-        )
+        return LockedEvent(position, **asdict(decode_locked(entry)))
     if topic == CLAIMED_TOPIC:
         return ClaimedEvent(position, entry.topics[1], decode_claimed_preimage(entry))
     if topic == REFUNDED_TOPIC:

@@ -142,6 +142,8 @@ class LogPosition:
 
 @dataclass(frozen=True, slots=True)
 class LockedEvent:
+    """The fields of `codec.LockedFields`, where the chain put them."""
+
     position: LogPosition
     id: str
     sender: str
