@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# npm tools (solc, OpenZeppelin, anvil), exactly as package-lock.json pins them.
+NPM_STAMP := node_modules/.installed
 # Suites that run a second time against PostgreSQL (everything that touches the bridge's
 # database); CI must run them, a developer machine runs them when a server answers.
 PG_SUITES := tests/store tests/bridge tests/settlement tests/crash tests/cluster
@@ -14,7 +16,7 @@ WEB_STAMP := $(WEB_APP)/.built
 WEB_SRC   := $(shell find web/src web/test -type f 2>/dev/null) web/build.mjs web/tsconfig.json
 CHROMIUM  := /usr/bin/chromium
 
-.PHONY: run test test-sqlite test-postgres test-browser lint typecheck bench clean web node chromium
+.PHONY: run test test-sqlite test-postgres test-browser lint typecheck bench clean web node chromium contracts
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +26,7 @@ $(STAMP): pyproject.toml
 
 node:
 	@command -v node >/dev/null && command -v npm >/dev/null || { \
-		echo "** Node.js and npm are required to build and test the trading page (web/):" \
+		echo "** Node.js and npm are required (the trading page, the contract build, the dev chain):" \
 		     "apt-get install -y nodejs npm **" >&2; exit 1; }
 
 $(WEB_DEPS): web/package.json web/package-lock.json | node
@@ -44,15 +46,25 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	@test -x $(CHROMIUM) || { echo "** $(CHROMIUM) is missing: the browser suite cannot run **" >&2; exit 1; }
 
-run: $(STAMP) $(WEB_STAMP)
+# --ignore-scripts: anvil's binary comes in its platform package; its postinstall would
+# only try a download, which must never be part of an install step.
+$(NPM_STAMP): package.json package-lock.json | node
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+# Rebuild the committed contract artifacts after editing contracts/.
+contracts: $(NPM_STAMP)
+	node scripts/build_contracts.mjs
+
+run: $(STAMP) $(NPM_STAMP) $(WEB_STAMP)
 	$(BIN)/otc-bridge devnet
 
 test: lint typecheck test-sqlite test-postgres test-browser
 
-test-sqlite: $(STAMP) $(WEB_STAMP)
+test-sqlite: $(STAMP) $(NPM_STAMP) $(WEB_STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadgroup --ignore=tests/browser
 
-test-postgres: $(STAMP) $(WEB_STAMP)
+test-postgres: $(STAMP) $(NPM_STAMP) $(WEB_STAMP)
 	@if [ "$$CI" = "true" ] || $(BIN)/python -c "import sys; from tests.support.databases import postgres_reachable; sys.exit(postgres_reachable() is not None)"; then \
 		echo "== PostgreSQL suite"; \
 		OTC_TEST_STORE=postgres $(BIN)/python -m pytest -n auto --dist loadgroup $(PG_SUITES); \
@@ -76,4 +88,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/devnode_transfer_loop.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache web/node_modules web/build $(WEB_APP)
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache web/node_modules web/build $(WEB_APP)

@@ -1,14 +1,17 @@
 """`make run`: the whole devnet on loopback, in one command.
 
-Starts the devnode (RustChain node API, scheduler on, short confirmation delay) as a
-subprocess and serves the bridge against it, sharing the devnode's clock file so that
-`POST /devnet/clock` moves both. State lives in DEVNET_DIR (default .devnet) and
-survives restarts.
+Starts the dev chain (anvil, HTLC and devnet USDC deployed, accounts funded, a block
+every DEVCHAIN_BLOCK_SECONDS) and the devnode (RustChain node API, scheduler on, short
+confirmation delay) as subprocesses, and serves the bridge against both. The bridge
+shares the devnode's clock file, and the devnode moves the chain's time, so that
+`POST /devnet/clock` moves all three. State lives in DEVNET_DIR (default .devnet) and
+survives restarts (the chain's included).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import uvicorn
@@ -17,13 +20,24 @@ from otc_bridge.adapters.store.engine import sqlite_url
 from otc_bridge.api.app import create_app
 from otc_bridge.bootstrap import build
 from otc_bridge.config import Settings
+from otc_bridge.devnet.devchain.deploy import ChainInfo
+from otc_bridge.devnet.devchain.handoff import bridge_chain_environment
+from otc_bridge.devnet.devchain.harness import Devchain
+from otc_bridge.devnet.devnode.clock import read_offset
 from otc_bridge.devnet.process import DEFAULT_ADMIN_KEY, DevnodeProcess
 from otc_bridge.envparse import env_int, env_str
 from otc_bridge.observability import logs
 
 
-def devnet_environment(state: Path, node_url: str, admin_key: str, port: int) -> dict[str, str]:
-    """The bridge's settings for the devnet, under the operator-facing names."""
+def devnet_environment(
+    state: Path,
+    node_url: str,
+    admin_key: str,
+    port: int,
+    chain: tuple[ChainInfo, str] | None = None,
+) -> dict[str, str]:
+    """The bridge's settings for the devnet, under the operator-facing names; `chain` is
+    the dev chain's deployment and the RPC URL the bridge reaches it at."""
     env = dict(os.environ)
     env.setdefault("OTC_DATABASE_URL", sqlite_url(state / "bridge.sqlite3"))
     env.setdefault("OTC_DATA_DIR", str(state))
@@ -40,6 +54,8 @@ def devnet_environment(state: Path, node_url: str, admin_key: str, port: int) ->
             "OTC_CLOCK_FILE": str(state / "node" / "clock.json"),
         }
     )
+    if chain is not None:
+        env.update(bridge_chain_environment(*chain))
     return env
 
 
@@ -47,8 +63,27 @@ def run_devnet() -> None:
     logs.configure(json_lines=env_str("OTC_LOG_FORMAT", "text") == "json")
     state = Path(env_str("DEVNET_DIR", ".devnet")).resolve()
     node_port = env_int("DEVNODE_PORT", 8099, minimum=1, maximum=65535)
+    chain_port = env_int("DEVCHAIN_PORT", 8545, minimum=1, maximum=65535)
+    block_seconds = env_int("DEVCHAIN_BLOCK_SECONDS", 1, minimum=0, maximum=3600)
     port = env_int("OTC_PORT", 5580, minimum=1, maximum=65535)
     admin_key = env_str("RC_ADMIN_KEY", DEFAULT_ADMIN_KEY)
+    chain = Devchain(
+        state / "chain",
+        port=chain_port,
+        block_seconds=block_seconds or None,  # 0: a block per transaction, else on demand
+        persist=True,
+        info_path=state / "chain.json",
+    )
+    chain.start()
+    try:
+        _run_with_chain(state, chain, node_port, port, admin_key)
+    finally:
+        chain.stop()
+
+
+def _run_with_chain(
+    state: Path, chain: Devchain, node_port: int, port: int, admin_key: str
+) -> None:
     node = DevnodeProcess(
         state / "node",
         port=node_port,
@@ -56,11 +91,18 @@ def run_devnet() -> None:
         env={
             "DEVNODE_SCHEDULER": env_str("DEVNODE_SCHEDULER", "on"),
             "RC_CONFIRMATION_DELAY_SECONDS": env_str("RC_CONFIRMATION_DELAY_SECONDS", "10"),
+            "DEVNODE_CHAIN_RPC_URL": chain.rpc_url,
         },
     )
     node.start()
     try:
-        settings = Settings.from_env(devnet_environment(state, node.url, admin_key, port))
+        # One clock: a devnode clock moved earlier (its offset is kept in its state
+        # folder) pulls the chain's time along before anyone reads either.
+        chain.control.catch_up(read_offset(state / "node" / "clock.json") + int(time.time()))
+        info = chain.info
+        settings = Settings.from_env(
+            devnet_environment(state, node.url, admin_key, port, (info, chain.rpc_url))
+        )
         app = create_app(build(settings))
         print(
             f"\n  devnet up (state in {state})\n"
@@ -68,6 +110,12 @@ def run_devnet() -> None:
             f"/openapi.json)\n"
             f"    devnode  {node.url}   (node API + /devnet/faucet, /devnet/ledger, "
             f"/devnet/clock, /devnet/faults)\n"
+            f"    chain    {chain.rpc_url}   (anvil, chain id {info.chain_id}, "
+            f"{info.finality_confirmations} confirmations final)\n"
+            f"             HTLC {info.htlc_contract}   USDC {info.usdc_token} "
+            f"({info.usdc_decimals} decimals)\n"
+            f"             {len(info.accounts)} unlocked accounts with ETH and USDC "
+            f"(addresses in {state / 'chain.json'})\n"
             f"    admin key (node and /admin/reconcile): {admin_key}\n",
             flush=True,
         )

@@ -9,6 +9,7 @@ import secrets
 from decimal import ROUND_DOWN
 from typing import TYPE_CHECKING, Any
 
+from otc_bridge.devnet.devchain.control import ChainRpcError, move_chain_clock
 from otc_bridge.devnet.devnode.faults import FaultSpecError
 from otc_bridge.devnet.devnode.pending import run_confirm
 from otc_bridge.devnet.devnode.settings import MAX_CONFIRMATION_DELAY_SECONDS
@@ -114,9 +115,9 @@ def ledger(node: Node, req: Request) -> Reply:
     )
 
 
-def clock_state(node: Node) -> Reply:
+def clock_state(node: Node, **extra: Any) -> Reply:
     return json_reply(
-        {"ok": True, "now": node.clock.now(), "offset_seconds": node.clock.offset_seconds}
+        {"ok": True, "now": node.clock.now(), "offset_seconds": node.clock.offset_seconds, **extra}
     )
 
 
@@ -132,8 +133,17 @@ def advance_clock(node: Node, req: Request) -> Reply:
         seconds = int_field(data, "advance_seconds", 0)
     except ValueError as exc:
         return bad(str(exc))
+    extra: dict[str, Any] = {}
+    chain_url = node.settings.chain_rpc_url
+    if chain_url and seconds > 0:
+        # The chain first: if it cannot move, neither does the node (one clock for all).
+        try:
+            head = move_chain_clock(chain_url, seconds)
+        except ChainRpcError as exc:
+            return bad(f"the dev chain's clock did not move, nothing changed: {exc}", 502)
+        extra["chain"] = {"block": head.number, "timestamp": head.timestamp}
     node.clock.advance(seconds)
-    return clock_state(node)
+    return clock_state(node, **extra)
 
 
 def add_fault(node: Node, req: Request) -> Reply:

@@ -47,6 +47,8 @@ class Settings:
     scheduler_batch: int
     latency_ms: float
     latency_jitter_ms: float
+    # The dev chain's JSON-RPC URL: when set, POST /devnet/clock moves the chain's time too.
+    chain_rpc_url: str | None = None
 
     @property
     def db_path(self) -> Path:
@@ -116,4 +118,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         latency_ms=latency_setting("DEVNODE_LATENCY_MS", environ),
         latency_jitter_ms=latency_setting("DEVNODE_LATENCY_JITTER_MS", environ),
+        chain_rpc_url=env_str("DEVNODE_CHAIN_RPC_URL", "", environ) or None,
     )
