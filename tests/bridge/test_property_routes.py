@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from sqlalchemy import select
 
-from otc_bridge.adapters.store.store import EVENTS, ORDERS, TRADES
+from otc_bridge.adapters.store.tables import EVENTS, ORDERS, TRADES
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.devnet.control import DevnetControl
@@ -818,9 +818,10 @@ class Harness:
 
     def snapshot(self) -> Snapshot:
         tables: dict[str, tuple[int, str]] = {}
-        with self.bridge.container.store.read() as tx:
+        engine = self.bridge.container.store.engine
+        with engine.connect().execution_options(write=False) as conn:
             for table, key in ((ORDERS, "order_id"), (EVENTS, "event_id"), (TRADES, "trade_id")):
-                rows = tx.conn.execute(select(table).order_by(table.c[key])).all()
+                rows = conn.execute(select(table).order_by(table.c[key])).all()
                 digest = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
                 tables[table.name] = (len(rows), digest)
         view = self.devnet.ledger()

@@ -1,4 +1,5 @@
-"""The FastAPI application: routes, error shapes, middleware, lifespan."""
+"""The FastAPI application: routes, error replies (every refusal through
+`api.errors`), middleware, lifespan."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from otc_bridge import __version__
 from otc_bridge.api import market, ops, orders
 from otc_bridge.api.client_ip import parse_proxies
-from otc_bridge.api.http import refusal
+from otc_bridge.api.errors import error_body, refusal
 from otc_bridge.api.middleware import RequestGuard
 from otc_bridge.bootstrap import Container
-from otc_bridge.services.errors import Refusal
+from otc_bridge.services.errors import Refused
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class JsonCORSMiddleware(CORSMiddleware):
         if response.status_code < 400:
             return response
         return JSONResponse(
-            {"error": "cors_preflight_refused", "message": bytes(response.body).decode()},
+            error_body("cors_preflight_refused", message=bytes(response.body).decode()),
             status_code=response.status_code,
         )
 
@@ -62,22 +63,22 @@ def create_app(container: Container, *, start_worker: bool | None = None) -> Fas
     app.include_router(market.router)
     app.include_router(ops.router)
 
-    @app.exception_handler(Refusal)
-    async def _refusal(_: Request, err: Refusal) -> JSONResponse:
+    @app.exception_handler(Refused)
+    async def _refused(_: Request, err: Refused) -> JSONResponse:
         return refusal(err)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, err: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"error": str(err.detail)}, status_code=err.status_code)
+        return JSONResponse(error_body(str(err.detail)), status_code=err.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"error": "invalid_request"}, status_code=400)
+        return JSONResponse(error_body("invalid_request"), status_code=400)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, err: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse({"error": "Internal server error"}, status_code=500)
+        return JSONResponse(error_body("Internal server error"), status_code=500)
 
     app.add_middleware(
         JsonCORSMiddleware,
