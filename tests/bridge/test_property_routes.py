@@ -1,6 +1,7 @@
 """Property test over every HTTP route: arbitrary JSON bodies, raw bodies, content types,
-query strings, path ids and headers always get a JSON 4xx or a success, never a 5xx, and
-a 4xx never changes state.
+query strings, path ids and headers always get a JSON 4xx or a success, never a 5xx, a
+4xx never changes state, and every reply matches the schema /openapi.json publishes for
+its route and status (`tests.support.contract`).
 
 "State" is the bridge's `orders`, `order_events` and `trades` tables and the devnode's
 ledger (balances, escrow, pending pool, supply). `used_signatures` and `rate_counters` are
@@ -46,6 +47,7 @@ from otc_bridge.domain.deadlines import ORDER_TTL_DEFAULT, DeadlinePolicy
 from otc_bridge.domain.hashing import is_hash
 from otc_bridge.domain.money import parse_decimal, to_units
 from tests.support.bridge import RunningBridge, bridge_env, running_bridge
+from tests.support.contract import Contract, ContractError
 
 T = TypeVar("T")
 Route = tuple[str, str]  # (METHOD, path template as published in /openapi.json)
@@ -661,6 +663,7 @@ class Harness:
         # stale keep-alive socket must not turn the next example into a transport error.
         self.http = httpx.Client(base_url=bridge.url, timeout=60, headers={"Connection": "close"})
         self.client: BridgeClient = bridge.client
+        self.contract = Contract(self.http.get("/openapi.json").json())
         self.fixed: dict[str, Order] = {}
         # Fresh targets a refusal left untouched (asserted), reused as new.
         self.spares: dict[TargetKind, list[Order]] = {}
@@ -861,6 +864,15 @@ class Harness:
             assert response.headers.get("location"), f"a redirect without a location{where}"
             assert not diff(before, after), f"a redirect changed state{where}"
             return
+        # Every reply of a published route matches what /openapi.json publishes for it
+        # (a path id that decodes to "/" can reach another route, or none: a 404 or 405
+        # of no route, checked as JSON below).
+        template = self.contract.route_for(request.route[0], request.path)
+        if template is not None:
+            try:
+                self.contract.check(request.route[0], template, response)
+            except ContractError as err:
+                raise AssertionError(f"{err}{where}") from None
         ctype = response.headers.get("content-type", "").split(";")[0].strip()
         if 200 <= status < 300 and request.route in SUCCESS_MEDIA_TYPES:
             assert ctype == SUCCESS_MEDIA_TYPES[request.route], f"unexpected media type{where}"

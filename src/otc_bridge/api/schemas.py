@@ -444,8 +444,10 @@ def replies_doc(
 
 
 def text_doc(status: int, description: str) -> dict[int | str, dict[str, Any]]:
-    """A plain-text reply (the route's response_class publishes its media type)."""
+    """A plain-text reply (the route's response_class publishes its media type); its
+    errors are JSON like every other."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
     return {
         status: {"description": description},
-        413: {"model": ErrorBody, "description": ERRORS[413]},
+        413: {"description": ERRORS[413], "content": error},
     }

@@ -28,7 +28,7 @@ from otc_bridge.settlement.toolkit import Ctx, Toolkit
 
 Step = Callable[[Toolkit, Order, Ctx], Order]
 
-# Every status that is not terminal has exactly one step (tests/settlement/test_layers.py).
+# Every status that is not terminal has exactly one step (tests/unit/test_layers.py).
 STEPS: Mapping[Status, Step] = MappingProxyType(
     {
         Status.OPENING: escrow_steps.resolve_escrow,
