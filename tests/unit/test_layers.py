@@ -145,5 +145,5 @@ def test_only_the_settlement_toolkit_writes_moves() -> None:
         for node in ast.walk(ast.parse(path.read_text())):
             call = node.func if isinstance(node, ast.Call) else None
             if isinstance(call, ast.Attribute) and call.attr == "transition":
-                callers.append(f"{name}:{node.lineno}")
+                callers.append(f"{name}:{call.lineno}")
     assert [c.split(":")[0] for c in callers] == ["otc_bridge.settlement.toolkit"], callers
