@@ -4,7 +4,6 @@ bodies from these (`otc_bridge.api.replies`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from otc_bridge.adapters.store.queries import Level, Trade
 from otc_bridge.domain.order import Order, OrderEvent
@@ -76,6 +75,3 @@ class Stats:
 @dataclass(frozen=True, slots=True)
 class Trades:
     trades: list[Trade]
-
-
-PairInfo = dict[str, Any]
