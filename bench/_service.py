@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from otc_bridge.adapters.node import NodeClient
 from otc_bridge.adapters.node.transport import CallRecord
+from otc_bridge.api import commands
 from otc_bridge.bootstrap import Container, build
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.config import Settings
@@ -54,7 +55,7 @@ def observed_container(settings: Settings, counter: CallCounter) -> Container:
     container.node.close()
     node = NodeClient(settings.node, observer=counter)
     container.node = node
-    container.driver.node = node
+    container.settlement.kit.node = node
     container.exchange.node = node
     container.operators.node = node
     return container
@@ -84,30 +85,34 @@ def matched_order(container: Container, control: DevnetControl, index: int) -> M
         "eth_address": SELLER_ETH,
         "htlc_hash": secret.hash,
     }
-    created = exchange.create_order(
-        {
-            "side": "sell",
-            "pair": "RTC/USDC",
-            "wallet": seller.address,
-            "amount_rtc": AMOUNT,
-            "price_per_rtc": PRICE,
-            "eth_address": SELLER_ETH,
-            "htlc_hash": secret.hash,
-            "wallet_auth": seller.wallet_auth(
-                "create_order", "create_order", bound, timestamp=now()
-            ),
-        }
+    created = exchange.create(
+        commands.create_order(
+            {
+                "side": "sell",
+                "pair": "RTC/USDC",
+                "wallet": seller.address,
+                "amount_rtc": AMOUNT,
+                "price_per_rtc": PRICE,
+                "eth_address": SELLER_ETH,
+                "htlc_hash": secret.hash,
+                "wallet_auth": seller.wallet_auth(
+                    "create_order", "create_order", bound, timestamp=now()
+                ),
+            }
+        )
     )
-    order_id = str(created.body["order_id"])
-    matched = exchange.match_order(
-        order_id,
-        {
-            "wallet": buyer.address,
-            "eth_address": BUYER_ETH,
-            "wallet_auth": buyer.wallet_auth(
-                "match_order", order_id, {"eth_address": BUYER_ETH}, timestamp=now()
-            ),
-        },
+    order_id = created.order.order_id
+    matched = exchange.match(
+        commands.match_order(
+            order_id,
+            {
+                "wallet": buyer.address,
+                "eth_address": BUYER_ETH,
+                "wallet_auth": buyer.wallet_auth(
+                    "match_order", order_id, {"eth_address": BUYER_ETH}, timestamp=now()
+                ),
+            },
+        )
     )
-    assert matched.body["status"] == "matched", (index, matched.body)
+    assert matched.order.status.value == "matched", (index, matched.order)
     return Matched(order_id, seller, buyer, secret)

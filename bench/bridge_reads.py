@@ -5,7 +5,7 @@
 
 Setup (not timed): a devnode subprocess (the bridge reads its clock file; reads never call
 the node), then the bridge's SQLite database seeded with N open orders straight through
-the store, as a create writes them (`Store.write()` + `Tx.insert_order`: the order row and
+the store, as a create writes them (`Store.write()` + `orders.insert`: the order row and
 its first history row, 1,000 per transaction): three pairs, both sides, prices spread
 around each pair's reference, amounts log-uniform over the order limits, ages over six
 days. Sell orders are written `open` with an escrow job id, as after their lock. Then the
@@ -46,7 +46,7 @@ from bench._common import (
 from otc_bridge.bootstrap import build
 from otc_bridge.clientlib.wallet import Wallet
 from otc_bridge.config import Settings
-from otc_bridge.domain.order import Order
+from otc_bridge.domain.order import Escrow, EscrowJob, Hashlock, Order, SecretOrigin
 from otc_bridge.domain.pairs import PAIRS, total_quote_base, total_quote_nano
 from otc_bridge.domain.states import Status
 
@@ -76,10 +76,13 @@ def seed_orders(env: dict[str, str], count: int, rng: random.Random) -> tuple[in
         written = 0
         while written < count:
             batch = min(1000, count - written)
-            with container.store.write() as tx:
+            with container.store.write() as uow:
                 for _ in range(batch):
-                    tx.insert_order(
-                        random_order(rng, now, rng.choice(pairs), makers), actor="bench", at=now
+                    uow.orders.insert(
+                        random_order(rng, now, rng.choice(pairs), makers),
+                        actor="bench",
+                        at=now,
+                        refs={},
                     )
             written += batch
     finally:
@@ -119,15 +122,21 @@ def random_order(rng: random.Random, now: int, pair_name: str, makers: list[str]
         ttl_seconds=ttl,
         expires_at=created + ttl,
         next_action_at=created + ttl + 1,
-        escrow_poster=maker if sell else None,
-        escrow_title=f"OTC Bridge Escrow: {order_id}" if sell else None,
-        escrow_job_id="job_" + rng.randbytes(8).hex() if sell else None,
-        escrow_reward_i64=amount if sell else None,
-        escrow_total_i64=amount + amount // 20 if sell else None,
-        escrow_expires_at=created + ttl + 31 * 3600 if sell else None,
-        escrow_requested_at=created if sell else None,
-        htlc_hash=rng.randbytes(32).hex() if sell else None,
-        secret_origin="client" if sell else None,
+        escrow=Escrow(
+            poster=maker,
+            title=f"OTC Bridge Escrow: {order_id}",
+            requested_at=created,
+            job=EscrowJob(
+                job_id="job_" + rng.randbytes(8).hex(),
+                state="open",
+                expires_at=created + ttl + 31 * 3600,
+                reward_i64=amount,
+                total_i64=amount + amount // 20,
+            ),
+        )
+        if sell
+        else None,
+        hashlock=Hashlock(rng.randbytes(32).hex(), SecretOrigin.CLIENT) if sell else None,
     )
 
 

@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import bridge_env, devnode, machine
 from bench._service import CallCounter, matched_order, observed_container
+from otc_bridge.api import commands
 from otc_bridge.bootstrap import Container
 from otc_bridge.clientlib.wallet import Wallet
 from otc_bridge.config import Settings
@@ -53,11 +54,9 @@ def settle_to_payout_pending(
     """Create (seller), match (buyer), confirm (seller): through the service layer."""
     matched = matched_order(container, control, index)
     order_id, seller, buyer = matched.order_id, matched.seller, matched.buyer
-    confirmed = container.exchange.confirm_order(
-        order_id,
-        {"wallet": seller.address, "secret": matched.secret.hex, "quote_tx": f"0x{index:064x}"},
-    )
-    assert confirmed.body["status"] == "payout_pending", (index, confirmed.body)
+    body = {"wallet": seller.address, "secret": matched.secret.hex, "quote_tx": f"0x{index:064x}"}
+    confirmed = container.exchange.confirm(commands.confirm_order(order_id, body))
+    assert confirmed.order.status is Status.PAYOUT_PENDING, (index, confirmed.order)
     return order_id, buyer
 
 
@@ -127,8 +126,8 @@ def run(
         f"  node pending pool: {sum(pool_rows.values()):,} rows {dict(pool_rows)} "
         f"(history rows {filled['first_id']}..{filled['last_id']}, newer than every payout)"
     )
-    with container.store.read() as tx:
-        waiting = tx.count_orders(Status.PAYOUT_PENDING)
+    with container.store.read() as uow:
+        waiting = uow.orders.count(Status.PAYOUT_PENDING)
     print(f"  orders payout_pending before the pass: {waiting}")
 
     passes = 0
@@ -158,8 +157,8 @@ def run(
             f"    wall time: {elapsed:.3f} s; {requests / elapsed:,.0f} requests/s; "
             f"{summary.promoted / elapsed:,.0f} orders/s"
         )
-        with container.store.read() as tx:
-            waiting = tx.count_orders(Status.PAYOUT_PENDING)
+        with container.store.read() as uow:
+            waiting = uow.orders.count(Status.PAYOUT_PENDING)
         if not waiting or summary.due == 0 or passes >= 10:
             break
     if passes > 1:

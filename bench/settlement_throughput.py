@@ -165,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                 with server as url:
                     latencies, statuses, elapsed = confirm_all(url, todo, args.concurrency)
                 requests = counter.total
-                with container.store.read() as tx:
-                    pending = tx.count_orders(Status.PAYOUT_PENDING)
+                with container.store.read() as uow:
+                    pending = uow.orders.count(Status.PAYOUT_PENDING)
                 conserved = control.ledger()["conserved"]
             finally:
                 container.close()

@@ -18,15 +18,19 @@ from otc_bridge.domain.money import micro_to_rtc_float
 from otc_bridge.domain.pairs import PAIRS
 from otc_bridge.domain.rustchain import MAX_REWARD_MICRO
 from otc_bridge.observability import metrics
-from otc_bridge.services.exchange import MAX_PRICE_NANO, MIN_ORDER_MICRO, Exchange
+from otc_bridge.services.auth import Authenticator
+from otc_bridge.services.exchange import Exchange
 from otc_bridge.services.market import Market
 from otc_bridge.services.operators import Operators
 from otc_bridge.services.ratelimit import RateLimiter
+from otc_bridge.services.validation import MAX_PRICE_NANO, MIN_ORDER_MICRO
 from otc_bridge.settlement.alerts import Alerts
-from otc_bridge.settlement.driver import DriverPolicy, SettlementDriver
+from otc_bridge.settlement.driver import SettlementDriver
+from otc_bridge.settlement.flows import Settlement
 from otc_bridge.settlement.outbox import AlertDispatcher, OutboxAlerts
 from otc_bridge.settlement.quote_leg import verifier_for
 from otc_bridge.settlement.reconciler import Reconciler
+from otc_bridge.settlement.toolkit import DriverPolicy, Toolkit
 
 
 @dataclass
@@ -36,7 +40,7 @@ class Container:
     node: NodeClient
     clock: Clock
     alerts: Alerts
-    driver: SettlementDriver
+    settlement: Settlement
     exchange: Exchange
     market: Market
     reconciler: Reconciler
@@ -117,7 +121,7 @@ def build(
     node = NodeClient(settings.node, observer=metrics.record_node_call)
     alerts = alerts or OutboxAlerts(store, clock)
     box = SecretBox.from_settings(settings.secret_key, settings.secret_key_file)
-    driver = SettlementDriver(
+    kit = Toolkit(
         store=store,
         node=node,
         clock=clock,
@@ -130,16 +134,18 @@ def build(
             payout_poll_seconds=settings.payout_poll_seconds,
         ),
     )
+    settlement = Settlement(kit, SettlementDriver(kit))
     dispatcher = AlertDispatcher(store, clock, webhook=settings.alert_webhook)
     limiter = RateLimiter(store, clock, window_seconds=settings.rate_limits.window_seconds)
+    auth = Authenticator(settings=settings, store=store, clock=clock, limiter=limiter)
     exchange = Exchange(
         settings=settings,
         store=store,
         node=node,
         clock=clock,
-        driver=driver,
+        settlement=settlement,
         secret_box=box,
-        limiter=limiter,
+        auth=auth,
         verifier=verifier_for(settings.quote_verification),
     )
     return Container(
@@ -148,18 +154,18 @@ def build(
         node=node,
         clock=clock,
         alerts=alerts,
-        driver=driver,
+        settlement=settlement,
         exchange=exchange,
         market=Market(store=store, clock=clock, pair_info=pair_info(settings)),
         reconciler=Reconciler(
             store=store,
-            driver=driver,
+            settlement=settlement,
             clock=clock,
             dispatcher=dispatcher,
             lease_seconds=settings.reconcile_lease_seconds,
             batch=settings.reconcile_batch,
         ),
-        operators=Operators(store=store, node=node, clock=clock, secret_box=box),
+        operators=Operators(store=store, node=node, clock=clock, settlement=settlement),
         dispatcher=dispatcher,
         limiter=limiter,
     )

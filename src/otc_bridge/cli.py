@@ -35,10 +35,10 @@ def _print(data: Any) -> None:
 
 
 def _refused(err: Exception) -> typer.Exit:
-    from otc_bridge.services.errors import Refusal
+    from otc_bridge.services.errors import Refused
 
-    if isinstance(err, Refusal):
-        typer.echo(f"refused: {err.body['error']}", err=True)
+    if isinstance(err, Refused):
+        typer.echo(f"refused: {err.error}", err=True)
         return typer.Exit(2)
     raise err
 
@@ -213,7 +213,9 @@ def orders_resolve(
         )
         if order.status.value in {"payout_pending", "refund_pending"}:
             order = (
-                container.driver.drive(order_id, actor=f"operator:{operator}", budget_seconds=30)
+                container.settlement.drive(
+                    order_id, actor=f"operator:{operator}", budget_seconds=30
+                )
                 or order
             )
         typer.echo(f"{order_id} is now {order.status.value}")
@@ -228,13 +230,14 @@ def alerts_list(limit: int = typer.Option(50, min=1, max=1000)) -> None:
     """The newest alerts and whether they were delivered."""
     container = _container()
     try:
-        with container.store.read() as tx:
-            rows = tx.list_alerts(limit=limit)
+        with container.store.read() as uow:
+            rows = uow.alerts.newest(limit=limit)
     finally:
         container.close()
     for r in rows:
         state = "delivered" if r.delivered_at else f"pending ({r.attempts} tries)"
-        typer.echo(f"#{r.alert_id} {r.level:8} {state:20} {r.title} {r.fields}")
+        fields = json.dumps(r.fields, sort_keys=True, default=str)
+        typer.echo(f"#{r.alert_id} {r.level:8} {state:20} {r.title} {fields}")
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """Property test over every HTTP route: arbitrary JSON bodies, raw bodies, content types,
-query strings, path ids and headers always get a JSON 4xx or a success, never a 5xx, and
-a 4xx never changes state.
+query strings, path ids and headers always get a JSON 4xx or a success, never a 5xx, a
+4xx never changes state, and every reply matches the schema /openapi.json publishes for
+its route and status (`tests.support.contract`).
 
 "State" is the bridge's `orders`, `order_events` and `trades` tables and the devnode's
 ledger (balances, escrow, pending pool, supply). `used_signatures` and `rate_counters` are
@@ -37,7 +38,7 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from sqlalchemy import select
 
-from otc_bridge.adapters.store.store import EVENTS, ORDERS, TRADES
+from otc_bridge.adapters.store.tables import EVENTS, ORDERS, TRADES
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.devnet.control import DevnetControl
@@ -46,6 +47,7 @@ from otc_bridge.domain.deadlines import ORDER_TTL_DEFAULT, DeadlinePolicy
 from otc_bridge.domain.hashing import is_hash
 from otc_bridge.domain.money import parse_decimal, to_units
 from tests.support.bridge import RunningBridge, bridge_env, running_bridge
+from tests.support.contract import Contract, ContractError
 
 T = TypeVar("T")
 Route = tuple[str, str]  # (METHOD, path template as published in /openapi.json)
@@ -661,6 +663,7 @@ class Harness:
         # stale keep-alive socket must not turn the next example into a transport error.
         self.http = httpx.Client(base_url=bridge.url, timeout=60, headers={"Connection": "close"})
         self.client: BridgeClient = bridge.client
+        self.contract = Contract(self.http.get("/openapi.json").json())
         self.fixed: dict[str, Order] = {}
         # Fresh targets a refusal left untouched (asserted), reused as new.
         self.spares: dict[TargetKind, list[Order]] = {}
@@ -818,9 +821,10 @@ class Harness:
 
     def snapshot(self) -> Snapshot:
         tables: dict[str, tuple[int, str]] = {}
-        with self.bridge.container.store.read() as tx:
+        engine = self.bridge.container.store.engine
+        with engine.connect().execution_options(write=False) as conn:
             for table, key in ((ORDERS, "order_id"), (EVENTS, "event_id"), (TRADES, "trade_id")):
-                rows = tx.conn.execute(select(table).order_by(table.c[key])).all()
+                rows = conn.execute(select(table).order_by(table.c[key])).all()
                 digest = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
                 tables[table.name] = (len(rows), digest)
         view = self.devnet.ledger()
@@ -860,6 +864,16 @@ class Harness:
             assert response.headers.get("location"), f"a redirect without a location{where}"
             assert not diff(before, after), f"a redirect changed state{where}"
             return
+        # Every reply of a published route matches what /openapi.json publishes for it.
+        # The path as sent (dot segments resolved, as the client does) may reach another
+        # route than the plan's, or none (a 404 or 405 of no route, checked as JSON below).
+        sent = response.request.url.raw_path.split(b"?")[0].decode("ascii")
+        template = self.contract.route_for(request.route[0], sent)
+        if template is not None:
+            try:
+                self.contract.check(request.route[0], template, response)
+            except ContractError as err:
+                raise AssertionError(f"{err}{where}") from None
         ctype = response.headers.get("content-type", "").split(";")[0].strip()
         if 200 <= status < 300 and request.route in SUCCESS_MEDIA_TYPES:
             assert ctype == SUCCESS_MEDIA_TYPES[request.route], f"unexpected media type{where}"

@@ -341,7 +341,8 @@ def test_system_void_at_confirm_goes_to_recovery_and_an_operator_redrive_complet
         order_id, "redrive", reason="worker float topped up after a system void", operator="ops"
     )
     assert resolved.status.value == "payout_pending"
-    assert resolved.payout_key == f"otc_payout:{order_id}:2"  # :1 was refused, never queued
+    assert resolved.payout is not None
+    assert resolved.payout.key == f"otc_payout:{order_id}:2"  # :1 was refused, never queued
     session.play()
     cancelled = httpx.post(
         f"{node.url}/agent/jobs/{drain.json()['job_id']}/cancel",

@@ -86,7 +86,9 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select
 
-from otc_bridge.adapters.store.store import ORDERS
+from otc_bridge.adapters.store.rows import order_columns as flat
+from otc_bridge.adapters.store.rows import order_from_row
+from otc_bridge.adapters.store.tables import ORDERS
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.devnet.control import DevnetControl
@@ -104,8 +106,8 @@ from otc_bridge.domain.rustchain import (
     job_escrow_i64,
     job_fee_i64,
 )
+from otc_bridge.domain.settling import payout_key
 from otc_bridge.domain.states import TERMINAL, Cause, Status, check_transition
-from otc_bridge.settlement.settle_steps import payout_key
 from tests.support.bridge import RunningBridge, bridge_env, running_bridge
 
 EXAMPLES = int(os.environ.get("OTC_MODEL_EXAMPLES", "15"))
@@ -290,13 +292,14 @@ class BridgeModel(RuleBasedStateMachine):
         return not any(fault["active"] for fault in self.devnet.faults())
 
     def _db_rows(self) -> dict[str, Order]:
-        with self.bridge.container.store.read() as tx:
-            rows = tx.conn.execute(select(ORDERS)).all()
-        return {r.order_id: Order.from_mapping(r._mapping) for r in rows}
+        engine = self.bridge.container.store.engine
+        with engine.connect().execution_options(write=False) as conn:
+            rows = conn.execute(select(ORDERS)).all()
+        return {r.order_id: order_from_row(r._mapping) for r in rows}
 
     def _row(self, order_id: str) -> Order:
-        with self.bridge.container.store.read() as tx:
-            order = tx.get(order_id)
+        with self.bridge.container.store.read() as uow:
+            order = uow.orders.get(order_id)
         assert order is not None, order_id
         return order
 
@@ -330,8 +333,8 @@ class BridgeModel(RuleBasedStateMachine):
         return "otc_" + secrets.token_hex(8)
 
     def _exists(self, order_id: str) -> bool:
-        with self.bridge.container.store.read() as tx:
-            return tx.get(order_id) is not None
+        with self.bridge.container.store.read() as uow:
+            return uow.orders.get(order_id) is not None
 
     def _new_orders(self, before: set[str]) -> list[str]:
         return sorted(set(self._db_rows()) - before)
@@ -668,7 +671,7 @@ class BridgeModel(RuleBasedStateMachine):
         else:
             assert code == 200, body
             assert body["status"] in {"cancelled", "refund_pending"}, body
-            if quiet and row.escrow_job_id not in self.stolen:
+            if quiet and flat(row)["escrow_job_id"] not in self.stolen:
                 assert body["status"] == "cancelled", body
         self._assert_names_db_status(order_id, body)
         if code != 200:
@@ -724,13 +727,14 @@ class BridgeModel(RuleBasedStateMachine):
         response = self.bridge.client.confirm(order_id, **args)
         body = _body(response)
         code = response.status_code
-        in_window = row.match_deadline is not None and row.match_deadline - now > 5
+        deadline = flat(row)["match_deadline"]
+        in_window = deadline is not None and deadline - now > 5
         knows = (row.htlc_hash or "") in self.preimages
         if row.status is not S.MATCHED:
             assert code == 409, body
         elif variant == "right" and in_window and knows:
             assert code == 200, body
-            if quiet and row.escrow_job_id not in self.stolen:
+            if quiet and flat(row)["escrow_job_id"] not in self.stolen:
                 assert body["status"] == "payout_pending", body
         event(f"confirm: {code} {_named_status(body) or body.get('error')}")
         if code == 200:
@@ -857,7 +861,7 @@ class BridgeModel(RuleBasedStateMachine):
         job can neither be cancelled nor claimed by the bridge until it expires."""
         self._begin()
         order_id = self._pick(S.MATCHED, pick) or self._pick(S.OPEN, pick)
-        job_id = self._row(order_id).escrow_job_id if order_id else None
+        job_id = flat(self._row(order_id))["escrow_job_id"] if order_id else None
         if job_id is None:
             return
         with contextlib.suppress(httpx.TransportError):  # an armed fault may hit it
@@ -875,7 +879,7 @@ class BridgeModel(RuleBasedStateMachine):
         order_id = self._pick(S.PAYOUT_PENDING, pick)
         if order_id is None:
             return
-        tx_hash = self._row(order_id).payout_tx_hash
+        tx_hash = flat(self._row(order_id))["payout_tx_hash"]
         with contextlib.suppress(httpx.TransportError):  # an armed fault may hit it
             self.nodehttp.post(
                 "/pending/void",
@@ -965,7 +969,7 @@ class BridgeModel(RuleBasedStateMachine):
         completed = {oid for oid, r in rows.items() if r.status is S.COMPLETED}
         assert sorted(traded) == sorted(completed), "one trade per completed order, exactly"
         for trade in trades:
-            assert trade["rtc_tx"] == rows[trade["order_id"]].payout_tx_hash
+            assert trade["rtc_tx"] == flat(rows[trade["order_id"]])["payout_tx_hash"]
         for pair in PAIRS:
             self._public(f"/api/orderbook?pair={pair}", forbidden)
 
@@ -989,23 +993,25 @@ class BridgeModel(RuleBasedStateMachine):
         credited: dict[str, int] = {}
         for order_id, found in payouts.items():
             order = rows[order_id]
-            keys = [payout_key(order_id, a) for a in range(order.payout_attempt + 1)]
+            keys = [payout_key(order_id, a) for a in range(flat(order)["payout_attempt"] + 1)]
             states = {str(r["reason"]): str(r["status"]) for r in found}
             assert len(states) == len(found), f"{order_id}: one row per key"
             assert set(states) <= set(keys), f"{order_id}: unknown keys {sorted(states)}"
             confirmed = [k for k, state in states.items() if state == "confirmed"]
             assert len(confirmed) <= 1, f"I1: {order_id} paid twice: {states}"
             for key, state in states.items():
-                assert key == order.payout_key or state == "voided", f"{order_id}: {states}"
+                assert key == flat(order)["payout_key"] or state == "voided", (
+                    f"{order_id}: {states}"
+                )
             for r in found:
                 assert r["to_miner"] == order.rtc_buyer, f"{order_id} paid {r['to_miner']}"
-                assert r["amount_i64"] == order.payout_amount_i64 == order.amount_micro_rtc
+                assert r["amount_i64"] == flat(order)["payout_amount_i64"] == order.amount_micro_rtc
                 assert r["tx_hash"] == idempotent_tx_hash(str(r["reason"]))
                 if r["status"] == "confirmed":
                     to = str(r["to_miner"])
                     credited[to] = credited.get(to, 0) + int(r["amount_i64"])
             if order.status is S.COMPLETED:
-                assert confirmed == [order.payout_key], f"{order_id}: {states}"
+                assert confirmed == [flat(order)["payout_key"]], f"{order_id}: {states}"
         for order_id, order in rows.items():
             if order.status is S.COMPLETED:
                 assert order_id in payouts
@@ -1021,8 +1027,8 @@ class BridgeModel(RuleBasedStateMachine):
         by_poster: dict[str, list[Order]] = {}
         by_buyer: dict[str, list[Order]] = {}
         for row in rows.values():
-            if row.escrow_poster is not None:
-                by_poster.setdefault(row.escrow_poster, []).append(row)
+            if flat(row)["escrow_poster"] is not None:
+                by_poster.setdefault(flat(row)["escrow_poster"], []).append(row)
             if row.rtc_buyer is not None:
                 by_buyer.setdefault(row.rtc_buyer, []).append(row)
 
@@ -1041,8 +1047,11 @@ class BridgeModel(RuleBasedStateMachine):
                     allowed = {funded, held}
                 # An open or claimed job past its expiry is refunded by the node's lazy
                 # expiry (anyone's read fires it) before the bridge's next pass sees it.
-                lapsed = row.escrow_expires_at is not None and now > row.escrow_expires_at
-                if lapsed and row.escrow_state in {None, "open", "claimed"}:
+                lapsed = (
+                    flat(row)["escrow_expires_at"] is not None
+                    and now > flat(row)["escrow_expires_at"]
+                )
+                if lapsed and flat(row)["escrow_state"] in {None, "open", "claimed"}:
                     allowed |= {funded}
             balance = balances.get(address, 0)
             assert balance in allowed, (
@@ -1054,7 +1063,7 @@ class BridgeModel(RuleBasedStateMachine):
         for address in self.buyers:
             owed_low = owed_high = 0
             for row in by_buyer.get(address, []):
-                amount = row.payout_amount_i64 or row.amount_micro_rtc
+                amount = flat(row)["payout_amount_i64"] or row.amount_micro_rtc
                 if row.status is S.COMPLETED:
                     owed_low += amount
                     owed_high += amount
@@ -1069,13 +1078,13 @@ class BridgeModel(RuleBasedStateMachine):
             assert balances.get(address, 0) == 0, f"stranger {address} was paid"
 
         # The worker wallet passes on exactly what escrow releases gave it.
-        released = [r for r in rows.values() if r.escrow_state == "completed"]
+        released = [r for r in rows.values() if flat(r)["escrow_state"] == "completed"]
         maybe = [
             r
             for r in rows.values()
             if r.status in {S.SETTLING, S.SETTLEMENT_RECOVERY}
-            and r.escrow_state != "completed"
-            and r.escrow_job_id is not None
+            and flat(r)["escrow_state"] != "completed"
+            and flat(r)["escrow_job_id"] is not None
         ]
         low = sum(r.amount_micro_rtc for r in released)
         high = low + sum(r.amount_micro_rtc for r in maybe)
@@ -1142,7 +1151,7 @@ class BridgeModel(RuleBasedStateMachine):
     def _check_final_accounts(self, rows: dict[str, Order], balances: dict[str, int]) -> None:
         """Exact: S paid T only for a completed order, B got the amount only then."""
         completed = {oid: r for oid, r in rows.items() if r.status is S.COMPLETED}
-        posters = {r.escrow_poster: r for r in completed.values()}
+        posters = {flat(r)["escrow_poster"]: r for r in completed.values()}
         buyers = {r.rtc_buyer: r for r in completed.values()}
         for address, account in self.sellers.items():
             row = posters.get(address)

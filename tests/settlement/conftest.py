@@ -179,8 +179,8 @@ def worker_payouts(node: DevnodeProcess) -> dict[str, list[dict[str, Any]]]:
 
 def db_history(store: Store, order_id: str) -> list[tuple[str, str]]:
     """(to status, cause) of each history row, read from the database directly."""
-    with store.read() as tx:
-        return [(e.to_status, e.cause) for e in tx.events(order_id)]
+    with store.read() as uow:
+        return [(e.to_status, e.cause) for e in uow.orders.events(order_id)]
 
 
 def settle_on_node(devnet: DevnetControl) -> None:
@@ -205,8 +205,8 @@ def open_store(env: Mapping[str, str]) -> Store:
 
 
 def db_order(store: Store, order_id: str) -> Order:
-    with store.read() as tx:
-        order = tx.get(order_id)
+    with store.read() as uow:
+        order = uow.orders.get(order_id)
     assert order is not None
     return order
 

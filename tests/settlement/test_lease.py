@@ -8,21 +8,25 @@ lease, must not act on stale leadership when it wakes up.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from otc_bridge.adapters.store.engine import make_engine, sqlite_url
 from otc_bridge.adapters.store.migrate import upgrade
-from otc_bridge.adapters.store.store import LEASES, Fence, Store
+from otc_bridge.adapters.store.store import Fence, Store
 from otc_bridge.devnet.bridge_process import BridgeProcess
 from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.devnet.process import DevnodeProcess
+from otc_bridge.domain import transitions
+from otc_bridge.domain.move import Move, Step, step
 from otc_bridge.domain.order import Order
-from otc_bridge.domain.states import Cause, Status
+from otc_bridge.domain.states import Status
+from otc_bridge.settlement.lease import Lease, holder_is_dead, process_identity
 from otc_bridge.settlement.reconciler import LEASE
 from tests.settlement.conftest import (
     Trade,
@@ -63,18 +67,28 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def acquire(store: Store, holder: str, now: float, ttl: float = TTL) -> Fence | None:
-    with store.write() as tx:
-        return tx.acquire_lease(LEASE, holder, ttl=ttl, now=now)
+    with store.write() as uow:
+        return uow.leases.acquire(LEASE, holder, ttl=ttl, now=now)
 
 
 def renew(store: Store, fence: Fence, now: float, ttl: float = TTL) -> bool:
-    with store.write() as tx:
-        return tx.renew_lease(fence, ttl=ttl, now=now)
+    with store.write() as uow:
+        return uow.leases.renew(fence, ttl=ttl, now=now)
 
 
 def release(store: Store, fence: Fence) -> bool:
-    with store.write() as tx:
-        return tx.release_lease(fence)
+    with store.write() as uow:
+        return uow.leases.release(fence)
+
+
+def probe(order: Order) -> Move:
+    """A step that changes nothing but the history (what a fenced write is tested with)."""
+    return step(order, order, Step.ESCROW_CLAIMED, {"probe": True})
+
+
+def record(store: Store, order: Order, move: Move, fence: Fence, at: int) -> Order | None:
+    with store.write() as uow:
+        return uow.orders.transition(move, actor="reconciler", at=at, fence=fence)
 
 
 def new_order(store: Store) -> Order:
@@ -96,8 +110,8 @@ def new_order(store: Store) -> Order:
         expires_at=4_600,
         next_action_at=4_601,
     )
-    with store.write() as tx:
-        return tx.insert_order(order, actor="maker", at=1_000)
+    with store.write() as uow:
+        return uow.orders.insert(order, actor="maker", at=1_000, refs={})
 
 
 def test_a_live_lease_cannot_be_taken_by_another_holder(store: Store) -> None:
@@ -136,29 +150,21 @@ def test_a_write_under_the_old_fence_fails_once_a_new_token_exists(store: Store)
     order = new_order(store)
     old = acquire(store, "A", now=1_000)
     assert old is not None
-    with store.write() as tx:
-        noted = tx.record_step(order, "probe", actor="reconciler", at=1_001, fence=old)
+    noted = record(store, order, probe(order), old, at=1_001)
     assert noted is not None  # the current token writes
     new = acquire(store, "B", now=1_011)
     assert new is not None
 
-    with store.write() as tx:
-        stale_move = tx.transition(
-            noted, Status.EXPIRED, Cause.EXPIRE, actor="reconciler", at=1_012, fence=old
-        )
-        stale_step = tx.record_step(noted, "stale", actor="reconciler", at=1_012, fence=old)
-    assert stale_move is None
-    assert stale_step is None
-    with store.read() as tx:
-        unchanged = tx.get(order.order_id)
-        events = tx.events(order.order_id)
+    expire = transitions.expire(noted, at=4_700, retry=15)
+    assert record(store, noted, expire, old, at=1_012) is None
+    assert record(store, noted, probe(noted), old, at=1_012) is None
+    with store.read() as uow:
+        unchanged = uow.orders.get(order.order_id)
+        events = uow.orders.events(order.order_id)
     assert unchanged == noted  # same status, version and history: nothing was written
-    assert [e.refs.get("step") for e in events] == [None, "probe"]
+    assert [e.refs.get("step") for e in events] == [None, "escrow_claimed"]
 
-    with store.write() as tx:
-        moved = tx.transition(
-            noted, Status.EXPIRED, Cause.EXPIRE, actor="reconciler", at=1_012, fence=new
-        )
+    moved = record(store, noted, expire, new, at=1_012)
     assert moved is not None
     assert moved.status is Status.EXPIRED
 
@@ -170,9 +176,7 @@ def test_the_old_fence_stays_dead_after_the_new_holder_releases(store: Store) ->
     assert old is not None
     assert new is not None
     release(store, new)  # the lease is free again, but the token did not go back
-    with store.write() as tx:
-        stale = tx.record_step(order, "stale", actor="reconciler", at=1_012, fence=old)
-    assert stale is None
+    assert record(store, order, probe(order), old, at=1_012) is None
     assert not renew(store, old, now=1_012)
 
 
@@ -203,13 +207,67 @@ def test_release_with_a_stale_fence_leaves_the_new_holder_in_place(store: Store)
     assert third.token == second.token + 1
 
 
+def test_a_lease_no_worker_took_before_is_created_on_first_acquire(store: Store) -> None:
+    first = Lease(store, "watcher:evm", ttl_seconds=TTL).acquire()
+    assert first is not None
+    assert first.name == "watcher:evm"
+    assert first.token == 1
+    assert Lease(store, "watcher:evm", ttl_seconds=TTL).acquire() is None  # held
+    assert Lease(store, "reconciler", ttl_seconds=TTL).acquire() is not None  # another lease
+
+
+def test_hold_renews_on_a_heartbeat_and_releases_at_the_end(store: Store) -> None:
+    lease = Lease(store, "worker", ttl_seconds=1.5)  # renewed every 0.5 s while held
+    with lease.hold() as tenure:
+        assert tenure is not None
+        assert not tenure.lost.wait(2.5)  # outlive the lease's own length, still held
+        assert Lease(store, "worker", ttl_seconds=1.5).acquire() is None
+        with store.read() as uow:
+            assert uow.leases.holder("worker")[0] == tenure.fence.holder
+    assert tenure.kept
+    with store.read() as uow:
+        assert uow.leases.holder("worker")[0] is None
+
+
+def test_a_tenure_taken_over_meanwhile_is_not_kept(store: Store) -> None:
+    lease = Lease(store, "worker", ttl_seconds=60)
+    with lease.hold() as tenure:
+        assert tenure is not None
+        with store.write() as uow:  # another host's worker after the lease ran out
+            uow.leases.take_over(
+                "worker",
+                dead=tenure.fence.holder,
+                token=tenure.fence.token,
+                holder="elsewhere",
+                ttl=60,
+                now=time.time(),
+            )
+    assert not tenure.released
+    assert not tenure.kept
+
+
+def test_a_dead_holder_of_this_host_is_taken_over_at_once(store: Store) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # gone: its pid names no process (or another one, started later)
+    me = process_identity()
+    dead = ":".join([me.split(":")[0], str(child.pid), "1", "deadbeef"])
+    assert holder_is_dead(dead)
+    assert not holder_is_dead(f"{me}:cafe")  # this very process is alive
+    assert not holder_is_dead(f"other-host:{child.pid}:1:cafe")  # other hosts: wait it out
+    with store.write() as uow:
+        taken = uow.leases.acquire("worker", dead, ttl=3600, now=time.time())
+    assert taken is not None
+    fence = Lease(store, "worker", ttl_seconds=TTL).acquire()
+    assert fence is not None
+    assert fence.token == taken.token + 1
+
+
 # ====================================================================== process level
 
 
 def lease_row(store: Store) -> tuple[str | None, int]:
-    with store.read() as tx:
-        row = tx.conn.execute(select(LEASES).where(LEASES.c.name == LEASE)).one()
-    return row.holder, int(row.token)
+    with store.read() as uow:
+        return uow.leases.holder(LEASE)
 
 
 def payouts_confirmed_on_node(bridge: RunningBridge, devnet: DevnetControl) -> list[Trade]:
@@ -314,8 +372,8 @@ def test_a_stale_leaders_write_is_refused_by_the_fence_alone(
         frozen = {t.order_id: db_order(store, t.order_id) for t in trades}
 
         def take_over() -> Fence | None:
-            with store.write() as tx:
-                return tx.acquire_lease(LEASE, "new-leader", ttl=300, now=time.time())
+            with store.write() as uow:
+                return uow.leases.acquire(LEASE, "new-leader", ttl=300, now=time.time())
 
         new_leader = wait_for(take_over, timeout=30, what="the frozen leader's lease to expire")
         assert new_leader.token > first_token
@@ -333,8 +391,7 @@ def test_a_stale_leaders_write_is_refused_by_the_fence_alone(
             payouts = node_payouts(node, trade.buyer.address)
             assert [p["status"] for p in payouts] == ["confirmed"]
 
-        with store.write() as tx:
-            tx.release_lease(new_leader)
+        release(store, new_leader)
         new_leader = None
         wait_for(
             lambda: completed(bridge, trades),
@@ -346,7 +403,6 @@ def test_a_stale_leaders_write_is_refused_by_the_fence_alone(
         assert_paid_once(bridge, node, trades)
     finally:
         if new_leader is not None:
-            with store.write() as tx:
-                tx.release_lease(new_leader)
+            release(store, new_leader)
         first.stop()
         store.dispose()

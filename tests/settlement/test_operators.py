@@ -317,7 +317,7 @@ def test_refund_is_refused_once_the_escrow_was_released_to_the_worker_wallet(
     bridge.container.operators.resolve(
         trade.order_id, "redrive", reason="clean up after the test", operator="test"
     )
-    bridge.container.driver.drive(trade.order_id, actor="test", budget_seconds=10)
+    bridge.container.settlement.drive(trade.order_id, actor="test", budget_seconds=10)
     settle_on_node(devnet)
     bridge.run_worker()
     assert bridge.client.order(trade.order_id)["status"] == "completed"

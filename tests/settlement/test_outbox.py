@@ -127,8 +127,8 @@ def refused_payout(bridge: RunningBridge, devnet: DevnetControl, amount: str = "
 
 
 def alert_rows(bridge: RunningBridge) -> list[Any]:
-    with bridge.container.store.read() as tx:
-        return list(reversed(tx.list_alerts(limit=100)))
+    with bridge.container.store.read() as uow:
+        return list(reversed(uow.alerts.newest(limit=100)))
 
 
 def only_row(bridge: RunningBridge) -> Any:
@@ -149,7 +149,7 @@ def test_an_alert_met_on_every_pass_is_one_row_delivered_once_as_a_discord_embed
         rows = alert_rows(bridge)
         # A row per order, written when the condition was met, before any delivery.
         assert [(r.level, r.title) for r in rows] == [("critical", TITLE)] * 2
-        assert [json.loads(r.fields)["order_id"] for r in rows] == [t.order_id for t in trades]
+        assert [r.fields["order_id"] for r in rows] == [t.order_id for t in trades]
         assert [(r.attempts, r.delivered_at) for r in rows] == [(0, None)] * 2
         assert hook.posts == []
 
@@ -265,8 +265,8 @@ def test_a_pending_alert_survives_a_restart_and_a_later_process_delivers_it(
         bridge.run_worker()  # nobody listens on the webhook's port
         row = only_row(bridge)
         assert (row.attempts, row.delivered_at) == (1, None)
-        with bridge.container.store.read() as tx:
-            assert tx.pending_alert_count() == 1
+        with bridge.container.store.read() as uow:
+            assert uow.alerts.pending_count() == 1
 
     # A new process on the same database, with the right admin key this time.
     with (

@@ -217,8 +217,9 @@ def test_confirm_racing_the_reconciler_pays_once_and_answers_consistently(
                     timeout=20,
                     what="the confirm to be inside the node's claim",
                 )
-                settling_at = db_order(cluster.store, trade.order_id).settling_at
-                assert settling_at is not None
+                revealed = db_order(cluster.store, trade.order_id).reveal
+                assert revealed is not None
+                settling_at = revealed.at
                 passes: list[dict[str, Any]] = []
                 while not in_flight.done():  # reconcile passes while the confirm waits
                     if cluster.clock.now() >= settling_at + GRACE:

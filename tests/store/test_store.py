@@ -1,8 +1,9 @@
-"""The store's guarantees: guarded transitions, a tamper-evident append-only history."""
+"""The store's guarantees: guarded transitions, a tamper-evident append-only history, the
+order's groups mapped to its columns and back, the request guards, the health ping."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,11 +11,33 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from otc_bridge.adapters.store.engine import make_engine
+from otc_bridge.adapters.store.engine import make_engine, sqlite_url
 from otc_bridge.adapters.store.migrate import upgrade
+from otc_bridge.adapters.store.rows import order_columns, order_from_row
 from otc_bridge.adapters.store.store import Store
+from otc_bridge.domain import transitions
 from otc_bridge.domain.hashing import GENESIS, event_hash
-from otc_bridge.domain.order import Order
+from otc_bridge.domain.move import Move, Step, step, transition
+from otc_bridge.domain.order import (
+    Escrow,
+    EscrowJob,
+    Hashlock,
+    Match,
+    Order,
+    Payout,
+    Refund,
+    Reveal,
+    SecretOrigin,
+    trade_id,
+)
+from otc_bridge.domain.settling import (
+    Evidence,
+    complete,
+    escrow_progressed,
+    payout_queued,
+    payout_requested,
+    reveal,
+)
 from otc_bridge.domain.states import Cause, IllegalTransition, Status
 from tests.support.databases import fresh_database_url
 
@@ -72,51 +95,59 @@ def test_migrations_build_exactly_the_models_schema(tmp_path: Path) -> None:
     assert diff == []
 
 
+def match(order: Order, at: int) -> Move:
+    lock = Hashlock("ab" * 32, SecretOrigin.CLIENT)
+    return transitions.match(
+        order, "RTC" + "b" * 40, None, hashlock=lock, at=at, lock_window=3600, grace=120
+    )
+
+
 def test_transition_is_a_compare_and_set(store: Store) -> None:
-    with store.write() as tx:
-        created = tx.insert_order(new_order(), actor="maker", at=1_000)
-    with store.write() as tx:
-        matched = tx.transition(created, Status.MATCHING, Cause.MATCH, actor="taker", at=1_001)
+    with store.write() as uow:
+        created = uow.orders.insert(new_order(), actor="maker", at=1_000, refs={})
+    with store.write() as uow:
+        matched = uow.orders.transition(match(created, 1_001), actor="taker", at=1_001)
     assert matched is not None
     assert matched.version == 2
-    with store.write() as tx:  # a second writer holding the stale snapshot loses
-        assert tx.transition(created, Status.CANCELLED, Cause.CANCEL, actor="m", at=1_002) is None
-    with store.read() as tx:
-        stored = tx.get("otc_0001")
+    assert matched.status is Status.MATCHING
+    stale = transitions.cancel(created, at=1_002, grace=120)
+    with store.write() as uow:  # a second writer holding the stale snapshot loses
+        assert uow.orders.transition(stale, actor="m", at=1_002) is None
+    with store.read() as uow:
+        stored = uow.orders.get("otc_0001")
     assert stored == matched
 
 
 def test_transitions_outside_the_table_are_refused(store: Store) -> None:
-    with store.write() as tx:
-        created = tx.insert_order(new_order(), actor="maker", at=1_000)
-    with store.write() as tx, pytest.raises(IllegalTransition):
-        tx.transition(created, Status.COMPLETED, Cause.PAYOUT_CONFIRMED, actor="x", at=1_001)
+    with store.write() as uow:
+        created = uow.orders.insert(new_order(), actor="maker", at=1_000, refs={})
+    forged = Move(created, replace(created, status=Status.COMPLETED), Cause.PAYOUT_CONFIRMED)
+    with store.write() as uow, pytest.raises(IllegalTransition):
+        uow.orders.transition(forged, actor="x", at=1_001)
+    with pytest.raises(IllegalTransition):  # the domain refuses to build one, too
+        transition(created, replace(created, status=Status.COMPLETED), Cause.PAYOUT_CONFIRMED)
+    with store.read() as uow:
+        assert uow.orders.get(created.order_id) == created
 
 
 def test_history_is_hash_chained_and_carries_refs(store: Store) -> None:
-    with store.write() as tx:
-        order = tx.insert_order(new_order(), actor="maker", at=1_000)
-    with store.write() as tx:
-        order = tx.transition(  # type: ignore[assignment]
-            order, Status.MATCHING, Cause.MATCH, actor="taker", at=1_005, refs={"ip": None}
-        )
-        order = tx.record_step(  # type: ignore[assignment]
-            order,
-            "escrow_requested",
-            actor="taker",
-            at=1_006,
-            refs={"title": "t"},
-            escrow_title="t",
-        )
-    with store.read() as tx:
-        events = tx.events(order.order_id)
+    with store.write() as uow:
+        order = uow.orders.insert(new_order(), actor="maker", at=1_000, refs={"ttl": 3600})
+    with store.write() as uow:
+        matched = uow.orders.transition(match(order, 1_005), actor="taker", at=1_005)
+        assert matched is not None
+        progress = step(matched, matched, Step.ESCROW_CLAIMED, {"job_id": "j"})
+        order = uow.orders.transition(progress, actor="taker", at=1_006)  # type: ignore[assignment]
+    with store.read() as uow:
+        events = uow.orders.events(order.order_id)
     assert [e.seq for e in events] == [1, 2, 3]
-    assert [(e.from_status, e.to_status) for e in events] == [
-        (None, "open"),
-        ("open", "matching"),
-        ("matching", "matching"),
+    assert [(e.from_status, e.to_status, e.cause) for e in events] == [
+        (None, "open", "create"),
+        ("open", "matching", "match"),
+        ("matching", "matching", "step"),
     ]
-    assert events[2].refs == {"step": "escrow_requested", "title": "t"}
+    assert events[0].refs == {"ttl": 3600}
+    assert events[2].refs == {"step": "escrow_claimed", "job_id": "j"}
     previous = GENESIS
     for event in events:
         assert event.prev_hash == previous
@@ -125,34 +156,97 @@ def test_history_is_hash_chained_and_carries_refs(store: Store) -> None:
     assert order.history_hash == previous
 
 
+def test_the_domain_moves_carry_an_order_to_completed_and_its_trade_once(store: Store) -> None:
+    with store.write() as uow:
+        order = uow.orders.insert(new_order(), actor="maker", at=1_000, refs={})
+    secret = "cd" * 32
+    moves: list[Callable[[Order], Move]] = [
+        lambda o: match(o, 1_001),
+        lambda o: transitions.escrow_locked(o, "job_1", 9_999, at=1_002, lock_window=3600),
+        lambda o: reveal(o, "sealed", Evidence("0xquote", {"verified": False}), at=1_003, grace=9),
+        lambda o: escrow_progressed(o, Step.ESCROW_CLAIMED, "claimed", {}),
+        lambda o: escrow_progressed(o, Step.ESCROW_DELIVERED, "delivered", {}),
+        lambda o: escrow_progressed(o, Step.ESCROW_ACCEPTED, "completed", {}, released_i64=7),
+        payout_requested,
+        lambda o: payout_queued(
+            o, tx_hash="t", phase="pending", pending_id=5, confirms_at=None, at=1_004, next_at=9
+        ),
+        lambda o: complete(o, secret, Cause.PAYOUT_CONFIRMED, at=1_005, refs={}),
+    ]
+    for build in moves:
+        with store.write() as uow:
+            moved = uow.orders.transition(build(order), actor="a", at=1_000)
+        assert moved is not None
+        order = moved
+    assert order.status is Status.COMPLETED
+    assert order.hashlock is not None
+    assert order.hashlock.preimage == secret
+    with store.read() as uow:
+        trades = uow.market.trades(pair=None, limit=10, offset=0)
+        assert uow.orders.get(order.order_id) == order
+    assert [(t.trade_id, t.quote_tx, t.rtc_tx) for t in trades] == [
+        (trade_id(order.order_id), "0xquote", order.payout.tx_hash if order.payout else None)
+    ]
+
+
+def test_every_group_survives_the_flat_columns() -> None:
+    bare = replace(new_order(), version=3, history_hash="h" * 64)
+    full = replace(
+        bare,
+        status=Status.SETTLEMENT_RECOVERY,
+        escrow=Escrow(
+            "RTC" + "a" * 40,
+            "OTC Bridge Escrow: otc_0001",
+            1_000,
+            EscrowJob("job_1", "completed", 9_999, 2_010_000, 2_110_500, 2_010_000),
+        ),
+        hashlock=Hashlock("ab" * 32, SecretOrigin.SERVER, sealed="sealed", preimage="cd" * 32),
+        match=Match("RTC" + "b" * 40, "0x" + "11" * 20, matched_at=1_001, deadline=4_601),
+        reveal=Reveal(1_002, "0xquote"),
+        payout=Payout(2, "otc_payout:otc_0001:2", "f" * 32, 7, 1_003, 1_100),
+        refund=Refund(Status.CANCELLED, 1_004),
+        claim_deadline=4_601,
+        completed_at=None,
+        closed_at=1_005,
+        recovery_reason="why",
+    )
+    intent = replace(bare, status=Status.OPENING, escrow=Escrow("RTC" + "a" * 40, "t", 1_000))
+    for order in (bare, full, intent):
+        assert order_from_row(order_columns(order)) == order
+
+
 def test_history_rows_cannot_be_edited_or_deleted(store: Store) -> None:
-    with store.write() as tx:
-        tx.insert_order(new_order(), actor="maker", at=1_000)
+    with store.write() as uow:
+        uow.orders.insert(new_order(), actor="maker", at=1_000, refs={})
     for statement in ("UPDATE order_events SET actor = 'forged'", "DELETE FROM order_events"):
-        with pytest.raises(DatabaseError, match="append-only"), store.write() as tx:
-            tx.conn.execute(text(statement))
+        with pytest.raises(DatabaseError, match="append-only"), store.engine.begin() as conn:
+            conn.execute(text(statement))
 
 
 def test_a_signature_is_accepted_once(store: Store) -> None:
-    with store.write() as tx:
-        assert tx.use_signature("d" * 64, wallet="w", action="create_order", valid_until=10)
-        assert not tx.use_signature("d" * 64, wallet="w", action="create_order", valid_until=10)
-    with store.write() as tx:
-        assert tx.prune_signatures(now=11) == 1
-        assert tx.use_signature("d" * 64, wallet="w", action="create_order", valid_until=20)
+    with store.write() as uow:
+        guards = uow.guards
+        assert guards.use_signature("d" * 64, wallet="w", action="create_order", valid_until=10)
+        assert not guards.use_signature("d" * 64, wallet="w", action="create_order", valid_until=10)
+    with store.write() as uow:
+        assert uow.guards.prune_signatures(now=11) == 1
+        assert uow.guards.use_signature("d" * 64, wallet="w", action="create_order", valid_until=20)
 
 
 def test_rate_counters_count_per_bucket_and_window(store: Store) -> None:
-    with store.write() as tx:
-        counts = [tx.hit_rate_counter("ip:1.2.3.4", 60) for _ in range(3)]
-        other = tx.hit_rate_counter("ip:1.2.3.4", 120)
+    with store.write() as uow:
+        counts = [uow.guards.hit_rate_counter("ip:1.2.3.4", 60) for _ in range(3)]
+        other = uow.guards.hit_rate_counter("ip:1.2.3.4", 120)
     assert counts == [1, 2, 3]
     assert other == 1
 
 
-def test_unknown_fields_are_refused(store: Store) -> None:
-    with store.write() as tx:
-        order = tx.insert_order(new_order(), actor="maker", at=1_000)
-        with pytest.raises(TypeError):
-            tx.record_step(order, "x", actor="a", at=1, not_a_field=1)
-    assert replace(order, version=1) == order
+def test_ping_answers_for_a_live_database_and_not_for_a_dead_one(tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url(tmp_path / "ping.sqlite3"))
+    upgrade(engine)
+    assert Store(engine).ping()
+    engine.dispose()
+    missing = tmp_path / "gone" / "db.sqlite3"
+    dead = Store(make_engine(sqlite_url(missing)))
+    missing.parent.rmdir()  # the folder (and so the file) cannot be opened any more
+    assert not dead.ping()

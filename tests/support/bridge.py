@@ -7,7 +7,6 @@ of waiting for a timer.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -33,9 +32,9 @@ class RunningBridge:
 
     def alerts(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(level, title, fields) of every alert the bridge queued, oldest first."""
-        with self.container.store.read() as tx:
-            rows = tx.list_alerts(limit=1000)
-        return [(r.level, r.title, json.loads(r.fields)) for r in reversed(rows)]
+        with self.container.store.read() as uow:
+            rows = uow.alerts.newest(limit=1000)
+        return [(r.level, r.title, r.fields) for r in reversed(rows)]
 
     def run_worker(self) -> dict[str, object]:
         return self.container.reconciler.run_pass().as_dict()

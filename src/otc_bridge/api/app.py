@@ -1,10 +1,12 @@
-"""The FastAPI application: routes, error shapes, middleware, lifespan."""
+"""The FastAPI application: routes, error replies (every refusal through
+`api.errors`), middleware, lifespan."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,10 +18,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from otc_bridge import __version__
 from otc_bridge.api import market, ops, orders, web
 from otc_bridge.api.client_ip import parse_proxies
-from otc_bridge.api.http import refusal
+from otc_bridge.api.errors import error_body, refusal
 from otc_bridge.api.middleware import RequestGuard
 from otc_bridge.bootstrap import Container
-from otc_bridge.services.errors import Refusal
+from otc_bridge.services.errors import Refused
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +34,25 @@ class JsonCORSMiddleware(CORSMiddleware):
         if response.status_code < 400:
             return response
         return JSONResponse(
-            {"error": "cors_preflight_refused", "message": bytes(response.body).decode()},
+            error_body("cors_preflight_refused", message=bytes(response.body).decode()),
             status_code=response.status_code,
         )
+
+
+def _published(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, less the 422 it adds to every route with parameters: this app
+    answers a request it cannot validate with 400 `invalid_request` (see below), which
+    each route publishes, and never with 422."""
+    if app.openapi_schema is None:
+        document = FastAPI.openapi(app)
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                operation.get("responses", {}).pop("422", None)
+        schemas = document.get("components", {}).get("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        app.openapi_schema = document
+    return app.openapi_schema
 
 
 def create_app(container: Container, *, start_worker: bool | None = None) -> FastAPI:
@@ -57,28 +75,29 @@ def create_app(container: Container, *, start_worker: bool | None = None) -> Fas
         redoc_url=None,
     )
     app.state.container = container
+    app.openapi = lambda: _published(app)  # type: ignore[method-assign]
     app.state.trusted_proxies = parse_proxies(settings.trusted_proxies)
     app.include_router(web.router)  # first: its `/` (the trading page) wins over ops'
     app.include_router(orders.router)
     app.include_router(market.router)
     app.include_router(ops.router)
 
-    @app.exception_handler(Refusal)
-    async def _refusal(_: Request, err: Refusal) -> JSONResponse:
+    @app.exception_handler(Refused)
+    async def _refused(_: Request, err: Refused) -> JSONResponse:
         return refusal(err)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, err: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"error": str(err.detail)}, status_code=err.status_code)
+        return JSONResponse(error_body(str(err.detail)), status_code=err.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"error": "invalid_request"}, status_code=400)
+        return JSONResponse(error_body("invalid_request"), status_code=400)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, err: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse({"error": "Internal server error"}, status_code=500)
+        return JSONResponse(error_body("Internal server error"), status_code=500)
 
     app.add_middleware(
         JsonCORSMiddleware,

@@ -1,4 +1,5 @@
-"""Small helpers shared by the routes: reference-compatible JSON bodies and answers."""
+"""Small helpers shared by the routes: reference-compatible JSON bodies, answers, the
+caller's address, and running a write off the event loop."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from starlette.concurrency import run_in_threadpool
 
 from otc_bridge.api.client_ip import client_ip
 from otc_bridge.bootstrap import Container
-from otc_bridge.services.errors import Refusal
 
 T = TypeVar("T")
 
@@ -59,14 +59,6 @@ def _storable(data: object) -> bool:
 
 def answer(status: int, body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body, status_code=status)
-
-
-def refusal(err: Refusal) -> JSONResponse:
-    headers = {}
-    retry = err.body.get("retry_after_seconds")
-    if err.status == 429 and isinstance(retry, int):
-        headers["Retry-After"] = str(retry)
-    return JSONResponse(err.body, status_code=err.status, headers=headers)
 
 
 def requester_ip(request: Request) -> str:

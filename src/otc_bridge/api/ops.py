@@ -1,4 +1,4 @@
-"""Operator routes: health and the reconciliation trigger."""
+"""Operator routes: health, the reconciliation trigger, metrics."""
 
 from __future__ import annotations
 
@@ -6,54 +6,52 @@ import hmac
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy import text
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from otc_bridge.adapters.node import Ok, Rejected
-from otc_bridge.api import schemas
+from otc_bridge.api import replies, schemas
 from otc_bridge.api.http import answer, container
 from otc_bridge.observability import metrics
+from otc_bridge.services.errors import Unauthenticated
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get(
     "/healthz",
-    summary="Liveness plus DB and node reachability",
-    response_model=schemas.HealthResponse,
+    summary="Liveness plus DB and node reachability (503 when either is down)",
+    responses=schemas.replies_doc(200, schemas.HealthResponse, (503, schemas.HealthResponse)),
 )
 def healthz(request: Request) -> JSONResponse:
     c = container(request)
-    try:
-        with c.store.read() as tx:
-            tx.conn.execute(text("SELECT 1"))
-        db = "ok"
-    except Exception:  # reported, not raised: this is the health check
-        db = "unreachable"
+    db = c.store.ping()
     probe = c.node.tx_status("0" * 32)
-    node = "ok" if isinstance(probe, Ok | Rejected) else "unreachable"
-    healthy = db == "ok" and node == "ok"
-    return answer(200 if healthy else 503, {"ok": healthy, "db": db, "node": node, "chain": None})
+    body = replies.health(db=db, node=isinstance(probe, Ok | Rejected))
+    return answer(200 if body["ok"] else 503, body)
 
 
 @router.post(
     "/admin/reconcile",
     summary="Run one reconciliation pass now (X-Admin-Key)",
-    response_model=schemas.ReconcileResponse,
-    responses=schemas.errors_doc(401),
+    responses=schemas.replies_doc(200, schemas.ReconcileResponse, 401),
 )
 async def reconcile(request: Request) -> JSONResponse:
     c = container(request)
     key = c.settings.admin_key or ""
     supplied = request.headers.get("x-admin-key", "")
     if not key or not hmac.compare_digest(supplied.encode(), key.encode()):
-        return answer(401, {"error": "unauthorized"})
+        raise Unauthenticated("unauthorized")
     summary = await run_in_threadpool(lambda: c.reconciler.run_pass(actor="admin").as_dict())
-    return answer(200, {"ok": True, "summary": summary})
+    return answer(200, replies.reconciled(summary))
 
 
-@router.get("/metrics", summary="Prometheus metrics (text exposition format)")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (text exposition format)",
+    response_class=PlainTextResponse,
+    responses=schemas.text_doc(200, "Prometheus text exposition format, version 0.0.4"),
+)
 def prometheus(request: Request) -> Response:
     c = container(request)
     body, content_type = metrics.render(c.store, c.clock)

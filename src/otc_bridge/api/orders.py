@@ -1,12 +1,11 @@
-"""Order routes: create, list, read, history, match, cancel."""
+"""Order routes: create, list, read, history, match, cancel, confirm."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
-from otc_bridge.api import schemas
+from otc_bridge.api import commands, replies, schemas
 from otc_bridge.api.http import answer, container, json_body, write
 
 router = APIRouter(prefix="/api/orders", tags=["orders"])
@@ -17,23 +16,19 @@ router = APIRouter(prefix="/api/orders", tags=["orders"])
     status_code=201,
     summary="Create a buy or sell order (signed by the maker)",
     openapi_extra=schemas.body_doc(schemas.CreateOrderRequest),
-    responses={
-        201: {"model": schemas.CreateOrderResponse},
-        **schemas.errors_doc(400, 401, 429, 503),
-    },
+    responses=schemas.replies_doc(201, schemas.CreateOrderResponse, 400, 401, 429, 503),
 )
 async def create_order(request: Request) -> JSONResponse:
-    data = await json_body(request)
+    body = await json_body(request)
     exchange = container(request).exchange
-    result = await write(request, lambda: exchange.create_order(data))
-    return answer(result.status, result.body)
+    created = await write(request, lambda: exchange.create(commands.create_order(body)))
+    return answer(201, replies.created(created))
 
 
 @router.get(
     "",
     summary="Open orders (sells by price ascending, buys descending, oldest first)",
-    response_model=schemas.OrderListResponse,
-    responses=schemas.errors_doc(400),
+    responses=schemas.replies_doc(200, schemas.OrderListResponse, 400),
 )
 def list_orders(
     request: Request,
@@ -42,75 +37,65 @@ def list_orders(
     limit: str | None = None,
     offset: str | None = None,
 ) -> JSONResponse:
-    return answer(200, container(request).market.list_orders(request.query_params))
+    query = commands.list_orders(request.query_params)
+    return answer(200, replies.order_page(container(request).market.list_orders(query)))
 
 
 @router.get(
     "/{order_id}",
     summary="One order, its deadlines, and (once completed) its preimage",
-    response_model=schemas.OrderDetailResponse,
-    responses=schemas.errors_doc(404),
+    responses=schemas.replies_doc(200, schemas.OrderDetailResponse, 404),
 )
 def get_order(request: Request, order_id: str) -> JSONResponse:
-    return answer(200, container(request).market.get_order(order_id))
+    return answer(200, replies.one_order(container(request).market.get_order(order_id)))
 
 
 @router.get(
     "/{order_id}/events",
     summary="The order's append-only, hash-chained history",
-    response_model=schemas.EventsResponse,
-    responses=schemas.errors_doc(400, 404),
+    responses=schemas.replies_doc(200, schemas.EventsResponse, 400, 404),
 )
 def order_events(request: Request, order_id: str, after: str | None = None) -> JSONResponse:
-    return answer(200, container(request).market.order_events(order_id, request.query_params))
+    seq = commands.events_after(request.query_params)
+    return answer(200, replies.history(container(request).market.order_events(order_id, after=seq)))
 
 
 @router.post(
     "/{order_id}/match",
     summary="Take an open order (signed by the taker)",
     openapi_extra=schemas.body_doc(schemas.MatchOrderRequest),
-    responses={
-        200: {"model": schemas.MatchResponse},
-        **schemas.errors_doc(400, 401, 404, 409, 410, 429, 503),
-    },
+    responses=schemas.replies_doc(200, schemas.MatchResponse, 400, 401, 404, 409, 410, 429, 503),
 )
 async def match_order(request: Request, order_id: str) -> JSONResponse:
-    data = await json_body(request)
+    body = await json_body(request)
     exchange = container(request).exchange
-    result = await write(request, lambda: exchange.match_order(order_id, data))
-    return answer(result.status, result.body)
+    matched = await write(request, lambda: exchange.match(commands.match_order(order_id, body)))
+    return answer(200, replies.matched(matched))
 
 
 @router.post(
     "/{order_id}/confirm",
     summary="Reveal the preimage and settle; ok only once the RTC payout is confirmed",
     openapi_extra=schemas.body_doc(schemas.ConfirmRequest),
-    responses={
-        200: {"model": schemas.ConfirmResponse},
-        **schemas.errors_doc(400, 403, 404, 409, 429, 503),
-    },
+    responses=schemas.replies_doc(200, schemas.ConfirmResponse, 400, 403, 404, 409, 429, 503),
 )
 async def confirm_order(request: Request, order_id: str) -> JSONResponse:
-    data = await json_body(request, invalid=[])
+    body = await json_body(request, invalid=[])
     exchange = container(request).exchange
-    result = await write(request, lambda: exchange.confirm_order(order_id, data))
-    return answer(result.status, result.body)
+    confirmed = await write(
+        request, lambda: exchange.confirm(commands.confirm_order(order_id, body))
+    )
+    return answer(200, replies.confirmed(confirmed))
 
 
 @router.post(
     "/{order_id}/cancel",
     summary="Cancel an open order (signed by the maker); refund_pending until refunded",
     openapi_extra=schemas.body_doc(schemas.CancelOrderRequest),
-    responses={
-        200: {"model": schemas.CancelResponse},
-        **schemas.errors_doc(400, 401, 403, 404, 409, 429),
-    },
+    responses=schemas.replies_doc(200, schemas.CancelResponse, 400, 401, 403, 404, 409, 429),
 )
 async def cancel_order(request: Request, order_id: str) -> JSONResponse:
-    data = await json_body(request)
+    body = await json_body(request)
     exchange = container(request).exchange
-    result = await write(request, lambda: exchange.cancel_order(order_id, data))
-    return answer(result.status, result.body)
-
-
-__all__ = ["router", "run_in_threadpool"]
+    cancelled = await write(request, lambda: exchange.cancel(commands.cancel_order(order_id, body)))
+    return answer(200, replies.cancelled(cancelled))

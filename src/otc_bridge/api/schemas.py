@@ -1,8 +1,11 @@
 """The HTTP contract as pydantic models, published at /openapi.json.
 
-Request bodies are parsed by hand with the reference bridge's rules (a wrong content type
-or invalid JSON counts as no body; fields are coerced the way the reference coerces them),
-so these models document the contract rather than gate it.
+Request bodies are parsed by hand with the reference bridge's rules (`api.commands`: a
+wrong content type or invalid JSON counts as no body; fields are coerced the way the
+reference coerces them), so the request models document the contract rather than gate it.
+Every reply model is closed (`additionalProperties: false`) and lists every member a
+reply can have, so a client generated from the document never meets an undocumented
+shape; `tests/bridge/test_contract.py` checks every reply of every route against them.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class _Reply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------------- requests
 
 
 class WalletAuth(BaseModel):
@@ -56,22 +62,33 @@ class ConfirmRequest(BaseModel):
     secret: str = Field(description="The preimage p, 64 hex; sha256(p) must be the hashlock")
 
 
-class ConfirmResponse(_Open):
-    ok: bool = Field(description="True only once the RTC payout is confirmed on the node")
-    order_id: str
-    status: str = Field(description="completed | payout_pending | settling | ...")
-    rtc_recipient: str | None
-    rtc_transfer_status: str
-    rtc_transfer_tx_hash: str | None
-    htlc_secret: str | None = Field(None, description="Only when completed")
-    trade_id: str | None = Field(None, description="Only when completed")
+# ---------------------------------------------------------------------- errors
 
 
-class ErrorBody(_Open):
+class ErrorBody(_Reply):
+    """Every refusal: `error` always, the other members where that refusal has them."""
+
     error: str = Field(description="A stable code or the reference's message")
+    message: str | None = Field(None, description="The error in words")
+    details: str | None = Field(None, description="The node's own refusal (escrow)")
+    hint: str | None = None
+    order_id: str | None = Field(None, description="Escrow lock outcome unknown: the order")
+    status: str | None = Field(None, description="Escrow lock outcome unknown: its status")
+    max_ttl_seconds: int | None = None
+    balance_rtc: float | None = None
+    required_rtc: float | None = None
+    retry_after_seconds: int | None = Field(None, description="Also sent as Retry-After")
+    rtc_recipient: str | None = None
+    reason: str | None = Field(None, description="Why the quote leg cannot be verified")
+    policy: str | None = Field(None, description="The quote-leg verification policy")
+    claim_deadline: int | None = None
+    max_bytes: int | None = Field(None, description="413: the largest body accepted")
 
 
-class Deadlines(BaseModel):
+# ---------------------------------------------------------------------- orders
+
+
+class Deadlines(_Reply):
     expires_at: int
     match_deadline: int | None
     quote_timelock: int | None
@@ -81,7 +98,7 @@ class Deadlines(BaseModel):
     next_action_at: int | None
 
 
-class OrderSummary(_Open):
+class OrderSummary(_Reply):
     order_id: str
     side: str
     pair: str
@@ -103,46 +120,99 @@ class OrderSummary(_Open):
 
 class OrderDetail(OrderSummary):
     quote_decimals: int
+    maker_eth_address: str | None
     taker_wallet: str | None
+    taker_eth_address: str | None
+    secret_origin: str | None = Field(description="client | server (who made the preimage)")
+    escrow_poster: str | None
+    escrow_expires_at: int | None
+    settlement_tx: str | None = Field(description="The quote tx named when settling")
+    matched_at: int | None
+    settling_at: int | None
+    completed_at: int | None
+    closed_at: int | None
+    payout_tx_hash: str | None
+    payout_pending_id: int | None
     deadlines: Deadlines
+    quote_lock: dict[str, Any] | None = Field(
+        description="The verified quote lock; null (no quote-chain verification yet)"
+    )
     version: int
     htlc_secret: str | None = Field(None, description="Only once the order is completed")
 
 
-class CreateOrderResponse(_Open):
+class CreateOrderResponse(_Reply):
     ok: bool
     order_id: str
+    side: str
+    pair: str
+    amount_micro_rtc: int
+    amount_rtc: float
+    price_per_rtc_nano_quote: int
+    price_per_rtc: float
+    total_quote_nano: int
+    total_quote: float
+    total_quote_base_units: str
+    quote_currency: str
     status: str
     expires_at: int
-    htlc_hash: str | None = None
+    expires_in_hours: float
+    deadlines: Deadlines
+    htlc_hash: str | None = Field(None, description="Sell orders")
     htlc_secret: str | None = Field(
         None, description="Only for a sell order created without htlc_hash, returned once"
     )
-    escrow_job_id: str | None = None
+    escrow_job_id: str | None = Field(None, description="Sell orders: the node's escrow job")
+    escrow_status: str | None = Field(None, description="Sell orders: locked")
     message: str
 
 
-class OrderListResponse(BaseModel):
+class OrderListResponse(_Reply):
     ok: bool
     orders: list[OrderSummary]
     total: int
     pairs: list[str]
 
 
-class OrderDetailResponse(BaseModel):
+class OrderDetailResponse(_Reply):
     ok: bool
     order: OrderDetail
 
 
-class MatchResponse(_Open):
+class SettlementInstructions(_Reply):
+    step: str
+    amount: float
+    amount_base_units: str
+    currency: str
+    htlc_hash: str | None
+    lock_deadline: int | None
+    note: str
+
+
+class MatchResponse(_Reply):
     ok: bool
     order_id: str
-    status: str
+    status: str = Field(description="matched")
+    side: str
+    pair: str
+    amount_rtc: float
+    price_per_rtc: float
+    total_quote: float
+    total_quote_base_units: str
+    maker_wallet: str
+    taker_wallet: str | None
     htlc_hash: str | None
-    settlement_instructions: dict[str, Any]
+    escrow_job_id: str | None
+    seller_quote_address: str | None
+    buyer_refund_address: str | None
+    deadlines: Deadlines
+    htlc_secret: str | None = Field(
+        None, description="Buy orders matched without htlc_hash: the preimage, once"
+    )
+    settlement_instructions: SettlementInstructions
 
 
-class CancelResponse(BaseModel):
+class CancelResponse(_Reply):
     ok: bool
     order_id: str
     status: str = Field(description="cancelled, or refund_pending until the refund lands")
@@ -150,7 +220,24 @@ class CancelResponse(BaseModel):
     message: str
 
 
-class OrderEvent(BaseModel):
+class ConfirmResponse(_Reply):
+    ok: bool = Field(description="True only once the RTC payout is confirmed on the node")
+    order_id: str
+    status: str = Field(description="completed | payout_pending | settling | ...")
+    amount_rtc: float
+    rtc_recipient: str | None
+    rtc_transfer_status: str = Field(
+        description="not_started | queued | pending | confirmed | manual_recovery_required"
+    )
+    rtc_transfer_pending_id: int | None
+    rtc_transfer_tx_hash: str | None
+    message: str
+    deadlines: Deadlines
+    htlc_secret: str | None = Field(None, description="Only when completed")
+    trade_id: str | None = Field(None, description="Only when completed")
+
+
+class OrderEvent(_Reply):
     seq: int
     from_: str | None = Field(alias="from")
     to: str
@@ -162,18 +249,40 @@ class OrderEvent(BaseModel):
     hash: str
 
 
-class EventsResponse(BaseModel):
+class EventsResponse(_Reply):
     ok: bool
     order_id: str
     events: list[OrderEvent]
 
 
-class TradesResponse(BaseModel):
+# ---------------------------------------------------------------------- market
+
+
+class TradeView(_Reply):
+    trade_id: str
+    order_id: str
+    pair: str
+    side: str
+    maker_wallet: str
+    taker_wallet: str
+    amount_micro_rtc: int
+    amount_rtc: float
+    price_per_rtc_nano_quote: int
+    price_per_rtc: float
+    total_quote_nano: int
+    total_quote: float
+    total_quote_base_units: str
+    quote_tx: str | None
+    rtc_tx: str | None
+    completed_at: int
+
+
+class TradesResponse(_Reply):
     ok: bool
-    trades: list[dict[str, Any]]
+    trades: list[TradeView]
 
 
-class BookLevel(BaseModel):
+class BookLevel(_Reply):
     price: float
     price_nano: int
     total_rtc: float
@@ -181,7 +290,7 @@ class BookLevel(BaseModel):
     order_count: int
 
 
-class OrderbookResponse(BaseModel):
+class OrderbookResponse(_Reply):
     ok: bool
     pair: str
     asks: list[BookLevel]
@@ -193,26 +302,110 @@ class OrderbookResponse(BaseModel):
     spread: float | None
 
 
-class StatsResponse(BaseModel):
+class SideStats(_Reply):
+    count: int
+    total_rtc: float
+
+
+class Stats(_Reply):
+    total_trades: int
+    total_volume_rtc: float
+    volume_24h_rtc: float
+    volume_7d_rtc: float
+    open_orders: int
+    open_sells: SideStats
+    open_buys: SideStats
+    last_price: float
+    high_24h: float | None
+    low_24h: float | None
+    reference_rate_usd: float
+    supported_pairs: list[str]
+
+
+class StatsResponse(_Reply):
     ok: bool
-    stats: dict[str, Any]
+    stats: Stats
 
 
-class PairsResponse(BaseModel):
+class TimelockWindow(_Reply):
+    min_seconds: int
+    max_seconds: int
+    claim_margin_seconds: int
+    settlement_margin_seconds: int
+
+
+class PairLimits(_Reply):
+    min_amount_rtc: float
+    max_amount_rtc: float
+    max_price: float
+    max_ttl_seconds: int
+
+
+class PairInfo(_Reply):
+    pair: str
+    quote_currency: str
+    decimals: int
+    chain: str = Field(description="evm | ergo")
+    chain_id: int | None = Field(description="null: no quote chain configured")
+    htlc_contract: str | None
+    token_address: str | None
+    rpc_url: str | None
+    finality_confirmations: int | None
+    quote_verification: str = Field(description="none | unverified (devnet only)")
+    timelock_window: TimelockWindow
+    lock_window_seconds: int
+    limits: PairLimits
+
+
+class PairsResponse(_Reply):
     ok: bool
-    pairs: list[dict[str, Any]]
+    pairs: list[PairInfo]
 
 
-class HealthResponse(_Open):
+# ---------------------------------------------------------------------- operations
+
+
+class HealthResponse(_Reply):
     ok: bool
-    db: str
-    node: str
-    chain: str | None
+    db: str = Field(description="ok | unreachable")
+    node: str = Field(description="ok | unreachable")
+    chain: str | None = Field(description="null: no quote chain is watched yet")
 
 
-class ReconcileResponse(BaseModel):
+class ReconcileSummary(_Reply):
+    promoted: int
+    recovered: int
+    refunded: int
+    expired: int
+    advanced: int
+    left: int
+    errors: int
+    due: int
+    skipped_locked: int
+    lease_lost: int
+    seconds: float
+    by_status: dict[str, int]
+
+
+class ReconcileResponse(_Reply):
     ok: bool
-    summary: dict[str, Any]
+    summary: ReconcileSummary
+
+
+# ---------------------------------------------------------------------- route documents
+
+ERRORS = {
+    400: "Bad input (nothing changed)",
+    401: "Missing, invalid or replayed signature (or admin key)",
+    403: "Not the party who may do this",
+    404: "Order not found",
+    409: "The order's state does not allow this (or it changed meanwhile)",
+    410: "The order has expired",
+    413: "Request body larger than OTC_MAX_BODY_BYTES",
+    429: "Rate limited (Retry-After), or the node's active-escrow cap",
+    503: "A dependency cannot serve this now; nothing was lost",
+}
+Reply = int | tuple[int, type[BaseModel]]
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
@@ -237,5 +430,24 @@ def body_doc(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-def errors_doc(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ErrorBody} for status in statuses}
+def replies_doc(
+    status: int, model: type[BaseModel], *others: Reply
+) -> dict[int | str, dict[str, Any]]:
+    """A route's replies: its success model, then each other status it answers (an
+    `ErrorBody` unless a model is given). Every route may answer 413 (the size limit is
+    checked before routing)."""
+    doc: dict[int | str, dict[str, Any]] = {status: {"model": model}}
+    for other in (*others, 413):
+        code, body = other if isinstance(other, tuple) else (other, ErrorBody)
+        doc[code] = {"model": body, "description": ERRORS.get(code, "")}
+    return doc
+
+
+def text_doc(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """A plain-text reply (the route's response_class publishes its media type); its
+    errors are JSON like every other."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    return {
+        status: {"description": description},
+        413: {"description": ERRORS[413], "content": error},
+    }

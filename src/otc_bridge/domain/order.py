@@ -3,16 +3,26 @@
 Who is who: a sell order's maker is the RTC seller (S) and its taker the RTC buyer (B);
 a buy order is the other way round. S always posts the RTC escrow and reveals the
 preimage; B always receives the RTC payout.
+
+The terms of an order never change and are plain fields. What an order acquires as it
+moves (an escrow, a hashlock, a taker, a revealed preimage, a payout, a refund) is one
+group per concern, absent until it exists: a group's own fields are set together, so a
+step that holds the group needs no `is not None` check on each of them. The store maps
+the groups to the flat columns of the `orders` table (`adapters/store/rows.py`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
 
+from otc_bridge.domain.errors import InconsistentOrder
 from otc_bridge.domain.states import Status
+
+G = TypeVar("G")
 
 # Every id an order can have ("otc_" + 16 hex digits, with room to spare); anything else,
 # a NUL byte above all (PostgreSQL refuses it in a query), names no order.
@@ -23,13 +33,89 @@ def is_order_id(value: str) -> bool:
     return _ORDER_ID.fullmatch(value) is not None
 
 
+def trade_id(order_id: str) -> str:
+    """A completed order's one trade is named after it."""
+    return "trade_" + order_id.removeprefix("otc_")
+
+
+class SecretOrigin(StrEnum):
+    CLIENT = "client"  # S sent only sha256(p): the bridge learns p when S reveals it
+    SERVER = "server"  # the bridge made p for a reference-era client (sealed at once)
+
+
+@dataclass(frozen=True, slots=True)
+class EscrowJob:
+    """The RIP-302 job holding S's RTC, as the node last reported it."""
+
+    job_id: str
+    state: str  # the job's status on the node (a `JobStatus` value)
+    expires_at: int | None = None
+    reward_i64: int | None = None  # what the job pays its worker (the order amount)
+    total_i64: int | None = None  # what S paid: reward plus the node's 5 % fee
+    released_i64: int | None = None  # what the node paid the worker wallet on accept
+
+
+@dataclass(frozen=True, slots=True)
+class Escrow:
+    """S's escrow: the intent (durable before the node call), then the job it made."""
+
+    poster: str
+    title: str  # how a lock of unknown outcome is found again on the node
+    requested_at: int
+    job: EscrowJob | None = None  # None while the lock's outcome is not known
+
+
+@dataclass(frozen=True, slots=True)
+class Hashlock:
+    hash: str  # sha256(p), lower-case hex
+    origin: SecretOrigin
+    sealed: str | None = None  # p encrypted at rest: from creation (server) or reveal on
+    preimage: str | None = None  # p in clear, public once the order is completed
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    taker_wallet: str
+    taker_address: str | None  # the taker's quote-chain address
+    matched_at: int | None = None  # None while a buy order's taker escrow is in flight
+    deadline: int | None = None  # the quote leg must be locked by then
+
+
+@dataclass(frozen=True, slots=True)
+class Reveal:
+    """S revealed the preimage (confirm): forward only from here."""
+
+    at: int
+    quote_tx: str
+
+
+@dataclass(frozen=True, slots=True)
+class Payout:
+    """B's RTC payout from the worker wallet: durable before the transfer is sent."""
+
+    attempt: int  # 0, then one more per re-drive after a void (a new key each)
+    key: str
+    tx_hash: str  # the node's deterministic hash of the key
+    pending_id: int | None = None
+    queued_at: int | None = None  # None: this attempt's transfer is not yet sent
+    confirms_at: int | None = None  # the node's estimate
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """S's escrow is being given back; where the order goes once the node confirms."""
+
+    target: Status  # cancelled, expired, or open (a buy order relisted)
+    started_at: int
+
+
 @dataclass(frozen=True, slots=True)
 class Order:
     order_id: str
     side: str
     pair: str
     maker_wallet: str
-    maker_eth_address: str | None
+    maker_eth_address: str | None  # the maker's quote-chain address (the wire's name)
     amount_micro_rtc: int
     price_per_rtc_nano_quote: int
     total_quote_nano: int
@@ -41,49 +127,31 @@ class Order:
     ttl_seconds: int
     expires_at: int
     next_action_at: int | None = None
-    escrow_poster: str | None = None
-    escrow_title: str | None = None
-    escrow_job_id: str | None = None
-    escrow_reward_i64: int | None = None
-    escrow_total_i64: int | None = None
-    escrow_expires_at: int | None = None
-    escrow_requested_at: int | None = None
-    escrow_state: str | None = None
-    htlc_hash: str | None = None
-    secret_origin: str | None = None
-    htlc_secret_enc: str | None = None
-    htlc_preimage: str | None = None
-    taker_wallet: str | None = None
-    taker_eth_address: str | None = None
-    matched_at: int | None = None
-    match_deadline: int | None = None
-    quote_tx: str | None = None
+    escrow: Escrow | None = None
+    hashlock: Hashlock | None = None
+    match: Match | None = None
+    reveal: Reveal | None = None
+    payout: Payout | None = None
+    refund: Refund | None = None
+    # Quote-leg deadlines (served in `deadlines`); set by the quote-leg check.
     quote_timelock: int | None = None
     claim_deadline: int | None = None
     refundable_at: int | None = None
-    settling_at: int | None = None
-    payout_attempt: int = 0
-    payout_key: str | None = None
-    payout_tx_hash: str | None = None
-    payout_pending_id: int | None = None
-    payout_amount_i64: int | None = None
-    payout_queued_at: int | None = None
-    payout_confirms_at: int | None = None
     completed_at: int | None = None
-    refund_target: str | None = None
-    refund_started_at: int | None = None
     closed_at: int | None = None
     recovery_reason: str | None = None
-
-    @classmethod
-    def from_mapping(cls, row: Any) -> Order:
-        values = {name: row[name] for name in FIELD_NAMES}
-        values["status"] = Status(values["status"])
-        return cls(**values)
 
     @property
     def is_sell(self) -> bool:
         return self.side == "sell"
+
+    @property
+    def taker_wallet(self) -> str | None:
+        return self.match.taker_wallet if self.match else None
+
+    @property
+    def taker_eth_address(self) -> str | None:
+        return self.match.taker_address if self.match else None
 
     @property
     def rtc_seller(self) -> str | None:
@@ -96,11 +164,23 @@ class Order:
         return self.taker_wallet if self.is_sell else self.maker_wallet
 
     @property
+    def escrow_job(self) -> EscrowJob | None:
+        return self.escrow.job if self.escrow else None
+
+    @property
     def holds_escrow(self) -> bool:
-        return self.escrow_job_id is not None
+        return self.escrow_job is not None
+
+    @property
+    def htlc_hash(self) -> str | None:
+        return self.hashlock.hash if self.hashlock else None
 
 
-FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Order))
+def required(group: G | None, name: str, order: Order) -> G:
+    """`group`, which `order`'s status implies exists (an escrow while `opening`, ...)."""
+    if group is None:
+        raise InconsistentOrder(f"{order.order_id} is {order.status.value} without its {name}")
+    return group
 
 
 @dataclass(frozen=True, slots=True)

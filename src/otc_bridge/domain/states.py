@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from otc_bridge.domain.errors import IllegalTransition as IllegalTransition  # re-exported
+
 
 class Status(StrEnum):
     OPENING = "opening"  # sell order: escrow lock in flight (intent recorded)
@@ -113,10 +115,6 @@ TRANSITIONS: tuple[Transition, ...] = (
 _INDEX: dict[tuple[Status | None, Status], frozenset[Cause]] = {
     (t.source, t.target): t.causes for t in TRANSITIONS
 }
-
-
-class IllegalTransition(ValueError):
-    pass
 
 
 def check_transition(source: Status | None, target: Status, cause: Cause) -> None:

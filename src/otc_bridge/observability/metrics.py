@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
@@ -74,11 +74,16 @@ HTTP_SECONDS = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 
-# What each transition closes, for the phase histogram: (field it starts at, phase name).
+# What each transition closes, for the phase histogram, and when that phase started.
 _PHASES = {
-    "settling": ("matched_at", "match_to_confirm"),
-    "payout_pending": ("settling_at", "confirm_to_payout_queued"),
-    "completed": ("payout_queued_at", "payout_confirmation_lag"),
+    "settling": "match_to_confirm",
+    "payout_pending": "confirm_to_payout_queued",
+    "completed": "payout_confirmation_lag",
+}
+_PHASE_START: dict[str, Callable[[Order], int | None]] = {
+    "settling": lambda o: o.match.matched_at if o.match else None,
+    "payout_pending": lambda o: o.reveal.at if o.reveal else None,
+    "completed": lambda o: o.payout.queued_at if o.payout else None,
 }
 
 
@@ -86,12 +91,12 @@ def record_transition(order: Order, target: str, cause: str, at: int) -> None:
     TRANSITIONS.labels(order.status.value, target, cause).inc()
     if order.status.value == target:
         return
-    start_field, phase = _PHASES.get(target, (None, None))
-    started = getattr(order, start_field) if start_field else None
-    if phase and isinstance(started, int):
+    phase = _PHASES.get(target)
+    started = _PHASE_START[target](order) if phase else None
+    if phase and started is not None:
         PHASE_SECONDS.labels(phase).observe(max(0, at - started))
-    if target == "completed" and order.settling_at is not None:
-        PHASE_SECONDS.labels("confirm_to_completed").observe(max(0, at - order.settling_at))
+    if target == "completed" and order.reveal is not None:
+        PHASE_SECONDS.labels("confirm_to_completed").observe(max(0, at - order.reveal.at))
 
 
 def record_node_call(call: CallRecord) -> None:
@@ -120,14 +125,13 @@ class DatabaseCollector(Collector):
         self.clock = clock
 
     def collect(self) -> Iterator[Any]:
-        from otc_bridge.adapters.store import queries
         from otc_bridge.domain.states import Status
 
         now = self.clock.now()
-        with self.store.read() as tx:
-            by_state = queries.counts_by_status(tx.conn)
-            alerts = tx.pending_alert_count()
-            oldest_due = queries.oldest_due(tx.conn, now)
+        with self.store.read() as uow:
+            by_state = uow.market.counts_by_status()
+            alerts = uow.alerts.pending_count()
+            oldest_due = uow.market.oldest_due(now)
         orders = GaugeMetricFamily("otc_orders", "Orders by state", labels=["state"])
         for status in Status:
             orders.add_metric([status.value], by_state.get(status.value, 0))

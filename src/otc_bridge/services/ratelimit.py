@@ -3,9 +3,9 @@ process on every host shares them."""
 
 from __future__ import annotations
 
-from otc_bridge.adapters.store.store import Store, Tx
+from otc_bridge.adapters.store.store import Store, UnitOfWork
 from otc_bridge.domain.clock import Clock
-from otc_bridge.services.errors import Refusal
+from otc_bridge.services.errors import TooManyRequests
 
 
 class RateLimiter:
@@ -17,23 +17,23 @@ class RateLimiter:
 
     def check(self, bucket: str, limit: int) -> None:
         """Count one request for `bucket`; refuse it past `limit` per window."""
-        with self.store.write() as tx:
-            count = self.hit(tx, bucket)
+        with self.store.write() as uow:
+            count = self.hit(uow, bucket)
         self.enforce(count, limit)
 
-    def hit(self, tx: Tx, bucket: str) -> int:
-        """Count one request inside the caller's transaction; returns the window's count."""
+    def hit(self, uow: UnitOfWork, bucket: str) -> int:
+        """Count one request inside the caller's unit of work; returns the window's count."""
         now = self.clock.now()
         start = now - now % self.window
-        count = tx.hit_rate_counter(bucket, start)
+        count = uow.guards.hit_rate_counter(bucket, start)
         if now - self._last_prune > self.window:
-            tx.prune_rate_counters(start - self.window)
+            uow.guards.prune_rate_counters(start - self.window)
             self._last_prune = now
         return count
 
     def enforce(self, count: int, limit: int) -> None:
         if count > limit:
             now = self.clock.now()
-            raise Refusal(
-                429, "Rate limit exceeded", retry_after_seconds=self.window - now % self.window
+            raise TooManyRequests(
+                "Rate limit exceeded", retry_after_seconds=self.window - now % self.window
             )

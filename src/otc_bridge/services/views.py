@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from otc_bridge.adapters.store.queries import Trade
 from otc_bridge.domain.money import RTC_DECIMALS, units_to_float
 from otc_bridge.domain.order import Order
-from otc_bridge.domain.pairs import PAIRS, QUOTE_PRICE_SCALE
+from otc_bridge.domain.pairs import PAIRS
 from otc_bridge.domain.states import Status
 
 NANO_DECIMALS = 9
@@ -45,18 +46,19 @@ def order_summary(order: Order) -> dict[str, Any]:
         "htlc_hash": order.htlc_hash,
         "created_at": order.created_at,
         "expires_at": order.expires_at,
-        "escrow_job_id": order.escrow_job_id,
+        "escrow_job_id": order.escrow_job.job_id if order.escrow_job else None,
     }
 
 
 def deadlines(order: Order) -> dict[str, int | None]:
+    job = order.escrow_job
     return {
         "expires_at": order.expires_at,
-        "match_deadline": order.match_deadline,
+        "match_deadline": order.match.deadline if order.match else None,
         "quote_timelock": order.quote_timelock,
         "claim_deadline": order.claim_deadline,
         "refundable_at": order.refundable_at,
-        "escrow_expires_at": order.escrow_expires_at,
+        "escrow_expires_at": job.expires_at if job else None,
         "next_action_at": order.next_action_at,
     }
 
@@ -64,34 +66,36 @@ def deadlines(order: Order) -> dict[str, int | None]:
 def order_detail(order: Order) -> dict[str, Any]:
     """The `GET /api/orders/{id}` body's `order`."""
     view = order_summary(order)
+    escrow, job, payout = order.escrow, order.escrow_job, order.payout
     view.update(
         {
             "quote_decimals": PAIRS[order.pair].decimals,
             "maker_eth_address": order.maker_eth_address or None,
             "taker_wallet": order.taker_wallet,
             "taker_eth_address": order.taker_eth_address or None,
-            "secret_origin": order.secret_origin,
-            "escrow_poster": order.escrow_poster,
-            "escrow_expires_at": order.escrow_expires_at,
-            "settlement_tx": order.quote_tx,
+            "secret_origin": order.hashlock.origin.value if order.hashlock else None,
+            "escrow_poster": escrow.poster if escrow else None,
+            "escrow_expires_at": job.expires_at if job else None,
+            "settlement_tx": order.reveal.quote_tx if order.reveal else None,
             "created_at": order.created_at,
-            "matched_at": order.matched_at,
-            "settling_at": order.settling_at,
+            "matched_at": order.match.matched_at if order.match else None,
+            "settling_at": order.reveal.at if order.reveal else None,
             "completed_at": order.completed_at,
             "closed_at": order.closed_at,
-            "payout_tx_hash": order.payout_tx_hash,
-            "payout_pending_id": order.payout_pending_id,
+            "payout_tx_hash": payout.tx_hash if payout else None,
+            "payout_pending_id": payout.pending_id if payout else None,
             "deadlines": deadlines(order),
             "quote_lock": None,
             "version": order.version,
         }
     )
-    if order.status is Status.COMPLETED and order.htlc_preimage:
-        view["htlc_secret"] = order.htlc_preimage
+    preimage = order.hashlock.preimage if order.hashlock else None
+    if order.status is Status.COMPLETED and preimage:
+        view["htlc_secret"] = preimage
     return view
 
 
-def trade_view(row: Any) -> dict[str, Any]:
+def trade_view(row: Trade) -> dict[str, Any]:
     return {
         "trade_id": row.trade_id,
         "order_id": row.order_id,
@@ -105,7 +109,3 @@ def trade_view(row: Any) -> dict[str, Any]:
         "rtc_tx": row.rtc_tx,
         "completed_at": row.completed_at,
     }
-
-
-def price_float(price_nano: int) -> float:
-    return price_nano / QUOTE_PRICE_SCALE

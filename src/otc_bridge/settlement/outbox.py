@@ -8,13 +8,13 @@ webhook, alerts are logged and marked delivered.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from otc_bridge.adapters.store.alert_outbox import Alert
 from otc_bridge.adapters.store.store import Store
 from otc_bridge.domain.clock import Clock
 
@@ -32,8 +32,8 @@ class OutboxAlerts:
 
     def raise_alert(self, level: str, title: str, fields: dict[str, Any]) -> None:
         key = f"{fields.get('order_id', '-')}:{title}"[:200]
-        with self.store.write() as tx:
-            fresh = tx.enqueue_alert(
+        with self.store.write() as uow:
+            fresh = uow.alerts.enqueue(
                 dedupe_key=key, level=level, title=title, fields=fields, now=self.clock.now()
             )
         if fresh:
@@ -60,20 +60,20 @@ class AlertDispatcher:
     def deliver_due(self, *, limit: int = 50) -> int:
         """Deliver what is due; returns how many were accepted."""
         now = self.clock.now()
-        with self.store.read() as tx:
-            due = tx.due_alerts(now, limit=limit)
+        with self.store.read() as uow:
+            due = uow.alerts.due(now, limit=limit)
         delivered = 0
         for row in due:
-            with self.store.write() as tx:
-                mine = tx.claim_alert(
+            with self.store.write() as uow:
+                mine = uow.alerts.claim(
                     row.alert_id, seen_next_attempt=row.next_attempt_at, until=now + 60
                 )
             if not mine:
                 continue  # another process is delivering it
             error = self._post(row)
             backoff = min(MAX_BACKOFF, 30 * 2 ** min(row.attempts, 10))
-            with self.store.write() as tx:
-                tx.mark_alert(
+            with self.store.write() as uow:
+                uow.alerts.mark(
                     row.alert_id,
                     delivered_at=None if error else now,
                     next_attempt_at=now + backoff,
@@ -82,10 +82,10 @@ class AlertDispatcher:
             delivered += error is None
         return delivered
 
-    def _post(self, row: Any) -> str | None:
+    def _post(self, row: Alert) -> str | None:
         if not self.webhook:
             return None  # logged when raised; nothing more to deliver
-        fields = json.loads(row.fields)
+        fields = row.fields
         embed = {
             "title": f"OTC Bridge {row.level.upper()}",
             "description": row.title,

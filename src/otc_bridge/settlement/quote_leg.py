@@ -39,7 +39,7 @@ class UnverifiedPolicy:
             accepted=True,
             policy=self.policy,
             facts={"policy": self.policy, "quote_tx": quote_tx, "verified": False},
-            claim_deadline=order.match_deadline,
+            claim_deadline=order.match.deadline if order.match else None,
         )
 
 

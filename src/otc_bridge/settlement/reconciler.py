@@ -1,29 +1,26 @@
 """The reconciler: drives every order whose next automatic action is due.
 
-One leader at a time, across processes and hosts: the pass runs under a lease row with a
-fencing token, renewed while the pass lasts; every write made under it checks the token,
-so a leader paused past its lease cannot act on stale leadership. Each order carries
-`next_action_at` (its expiry when open, its grace window while a request drives it, its
-poll time while a payout is queued), so a pass costs O(orders due) node requests, never a
-scan of the node's ledger.
+One leader at a time, across processes and hosts: the pass runs under the `reconciler`
+lease (`settlement.lease`), renewed while the pass lasts; every write made under it checks
+the lease's fencing token, so a leader paused past its lease cannot act on stale
+leadership. Each order carries `next_action_at` (its expiry when open, its grace window
+while a request drives it, its poll time while a payout is queued), so a pass costs
+O(orders due) node requests, never a scan of the node's ledger.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from otc_bridge.adapters.store.store import Fence, Store
 from otc_bridge.domain.clock import Clock
 from otc_bridge.domain.states import Status
 from otc_bridge.observability import metrics
-from otc_bridge.settlement.driver import SettlementDriver
+from otc_bridge.settlement.flows import Settlement
+from otc_bridge.settlement.lease import Lease
 from otc_bridge.settlement.outbox import AlertDispatcher
 
 log = logging.getLogger(__name__)
@@ -35,69 +32,6 @@ _OUTCOME = {
     Status.CANCELLED: "refunded",
     Status.EXPIRED: "expired",
 }
-
-
-def _proc_stat(pid: int) -> tuple[str, str] | None:
-    """(state, start time in ticks) from Linux /proc; None when there is no such pid."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return ("?", "?")
-    return (fields[0], fields[19]) if len(fields) > 19 else ("?", "?")
-
-
-def process_identity() -> str:
-    pid = os.getpid()
-    started = (_proc_stat(pid) or ("?", "?"))[1]
-    return f"{socket.gethostname()}:{pid}:{started}"
-
-
-def holder_is_dead(holder: str) -> bool:
-    """True only for a holder of this host whose process is gone (or whose pid now
-    belongs to another process). Holders on other hosts are never judged dead here:
-    their lease runs out instead."""
-    parts = holder.split(":")
-    if len(parts) < 4 or parts[0] != socket.gethostname() or not parts[1].isdigit():
-        return False
-    pid, started = int(parts[1]), parts[2]
-    stat = _proc_stat(pid)
-    if stat is None:
-        return True
-    state, now_started = stat
-    if state == "Z":  # killed, not yet reaped
-        return True
-    return "?" not in {started, now_started} and now_started != started  # pid reused
-
-
-class _Heartbeat(threading.Thread):
-    """Renews the lease every third of its length while a pass runs, so a short lease
-    (which a dead leader holds only briefly) still outlives any pass. A paused process
-    renews nothing: its lease runs out and its writes fail on the fence."""
-
-    def __init__(self, renew: Callable[[], bool], every: float) -> None:
-        super().__init__(name="otc-lease-heartbeat", daemon=True)
-        self._renew = renew
-        self._every = every
-        self._done = threading.Event()
-        self.lost = threading.Event()
-
-    def run(self) -> None:
-        while not self._done.wait(self._every):
-            try:
-                renewed = self._renew()
-            except Exception:
-                log.exception("renewing the reconciler lease failed")
-                renewed = False
-            if not renewed:
-                self.lost.set()
-                return
-
-    def stop(self) -> None:
-        self._done.set()
-        self.join()
 
 
 @dataclass(slots=True)
@@ -124,7 +58,7 @@ class Reconciler:
         self,
         *,
         store: Store,
-        driver: SettlementDriver,
+        settlement: Settlement,
         clock: Clock,
         dispatcher: AlertDispatcher | None = None,
         lease_seconds: float = 30.0,
@@ -132,13 +66,13 @@ class Reconciler:
         order_budget_seconds: float = 30.0,
     ) -> None:
         self.store = store
-        self.driver = driver
+        self.settlement = settlement
         self.clock = clock
         self.dispatcher = dispatcher
         self.lease_seconds = lease_seconds
+        self.lease = Lease(store, LEASE, ttl_seconds=lease_seconds)
         self.batch = batch
         self.order_budget_seconds = order_budget_seconds
-        self.process = process_identity()
         self._one_pass = threading.Lock()  # the timer and an admin call in one process
 
     def run_pass(self, *, actor: str = "reconciler") -> PassSummary:
@@ -152,28 +86,22 @@ class Reconciler:
 
     def _run_pass(self, actor: str, summary: PassSummary) -> PassSummary:
         started = time.monotonic()
-        fence = self._acquire()
-        if fence is None:
-            return self._skipped(summary)
-        heartbeat = _Heartbeat(lambda: self._renew(fence), self.lease_seconds / 3)
-        heartbeat.start()
-        try:
-            self._drive_due(fence, actor, summary, heartbeat.lost)
-            if heartbeat.lost.is_set():
+        with self.lease.hold() as tenure:
+            if tenure is None:
+                return self._skipped(summary)
+            held = tenure
+            self._drive_due(held.fence, actor, summary, held.lost)
+            if held.lost.is_set():
                 self._lease_lost(summary)
             if self.dispatcher is not None and not summary.lease_lost:
                 self.dispatcher.deliver_due()  # still under the lease: one deliverer
-        finally:
-            heartbeat.stop()
-            with self.store.write() as tx:
-                released = tx.release_lease(fence)
-            if not released and not summary.lease_lost:
-                # Taken over while the heartbeat had not yet noticed: the pass still lost
-                # it (its fenced writes were refused), and says so.
-                self._lease_lost(summary)
-            summary.seconds = round(time.monotonic() - started, 3)
-            metrics.RECONCILE_SECONDS.observe(summary.seconds)
-            metrics.RECONCILE_PASSES.labels("lease_lost" if summary.lease_lost else "ran").inc()
+        if not held.kept and not summary.lease_lost:
+            # Taken over while the heartbeat had not yet noticed: the pass still lost it
+            # (its fenced writes were refused), and says so.
+            self._lease_lost(summary)
+        summary.seconds = round(time.monotonic() - started, 3)
+        metrics.RECONCILE_SECONDS.observe(summary.seconds)
+        metrics.RECONCILE_PASSES.labels("lease_lost" if summary.lease_lost else "ran").inc()
         return summary
 
     @staticmethod
@@ -187,43 +115,17 @@ class Reconciler:
         metrics.RECONCILE_PASSES.labels("skipped_locked").inc()
         return summary
 
-    def _acquire(self) -> Fence | None:
-        """Each pass is its own holder: a pass can never inherit another's lease. A lease
-        held by a process of this host that no longer runs (a crash, a SIGKILL) is taken
-        over at once instead of being waited out."""
-        holder = f"{self.process}:{uuid.uuid4().hex[:8]}"
-        with self.store.write() as tx:
-            fence = tx.acquire_lease(LEASE, holder, ttl=self.lease_seconds, now=time.time())
-            if fence is not None:
-                return fence
-            current, token = tx.lease_holder(LEASE)
-            if current is None or not holder_is_dead(current):
-                return None
-            log.warning("taking over the reconciler lease of dead holder %s", current)
-            return tx.take_over_lease(
-                LEASE,
-                dead=current,
-                token=token,
-                holder=holder,
-                ttl=self.lease_seconds,
-                now=time.time(),
-            )
-
-    def _renew(self, fence: Fence) -> bool:
-        with self.store.write() as tx:
-            return tx.renew_lease(fence, ttl=self.lease_seconds, now=time.time())
-
     def _drive_due(
         self, fence: Fence, actor: str, summary: PassSummary, lost: threading.Event
     ) -> None:
         """Every due order, in claimed batches, while the lease holds."""
         now = self.clock.now()
-        with self.store.write() as tx:
-            tx.prune_signatures(now)
+        with self.store.write() as uow:
+            uow.guards.prune_signatures(now)
         seen: set[str] = set()
         while True:
-            with self.store.write() as tx:
-                batch = tx.claim_due_orders(
+            with self.store.write() as uow:
+                batch = uow.orders.claim_due(
                     now, limit=self.batch, hold_seconds=int(self.lease_seconds), fence=fence
                 )
             fresh = [order_id for order_id in batch if order_id not in seen]
@@ -237,9 +139,9 @@ class Reconciler:
                 return
 
     def _drive_one(self, order_id: str, fence: Fence, actor: str, summary: PassSummary) -> None:
-        before = self.driver.read(order_id)
+        before = self.settlement.read(order_id)
         try:
-            after = self.driver.drive(
+            after = self.settlement.drive(
                 order_id,
                 actor=actor,
                 budget_seconds=self.order_budget_seconds,

@@ -11,10 +11,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
-from otc_bridge.adapters.store.store import ORDERS, TRADES
+from otc_bridge.adapters.store.rows import order_from_row
+from otc_bridge.adapters.store.tables import ORDERS, TRADES
 from otc_bridge.domain.order import Order
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    trade_id: str
+    order_id: str
+    pair: str
+    side: str
+    maker_wallet: str
+    taker_wallet: str
+    amount_micro_rtc: int
+    price_per_rtc_nano_quote: int
+    total_quote_nano: int
+    total_quote_base: int
+    quote_tx: str | None
+    rtc_tx: str | None
+    completed_at: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,124 +51,121 @@ def _visible_open(now: int, pair: str | None = None, side: str | None = None) ->
     return and_(*clauses)
 
 
-def open_orders(
-    conn: Connection, *, now: int, pair: str | None, side: str | None, limit: int, offset: int
-) -> tuple[list[Order], int]:
-    """Open orders, buys first (price descending) then sells (price ascending), oldest
-    first at a price: the order the reference's single query produced on SQLite, here as
-    one index range per side so the database never sorts the whole book."""
-    sides = ["buy", "sell"] if side is None else [side]
-    counts = {
-        s: int(
-            conn.execute(
-                select(func.count()).select_from(ORDERS).where(_visible_open(now, pair, s))
-            ).scalar_one()
-        )
-        for s in sides
-    }
-    orders: list[Order] = []
-    skip = offset
-    for s in sides:
-        if skip >= counts[s]:
-            skip -= counts[s]
-            continue
-        take = limit - len(orders)
-        if take <= 0:
-            break
-        price = ORDERS.c.price_per_rtc_nano_quote
-        rows = conn.execute(
-            select(ORDERS)
-            .where(_visible_open(now, pair, s))
-            .order_by(
-                price.desc() if s == "buy" else price.asc(),
-                ORDERS.c.created_at.asc(),
-                ORDERS.c.order_id.asc(),
+class MarketQueries:
+    """The read models over one unit of work's connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def open_orders(
+        self, *, now: int, pair: str | None, side: str | None, limit: int, offset: int
+    ) -> tuple[list[Order], int]:
+        """Open orders, buys first (price descending) then sells (price ascending), oldest
+        first at a price: the order the reference's single query produced on SQLite, here as
+        one index range per side so the database never sorts the whole book."""
+        sides = ["buy", "sell"] if side is None else [side]
+        counts = {
+            s: int(
+                self._conn.execute(
+                    select(func.count()).select_from(ORDERS).where(_visible_open(now, pair, s))
+                ).scalar_one()
             )
-            .limit(take)
-            .offset(skip)
+            for s in sides
+        }
+        orders: list[Order] = []
+        skip = offset
+        for s in sides:
+            if skip >= counts[s]:
+                skip -= counts[s]
+                continue
+            take = limit - len(orders)
+            if take <= 0:
+                break
+            price = ORDERS.c.price_per_rtc_nano_quote
+            rows = self._conn.execute(
+                select(ORDERS)
+                .where(_visible_open(now, pair, s))
+                .order_by(
+                    price.desc() if s == "buy" else price.asc(),
+                    ORDERS.c.created_at.asc(),
+                    ORDERS.c.order_id.asc(),
+                )
+                .limit(take)
+                .offset(skip)
+            )
+            orders.extend(order_from_row(r._mapping) for r in rows)
+            skip = 0
+        return orders, sum(counts.values())
+
+    def book_side(self, *, now: int, pair: str, side: str, depth: int) -> list[Level]:
+        price = ORDERS.c.price_per_rtc_nano_quote
+        rows = self._conn.execute(
+            select(price, func.sum(ORDERS.c.amount_micro_rtc), func.count())
+            .where(_visible_open(now, pair, side))
+            .group_by(price)
+            .order_by(price.asc() if side == "sell" else price.desc())
+            .limit(depth)
         )
-        orders.extend(Order.from_mapping(r._mapping) for r in rows)
-        skip = 0
-    return orders, sum(counts.values())
+        return [Level(int(p), int(total), int(count)) for p, total, count in rows]
 
+    def trades(self, *, pair: str | None, limit: int, offset: int) -> list[Trade]:
+        stmt = select(TRADES)
+        if pair is not None:
+            stmt = stmt.where(TRADES.c.pair == pair)
+        stmt = stmt.order_by(TRADES.c.completed_at.desc(), TRADES.c.trade_id).limit(limit)
+        return [Trade(**r._mapping) for r in self._conn.execute(stmt.offset(offset))]
 
-def book_side(conn: Connection, *, now: int, pair: str, side: str, depth: int) -> list[Level]:
-    price = ORDERS.c.price_per_rtc_nano_quote
-    rows = conn.execute(
-        select(price, func.sum(ORDERS.c.amount_micro_rtc), func.count())
-        .where(_visible_open(now, pair, side))
-        .group_by(price)
-        .order_by(price.asc() if side == "sell" else price.desc())
-        .limit(depth)
-    )
-    return [Level(int(p), int(total), int(count)) for p, total, count in rows]
+    def last_price_nano(self, pair: str) -> int | None:
+        value = self._conn.execute(
+            select(TRADES.c.price_per_rtc_nano_quote)
+            .where(TRADES.c.pair == pair)
+            .order_by(TRADES.c.completed_at.desc())
+            .limit(1)
+        ).scalar()
+        return None if value is None else int(value)
 
+    def volume_since(self, *, since: int, pair: str | None = None) -> tuple[int, int]:
+        """(µRTC traded, number of trades) since a time."""
+        where = [TRADES.c.completed_at >= since]
+        if pair is not None:
+            where.append(TRADES.c.pair == pair)
+        row = self._conn.execute(
+            select(func.coalesce(func.sum(TRADES.c.amount_micro_rtc), 0), func.count()).where(
+                and_(*where)
+            )
+        ).one()
+        return int(row[0]), int(row[1])
 
-def trades(conn: Connection, *, pair: str | None, limit: int, offset: int) -> list[Row[Any]]:
-    stmt = select(TRADES)
-    if pair is not None:
-        stmt = stmt.where(TRADES.c.pair == pair)
-    stmt = stmt.order_by(TRADES.c.completed_at.desc(), TRADES.c.trade_id).limit(limit)
-    return list(conn.execute(stmt.offset(offset)))
+    def trade_totals(self) -> tuple[int, int]:
+        row = self._conn.execute(
+            select(func.count(), func.coalesce(func.sum(TRADES.c.amount_micro_rtc), 0))
+        ).one()
+        return int(row[0]), int(row[1])
 
+    def open_side_totals(self, *, now: int, side: str) -> tuple[int, int]:
+        row = self._conn.execute(
+            select(func.count(), func.coalesce(func.sum(ORDERS.c.amount_micro_rtc), 0)).where(
+                _visible_open(now, side=side)
+            )
+        ).one()
+        return int(row[0]), int(row[1])
 
-def last_price_nano(conn: Connection, pair: str) -> int | None:
-    value = conn.execute(
-        select(TRADES.c.price_per_rtc_nano_quote)
-        .where(TRADES.c.pair == pair)
-        .order_by(TRADES.c.completed_at.desc())
-        .limit(1)
-    ).scalar()
-    return None if value is None else int(value)
-
-
-def volume_since(conn: Connection, *, since: int, pair: str | None = None) -> tuple[int, int]:
-    """(µRTC traded, number of trades) since a time."""
-    where = [TRADES.c.completed_at >= since]
-    if pair is not None:
-        where.append(TRADES.c.pair == pair)
-    row = conn.execute(
-        select(func.coalesce(func.sum(TRADES.c.amount_micro_rtc), 0), func.count()).where(
-            and_(*where)
+    def recent_prices(self, *, since: int, limit: int = 100) -> list[int]:
+        rows = self._conn.execute(
+            select(TRADES.c.price_per_rtc_nano_quote)
+            .where(TRADES.c.completed_at >= since)
+            .order_by(TRADES.c.completed_at.desc())
+            .limit(limit)
         )
-    ).one()
-    return int(row[0]), int(row[1])
+        return [int(r[0]) for r in rows]
 
+    def counts_by_status(self) -> dict[str, int]:
+        rows = self._conn.execute(select(ORDERS.c.status, func.count()).group_by(ORDERS.c.status))
+        return {status: int(count) for status, count in rows}
 
-def trade_totals(conn: Connection) -> tuple[int, int]:
-    row = conn.execute(
-        select(func.count(), func.coalesce(func.sum(TRADES.c.amount_micro_rtc), 0))
-    ).one()
-    return int(row[0]), int(row[1])
-
-
-def open_side_totals(conn: Connection, *, now: int, side: str) -> tuple[int, int]:
-    row = conn.execute(
-        select(func.count(), func.coalesce(func.sum(ORDERS.c.amount_micro_rtc), 0)).where(
-            _visible_open(now, side=side)
-        )
-    ).one()
-    return int(row[0]), int(row[1])
-
-
-def recent_prices(conn: Connection, *, since: int, limit: int = 100) -> list[int]:
-    rows = conn.execute(
-        select(TRADES.c.price_per_rtc_nano_quote)
-        .where(TRADES.c.completed_at >= since)
-        .order_by(TRADES.c.completed_at.desc())
-        .limit(limit)
-    )
-    return [int(r[0]) for r in rows]
-
-
-def counts_by_status(conn: Connection) -> dict[str, int]:
-    rows = conn.execute(select(ORDERS.c.status, func.count()).group_by(ORDERS.c.status))
-    return {status: int(count) for status, count in rows}
-
-
-def oldest_due(conn: Connection, now: int) -> int | None:
-    """The earliest next_action_at that is already due, if any."""
-    value = conn.execute(
-        select(func.min(ORDERS.c.next_action_at)).where(ORDERS.c.next_action_at <= now)
-    ).scalar()
-    return None if value is None else int(value)
+    def oldest_due(self, now: int) -> int | None:
+        """The earliest next_action_at that is already due, if any."""
+        value = self._conn.execute(
+            select(func.min(ORDERS.c.next_action_at)).where(ORDERS.c.next_action_at <= now)
+        ).scalar()
+        return None if value is None else int(value)

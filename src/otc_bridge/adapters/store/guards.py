@@ -1,0 +1,53 @@
+"""Signatures and rate counters: what keeps a signed request from being replayed and a
+client from writing too fast, shared by every API process through the database."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from otc_bridge.adapters.store.tables import RATES, SIGNATURES
+
+
+class RequestGuards:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def use_signature(self, digest: str, *, wallet: str, action: str, valid_until: int) -> bool:
+        """Record a signature as used; False if it was used before (a replay)."""
+        try:
+            with self._conn.begin_nested():
+                self._conn.execute(
+                    insert(SIGNATURES).values(
+                        signature_digest=digest,
+                        wallet=wallet,
+                        action=action,
+                        valid_until=valid_until,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def prune_signatures(self, now: int) -> int:
+        """Forget signatures whose timestamp can no longer pass the window check."""
+        result = self._conn.execute(delete(SIGNATURES).where(SIGNATURES.c.valid_until < now))
+        return int(result.rowcount or 0)
+
+    def hit_rate_counter(self, bucket: str, window_start: int) -> int:
+        """Count one request in a fixed window; returns the count including this one."""
+        values = {"bucket": bucket, "window_start": window_start, "count": 1}
+        keys = [RATES.c.bucket, RATES.c.window_start]
+        bump = {"count": RATES.c.count + 1}
+        stmt: postgresql.Insert | sqlite.Insert
+        if self._conn.dialect.name == "postgresql":
+            stmt = postgresql.insert(RATES).values(**values)
+        else:
+            stmt = sqlite.insert(RATES).values(**values)
+        upsert = stmt.on_conflict_do_update(index_elements=keys, set_=bump)
+        return int(self._conn.execute(upsert.returning(RATES.c.count)).scalar_one())
+
+    def prune_rate_counters(self, before: int) -> None:
+        self._conn.execute(delete(RATES).where(RATES.c.window_start < before))

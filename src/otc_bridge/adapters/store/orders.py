@@ -1,0 +1,228 @@
+"""The order aggregate's repository: orders with their hash-chained history and, once
+completed, their trade.
+
+Every change of an order is `transition(move)`: the domain's table check, a
+compare-and-set on (status, version) whose row count is checked (and the writer's lease
+fence, when it holds one), and the history row chained to the previous one by hash, in
+the caller's transaction. A move that completes the order also records its trade.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from otc_bridge.adapters.store.leases import Fence, fence_holds
+from otc_bridge.adapters.store.rows import changed_columns, order_columns, order_from_row
+from otc_bridge.adapters.store.tables import EVENTS, ORDERS, TRADES
+from otc_bridge.domain.hashing import GENESIS, event_hash
+from otc_bridge.domain.move import Move
+from otc_bridge.domain.order import Order, OrderEvent, is_order_id, trade_id
+from otc_bridge.domain.states import TERMINAL, Cause, Status, check_transition
+
+# (the order before, its new status, the history cause, at) of each transition written
+Committed = tuple[Order, str, str, int]
+
+
+class Orders:
+    def __init__(self, conn: Connection, committed: list[Committed]) -> None:
+        self._conn = conn
+        self._committed = committed  # the unit of work reports these after its commit
+
+    def get(self, order_id: str) -> Order | None:
+        if not is_order_id(order_id):
+            return None
+        row = self._conn.execute(select(ORDERS).where(ORDERS.c.order_id == order_id)).first()
+        return None if row is None else order_from_row(row._mapping)
+
+    def insert(self, order: Order, *, actor: str, at: int, refs: dict[str, Any]) -> Order:
+        """Create the order and the first row of its history in one go."""
+        check_transition(None, order.status, Cause.CREATE)
+        event = OrderEvent(
+            order_id=order.order_id,
+            seq=1,
+            from_status=None,
+            to_status=order.status.value,
+            cause=Cause.CREATE.value,
+            actor=actor,
+            refs=refs,
+            at=at,
+            prev_hash=GENESIS,
+        )
+        digest = event_hash(GENESIS, event.hashed_body())
+        order = replace(order, version=1, history_hash=digest)
+        self._conn.execute(insert(ORDERS).values(**order_columns(order)))
+        self._append(replace(event, hash=digest))
+        return order
+
+    def transition(
+        self, move: Move, *, actor: str, at: int, fence: Fence | None = None
+    ) -> Order | None:
+        """Apply `move` to the order as it was read; None if it changed since (or the
+        fence's lease moved on)."""
+        before, target = move.before, move.target
+        if move.after.order_id != before.order_id:
+            raise ValueError("a move changes one order")
+        if not move.is_step:
+            assert isinstance(move.cause, Cause)
+            check_transition(before.status, target, move.cause)
+        elif target is not before.status:
+            raise ValueError("a step keeps the order's status")
+        seq = before.version + 1
+        event = OrderEvent(
+            order_id=before.order_id,
+            seq=seq,
+            from_status=before.status.value,
+            to_status=target.value,
+            cause=move.history_cause,
+            actor=actor,
+            refs=move.history_refs,
+            at=at,
+            prev_hash=before.history_hash,
+        )
+        digest = event_hash(before.history_hash, event.hashed_body())
+        guard = and_(
+            ORDERS.c.order_id == before.order_id,
+            ORDERS.c.status == before.status.value,
+            ORDERS.c.version == before.version,
+        )
+        if fence is not None:
+            guard = and_(guard, fence_holds(fence))
+        changes = changed_columns(before, move.after)
+        changes.update(version=seq, history_hash=digest)
+        if self._conn.execute(update(ORDERS).where(guard).values(**changes)).rowcount != 1:
+            return None
+        self._append(replace(event, hash=digest))
+        after = replace(move.after, version=seq, history_hash=digest)
+        if target is Status.COMPLETED and before.status is not Status.COMPLETED:
+            self._insert_trade(after, at=at)
+        self._committed.append((before, target.value, move.history_cause, at))
+        return after
+
+    def reschedule(self, order: Order, at: int | None, *, fence: Fence | None = None) -> bool:
+        """Set when the worker should look at the order next (no history row: scheduling
+        is not state). Guarded by version (and the fence), like a transition."""
+        guard = and_(ORDERS.c.order_id == order.order_id, ORDERS.c.version == order.version)
+        if fence is not None:
+            guard = and_(guard, fence_holds(fence))
+        result = self._conn.execute(update(ORDERS).where(guard).values(next_action_at=at))
+        return result.rowcount == 1
+
+    def claim_due(
+        self, now: int, *, limit: int, hold_seconds: int, fence: Fence | None = None
+    ) -> list[str]:
+        """Take due orders for one pass: their next_action_at moves past the pass, so a
+        second pass running at the same time (a partition, a paused leader) does not pick
+        them. On PostgreSQL rows another transaction holds are skipped, not waited for."""
+        pick = (
+            select(ORDERS.c.order_id)
+            .where(and_(ORDERS.c.next_action_at.is_not(None), ORDERS.c.next_action_at <= now))
+            .order_by(ORDERS.c.next_action_at)
+            .limit(limit)
+        )
+        if self._conn.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        picked = [r.order_id for r in self._conn.execute(pick)]
+        if picked:
+            guard: ColumnElement[bool] = ORDERS.c.order_id.in_(picked)
+            if fence is not None:
+                guard = and_(guard, fence_holds(fence))
+            claimed = self._conn.execute(
+                update(ORDERS).where(guard).values(next_action_at=now + hold_seconds)
+            )
+            if claimed.rowcount != len(picked):
+                return []  # the lease moved on under this pass: take nothing
+        return picked
+
+    def events(self, order_id: str, *, after_seq: int = 0) -> list[OrderEvent]:
+        rows = self._conn.execute(
+            select(EVENTS)
+            .where(and_(EVENTS.c.order_id == order_id, EVENTS.c.seq > after_seq))
+            .order_by(EVENTS.c.seq)
+        )
+        return [
+            OrderEvent(
+                order_id=r.order_id,
+                seq=r.seq,
+                from_status=r.from_status,
+                to_status=r.to_status,
+                cause=r.cause,
+                actor=r.actor,
+                refs=json.loads(r.refs),
+                at=r.at,
+                prev_hash=r.prev_hash,
+                hash=r.hash,
+            )
+            for r in rows
+        ]
+
+    def active_escrows(self, wallet: str) -> int:
+        """Escrow jobs of `wallet` the node still counts as active (open, claimed,
+        delivered): those of its orders that have not ended and not been released."""
+        ended = [status.value for status in TERMINAL]
+        stmt = (
+            select(func.count())
+            .select_from(ORDERS)
+            .where(
+                and_(
+                    ORDERS.c.escrow_poster == wallet,
+                    ORDERS.c.status.not_in(ended),
+                    or_(ORDERS.c.escrow_state.is_(None), ORDERS.c.escrow_state.not_in(ended)),
+                )
+            )
+        )
+        return int(self._conn.execute(stmt).scalar_one())
+
+    def count(self, status: Status) -> int:
+        stmt = select(func.count()).select_from(ORDERS).where(ORDERS.c.status == status.value)
+        return int(self._conn.execute(stmt).scalar_one())
+
+    def by_status(self, status: Status, *, limit: int = 100) -> list[Order]:
+        rows = self._conn.execute(
+            select(ORDERS)
+            .where(ORDERS.c.status == status.value)
+            .order_by(ORDERS.c.created_at)
+            .limit(limit)
+        )
+        return [order_from_row(r._mapping) for r in rows]
+
+    def _append(self, event: OrderEvent) -> None:
+        self._conn.execute(
+            insert(EVENTS).values(
+                order_id=event.order_id,
+                seq=event.seq,
+                from_status=event.from_status,
+                to_status=event.to_status,
+                cause=event.cause,
+                actor=event.actor,
+                refs=OrderEvent.encode_refs(event.refs),
+                at=event.at,
+                prev_hash=event.prev_hash,
+                hash=event.hash,
+            )
+        )
+
+    def _insert_trade(self, order: Order, *, at: int) -> None:
+        """The order's trade, once: its id is derived from the order id."""
+        self._conn.execute(
+            insert(TRADES).values(
+                trade_id=trade_id(order.order_id),
+                order_id=order.order_id,
+                pair=order.pair,
+                side=order.side,
+                maker_wallet=order.maker_wallet,
+                taker_wallet=order.taker_wallet,
+                amount_micro_rtc=order.amount_micro_rtc,
+                price_per_rtc_nano_quote=order.price_per_rtc_nano_quote,
+                total_quote_nano=order.total_quote_nano,
+                total_quote_base=order.total_quote_base,
+                quote_tx=order.reveal.quote_tx if order.reveal else None,
+                rtc_tx=order.payout.tx_hash if order.payout else None,
+                completed_at=at,
+            )
+        )

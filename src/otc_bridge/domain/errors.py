@@ -1,0 +1,20 @@
+"""Errors the domain raises: a request that breaks a rule of the protocol, or an order
+that breaks an invariant. Entry points map them (the HTTP layer to a status)."""
+
+from __future__ import annotations
+
+
+class DomainError(ValueError):
+    """Something the protocol does not allow."""
+
+
+class IllegalTransition(DomainError):
+    """A status change that is not in the transition table."""
+
+
+class InconsistentOrder(DomainError):
+    """An order lacks a group its status implies: a bug, or a row edited by hand."""
+
+
+class WrongPreimage(DomainError):
+    """A revealed preimage does not hash to the order's hashlock."""

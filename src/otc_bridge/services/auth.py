@@ -1,0 +1,52 @@
+"""Who is asking: a signed request's wallet, accepted once, counted against its rate."""
+
+from __future__ import annotations
+
+from otc_bridge.adapters.store.store import Store
+from otc_bridge.config import Settings
+from otc_bridge.domain.clock import Clock
+from otc_bridge.domain.wallet_auth import WalletAuthError, verify_wallet_auth
+from otc_bridge.services.errors import Unauthenticated
+from otc_bridge.services.ratelimit import RateLimiter
+
+
+class Authenticator:
+    def __init__(
+        self, *, settings: Settings, store: Store, clock: Clock, limiter: RateLimiter
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.limiter = limiter
+
+    def wallet(
+        self, wallet: str, auth: object, action: str, order_id: str, bound: dict[str, object]
+    ) -> str:
+        """Verify the signature, accept it once, count the wallet's writes; the wallet's
+        canonical spelling."""
+        try:
+            verified = verify_wallet_auth(
+                wallet=wallet,
+                auth=auth,
+                action=action,
+                order_id=order_id,
+                bound=bound,
+                now=self.clock.now(),
+                window_seconds=self.settings.auth_window_seconds,
+                future_skew_seconds=self.settings.auth_future_skew_seconds,
+            )
+        except WalletAuthError as err:
+            raise Unauthenticated(err.code, message=err.message) from None
+        with self.store.write() as uow:
+            fresh = uow.guards.use_signature(
+                verified.signature_digest,
+                wallet=verified.wallet,
+                action=action,
+                valid_until=verified.valid_until + self.settings.auth_future_skew_seconds,
+            )
+            count = self.limiter.hit(uow, f"wallet:{verified.wallet}") if fresh else 0
+        if not fresh:
+            replay = WalletAuthError("wallet_auth_replayed")
+            raise Unauthenticated(replay.code, message=replay.message)
+        self.limiter.enforce(count, self.settings.rate_limits.per_wallet)
+        return verified.wallet
