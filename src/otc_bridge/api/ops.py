@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hmac
-from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from otc_bridge.adapters.node import Ok, Rejected
@@ -56,12 +55,3 @@ def prometheus(request: Request) -> Response:
     c = container(request)
     body, content_type = metrics.render(c.store, c.clock)
     return Response(body, media_type=content_type)
-
-
-_INDEX = Path(__file__).parent / "static" / "index.html"
-
-
-@router.get("/", include_in_schema=False)
-def index() -> HTMLResponse:
-    """A read-only page of the book, open orders and trades (the API is the product)."""
-    return HTMLResponse(_INDEX.read_text(), headers={"Cache-Control": "no-cache"})
