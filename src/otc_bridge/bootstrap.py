@@ -18,6 +18,7 @@ from otc_bridge.domain.money import micro_to_rtc_float
 from otc_bridge.domain.pairs import PAIRS
 from otc_bridge.domain.rustchain import MAX_REWARD_MICRO
 from otc_bridge.observability import metrics
+from otc_bridge.services.admin import AdminGate
 from otc_bridge.services.auth import Authenticator
 from otc_bridge.services.exchange import Exchange
 from otc_bridge.services.market import Market
@@ -47,6 +48,7 @@ class Container:
     operators: Operators
     dispatcher: AlertDispatcher
     limiter: RateLimiter
+    admin: AdminGate
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -168,4 +170,11 @@ def build(
         operators=Operators(store=store, node=node, clock=clock, settlement=settlement),
         dispatcher=dispatcher,
         limiter=limiter,
+        admin=AdminGate(
+            key=settings.admin_key,
+            limiter=RateLimiter(
+                store, clock, window_seconds=settings.rate_limits.admin_window_seconds
+            ),
+            max_failures=settings.rate_limits.admin_failures,
+        ),
     )
