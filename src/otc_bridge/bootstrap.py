@@ -113,8 +113,14 @@ def pair_info(settings: Settings) -> dict[str, dict[str, Any]]:
 
 
 def build(
-    settings: Settings, *, alerts: Alerts | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    alerts: Alerts | None = None,
+    clock: Clock | None = None,
+    create_secret_key: bool = True,
 ) -> Container:
+    """The object graph; `create_secret_key=False` for operator commands, which use the
+    bridge's key and never make one (see SecretBox.from_settings)."""
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     upgrade(engine)
     store = Store(engine, on_transition=metrics.record_transition)
@@ -122,7 +128,9 @@ def build(
         clock = OffsetFileClock(settings.clock_file) if settings.clock_file else SystemClock()
     node = NodeClient(settings.node, observer=metrics.record_node_call)
     alerts = alerts or OutboxAlerts(store, clock)
-    box = SecretBox.from_settings(settings.secret_key, settings.secret_key_file)
+    box = SecretBox.from_settings(
+        settings.secret_key, settings.secret_key_file, create=create_secret_key
+    )
     kit = Toolkit(
         store=store,
         node=node,
