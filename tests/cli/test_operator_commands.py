@@ -16,10 +16,10 @@ import pytest
 from otc_bridge.adapters.store.engine import make_engine, sqlite_url
 from otc_bridge.adapters.store.migrate import upgrade
 from otc_bridge.adapters.store.store import Store
+from otc_bridge.devnet.devnet_process import SETTING_PREFIXES
 from otc_bridge.settlement.lease import Lease
 from otc_bridge.settlement.reconciler import LEASE
 
-SETTING_PREFIXES = ("OTC_", "RUSTCHAIN_", "RC_", "DEVNET_", "DEVNODE_")
 UNREACHABLE_NODE = "http://127.0.0.1:9"  # discard: a node that never answers
 
 

@@ -11,16 +11,8 @@ unhandled error's 500), through `standard_headers`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
-
+from otc_bridge.api.middleware import ASGIApp, Message, Receive, Scope, Send
 from otc_bridge.domain.clock import Clock
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SERVER_TIME = "X-Server-Time"
 # For answers that are data, not documents: nothing may load, run or frame them.
