@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from otc_bridge.domain.deadlines import ORDER_TTL_DEFAULT
 from otc_bridge.domain.money import MAX_NUMBER_CHARS, MoneyError, parse_decimal, to_units
@@ -75,6 +75,7 @@ class LongNumber:
 
 
 Body = NoBody | InvalidJson | object  # otherwise: the parsed JSON value, `null` included
+Write = Literal["create", "match", "cancel", "confirm"]
 
 
 def _number(parse: type[int] | type[float]) -> Any:
@@ -104,21 +105,31 @@ def parse_json(raw: bytes) -> Body:
 
 def _storable(data: object) -> bool:
     """False when a string holds what no database text column can: a NUL (`\\u0000`) or
-    a lone surrogate (`\\ud800`)."""
-    if isinstance(data, str):
-        try:
-            data.encode()
-        except UnicodeEncodeError:
-            return False
-        return "\x00" not in data
-    if isinstance(data, dict):
-        return all(_storable(k) and _storable(v) for k, v in data.items())
-    if isinstance(data, list):
-        return all(_storable(v) for v in data)
+    a lone surrogate (`\\ud800`). A walk with a stack, not recursion: the parser accepts
+    nesting deeper than Python's recursion limit leaves room for."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item or not _encodable(item):
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return True
 
 
-def json_object(body: Body, *, route: str) -> dict[str, Any]:
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def json_object(body: Body, *, route: Write) -> dict[str, Any]:
     """The body as an object, or the route's refusal (the table in this module's doc)."""
     if isinstance(body, NoBody):
         if route == "create":
