@@ -6,7 +6,7 @@ its routes differ, the difference its clients rely on is kept, audit §1.4):
 | body | create | match, cancel | confirm |
 |---|---|---|---|
 | none (no JSON content type, empty) | `JSON body required` | read as `{}` | read as `{}` |
-| not valid JSON (or unstorable text) | `JSON body required` | same | `JSON object required` |
+| not usable JSON (see `parse_json`) | `JSON body required` | same | `JSON object required` |
 | JSON, not an object (`null`, `[]`, …) | `JSON object required` | same | same |
 | `{}` | `JSON body required` | read as is | read as is |
 
@@ -92,33 +92,39 @@ def parse_json(raw: bytes) -> Body:
     try:
         data: object = json.loads(raw, parse_int=_number(int), parse_float=_number(float))
     except RecursionError:
-        return InvalidJson("the body is nested too deeply")
+        return InvalidJson(TOO_DEEP)
     except ValueError as err:  # UnicodeDecodeError included
         return InvalidJson(f"the body is not valid JSON: {err}")
-    if not _storable(data):
-        return InvalidJson(
-            "the body holds a NUL character (\\u0000) or a lone surrogate, which no "
-            "database column can store"
-        )
-    return data
+    problem = _unusable(data)
+    return data if problem is None else InvalidJson(problem)
 
 
-def _storable(data: object) -> bool:
-    """False when a string holds what no database text column can: a NUL (`\\u0000`) or
-    a lone surrogate (`\\ud800`). A walk with a stack, not recursion: the parser accepts
-    nesting deeper than Python's recursion limit leaves room for."""
-    pending = [data]
+# No request nests deeper than 3. A limit of our own, so the answer never depends on
+# the interpreter's recursion limit (the parser's only bound).
+MAX_JSON_DEPTH = 32
+TOO_DEEP = f"the body is nested deeper than {MAX_JSON_DEPTH} levels"
+UNSTORABLE = (
+    "the body holds a NUL character (\\u0000) or a lone surrogate, which no database "
+    "column can store"
+)
+
+
+def _unusable(data: object) -> str | None:
+    """Why a parsed body cannot be used: nested too deep, or a string no database text
+    column can store (a NUL, `\\u0000`, or a lone surrogate, `\\ud800`). A walk with a
+    stack, not recursion, whatever the nesting."""
+    pending: list[tuple[object, int]] = [(data, 0)]
     while pending:
-        item = pending.pop()
+        item, depth = pending.pop()
         if isinstance(item, str):
             if "\x00" in item or not _encodable(item):
-                return False
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return True
+                return UNSTORABLE
+        elif isinstance(item, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                return TOO_DEEP
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return None
 
 
 def _encodable(text: str) -> bool:
