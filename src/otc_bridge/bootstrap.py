@@ -18,6 +18,7 @@ from otc_bridge.domain.money import micro_to_rtc_float
 from otc_bridge.domain.pairs import PAIRS
 from otc_bridge.domain.rustchain import MAX_REWARD_MICRO
 from otc_bridge.observability import metrics
+from otc_bridge.services.admin import AdminGate
 from otc_bridge.services.auth import Authenticator
 from otc_bridge.services.exchange import Exchange
 from otc_bridge.services.market import Market
@@ -47,6 +48,7 @@ class Container:
     operators: Operators
     dispatcher: AlertDispatcher
     limiter: RateLimiter
+    admin: AdminGate
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -111,8 +113,14 @@ def pair_info(settings: Settings) -> dict[str, dict[str, Any]]:
 
 
 def build(
-    settings: Settings, *, alerts: Alerts | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    alerts: Alerts | None = None,
+    clock: Clock | None = None,
+    create_secret_key: bool = True,
 ) -> Container:
+    """The object graph; `create_secret_key=False` for operator commands, which use the
+    bridge's key and never make one (see SecretBox.from_settings)."""
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     upgrade(engine)
     store = Store(engine, on_transition=metrics.record_transition)
@@ -120,7 +128,9 @@ def build(
         clock = OffsetFileClock(settings.clock_file) if settings.clock_file else SystemClock()
     node = NodeClient(settings.node, observer=metrics.record_node_call)
     alerts = alerts or OutboxAlerts(store, clock)
-    box = SecretBox.from_settings(settings.secret_key, settings.secret_key_file)
+    box = SecretBox.from_settings(
+        settings.secret_key, settings.secret_key_file, create=create_secret_key
+    )
     kit = Toolkit(
         store=store,
         node=node,
@@ -168,4 +178,11 @@ def build(
         operators=Operators(store=store, node=node, clock=clock, settlement=settlement),
         dispatcher=dispatcher,
         limiter=limiter,
+        admin=AdminGate(
+            key=settings.admin_key,
+            limiter=RateLimiter(
+                store, clock, window_seconds=settings.rate_limits.admin_window_seconds
+            ),
+            max_failures=settings.rate_limits.admin_failures,
+        ),
     )

@@ -1,46 +1,54 @@
 """The `otc-bridge` command. Each subcommand imports what it runs only when invoked.
 
 Traders use the HTTP API (or the web page); operators use this: run the processes, look
-at orders, resolve the ones automation hands over.
+at orders, resolve the ones automation hands over (the operator's commands are in
+`cli_operator`).
 """
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 from typing import TYPE_CHECKING, Any
 
 import typer
 
+from otc_bridge.cli_operator import (
+    JSON_HELP,
+    alerts_app,
+    fail,
+    orders_app,
+    print_json,
+    reconcile,
+)
+
 if TYPE_CHECKING:
-    from otc_bridge.bootstrap import Container
-
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-orders_app = typer.Typer(no_args_is_help=True, help="Look at and resolve orders.")
-alerts_app = typer.Typer(no_args_is_help=True, help="The alert outbox.")
-app.add_typer(orders_app, name="orders")
-app.add_typer(alerts_app, name="alerts")
-
-
-def _container() -> Container:
-    from otc_bridge.bootstrap import build
     from otc_bridge.config import Settings
 
-    return build(Settings.from_env())
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+devnet_app = typer.Typer(
+    invoke_without_command=True,
+    help="Start the whole devnet on loopback (what `make run` runs); `devnet env` prints "
+    "the settings that point the operator commands at it.",
+)
+app.add_typer(orders_app, name="orders")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(devnet_app, name="devnet")
+app.command()(reconcile)
 
 
-def _print(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+def _service_settings() -> Settings:
+    """A bridge process's settings, once they name the node it is to talk to."""
+    from otc_bridge.config import Settings
 
-
-def _refused(err: Exception) -> typer.Exit:
-    from otc_bridge.services.errors import Refused
-
-    if isinstance(err, Refused):
-        typer.echo(f"refused: {err.error}", err=True)
-        return typer.Exit(2)
-    raise err
+    settings = Settings.from_env()
+    if not settings.node.named:
+        raise fail(
+            "RUSTCHAIN_NODE is not set: name the RustChain node this bridge settles on "
+            "(the bridge names none by default, never a production node you did not name).",
+            "`make run` starts a devnet with its own devnode.",
+        )
+    return settings
 
 
 @app.command()
@@ -63,9 +71,7 @@ def serve(
     """Run the bridge API against the node and database the environment names."""
     import uvicorn
 
-    from otc_bridge.config import Settings
-
-    settings = Settings.from_env()
+    settings = _service_settings()
     _metrics_dir(settings)
     uvicorn.run(
         "otc_bridge.api.asgi:app_from_env",
@@ -107,7 +113,9 @@ def worker(
         json_lines=os.environ.get("OTC_LOG_FORMAT", "json") != "text",
         level=os.environ.get("OTC_LOG_LEVEL", "INFO"),
     )
-    container = _container()
+    from otc_bridge.bootstrap import build
+
+    container = build(_service_settings())
     if metrics_port:
         from prometheus_client import start_http_server
 
@@ -132,112 +140,75 @@ def worker(
 
 
 @app.command()
-def reconcile() -> None:
-    """Run one reconciliation pass now and print its summary."""
-    container = _container()
+def migrate(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Create the database if it is new and bring its schema to the latest revision
+    (every bridge process also does this at start)."""
+    from otc_bridge.adapters.store.migrate import current_revision
+    from otc_bridge.adapters.store.presence import shown
+    from otc_bridge.bootstrap import build
+    from otc_bridge.config import Settings
+
+    settings = Settings.from_env()
+    container = build(settings, create_secret_key=False)
     try:
-        _print(container.reconciler.run_pass(actor="cli").as_dict())
+        revision = current_revision(container.store.engine)
     finally:
         container.close()
-
-
-@app.command()
-def migrate() -> None:
-    """Bring the database schema to the latest revision (every process also does this)."""
-    _container().close()
-    typer.echo("schema is at the latest revision")
-
-
-@app.command()
-def devnet() -> None:
-    """Start the whole devnet on loopback (what `make run` runs)."""
-    from otc_bridge.devnet.runner import run_devnet
-
-    run_devnet()
-
-
-@orders_app.command("list")
-def orders_list(
-    status: str = typer.Option("settlement_recovery", help="Which state to list."),
-    limit: int = typer.Option(100, min=1, max=10_000),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-) -> None:
-    """Orders in one state, oldest first."""
-    container = _container()
-    try:
-        found = container.operators.list_orders(status, limit=limit)
-    except Exception as err:
-        raise _refused(err) from None
-    finally:
-        container.close()
+    where = shown(settings.database_url)
     if as_json:
-        from otc_bridge.services.views import order_detail
+        print_json({"database": where, "revision": revision})
+    else:
+        typer.echo(f"The schema of {where} is at the latest revision ({revision}).")
 
-        _print([order_detail(o) for o in found])
-        return
-    for o in found:
+
+@devnet_app.callback()
+def devnet(ctx: typer.Context) -> None:
+    """Start the whole devnet on loopback (what `make run` runs)."""
+    if ctx.invoked_subcommand is None:
+        from otc_bridge.devnet.runner import run_devnet
+
+        run_devnet()
+
+
+@devnet_app.command("env")
+def devnet_env(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """The `export` lines that point the operator commands at the running devnet (its
+    database, node, admin key, data folder, clock and chain): eval "$(otc-bridge devnet env)".
+    Reads DEVNET_DIR (default .devnet), as `make run` does."""
+    from pathlib import Path
+
+    from otc_bridge.devnet import operator_env
+    from otc_bridge.envparse import env_str
+
+    state = Path(env_str("DEVNET_DIR", ".devnet")).resolve()
+    handed = operator_env.read(state)
+    if handed is None:
+        raise fail(
+            f"no devnet has started in {state}: there is no {operator_env.ENV_FILE} there.",
+            "Start one with `make run` (or `otc-bridge devnet`); DEVNET_DIR names its state "
+            "folder (default .devnet, relative to the folder it runs in).",
+        )
+    if as_json:
+        print_json({"bridge_url": handed.bridge_url, "settings": handed.settings})
+    else:
+        typer.echo(f"# the devnet in {state} (bridge {handed.bridge_url})")
+        for line in handed.exports():
+            typer.echo(line)
+    if not _answers(handed.bridge_url):
         typer.echo(
-            f"{o.order_id}  {o.side:4}  {o.pair:8}  {o.amount_micro_rtc / 1e6:>14.6f} RTC  "
-            f"{o.status.value:20}  next action at {o.next_action_at}  {o.recovery_reason or ''}"
+            f"otc-bridge: note: the devnet's bridge at {handed.bridge_url} does not answer: "
+            "these settings name its state, but it is not running now (start it with make run).",
+            err=True,
         )
-    typer.echo(f"{len(found)} order(s) in {status}")
 
 
-@orders_app.command("explain")
-def orders_explain(order_id: str) -> None:
-    """State, deadlines, the node's facts, the next automatic action, and the history."""
-    container = _container()
+def _answers(url: str) -> bool:
+    import httpx
+
     try:
-        _print(container.operators.explain(order_id))
-    except Exception as err:
-        raise _refused(err) from None
-    finally:
-        container.close()
-
-
-@orders_app.command("resolve")
-def orders_resolve(
-    order_id: str,
-    action: str = typer.Option(..., help="complete | redrive | refund"),
-    reason: str = typer.Option(..., help="Why; recorded in the order's history."),
-    operator: str = typer.Option(..., envvar="USER", help="Who is resolving."),
-    force: bool = typer.Option(
-        False, help="refund after the preimage was revealed (check the quote chain first)"
-    ),
-) -> None:
-    """Resolve a settlement_recovery order; the reason goes into its history."""
-    container = _container()
-    try:
-        order = container.operators.resolve(
-            order_id, action, reason=reason, operator=operator, force=force
-        )
-        if order.status.value in {"payout_pending", "refund_pending"}:
-            order = (
-                container.settlement.drive(
-                    order_id, actor=f"operator:{operator}", budget_seconds=30
-                )
-                or order
-            )
-        typer.echo(f"{order_id} is now {order.status.value}")
-    except Exception as err:
-        raise _refused(err) from None
-    finally:
-        container.close()
-
-
-@alerts_app.command("list")
-def alerts_list(limit: int = typer.Option(50, min=1, max=1000)) -> None:
-    """The newest alerts and whether they were delivered."""
-    container = _container()
-    try:
-        with container.store.read() as uow:
-            rows = uow.alerts.newest(limit=limit)
-    finally:
-        container.close()
-    for r in rows:
-        state = "delivered" if r.delivered_at else f"pending ({r.attempts} tries)"
-        fields = json.dumps(r.fields, sort_keys=True, default=str)
-        typer.echo(f"#{r.alert_id} {r.level:8} {state:20} {r.title} {fields}")
+        return httpx.get(f"{url}/api/pairs", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def main() -> None:

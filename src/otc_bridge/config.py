@@ -31,6 +31,8 @@ class RateLimits:
     per_ip: int = 10  # writes per IP per window (the reference's limit)
     per_wallet: int = 30  # signed writes per wallet per window
     window_seconds: int = 60
+    admin_failures: int = 5  # wrong X-Admin-Key per client address per admin window
+    admin_window_seconds: int = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,12 @@ class Settings:
                 per_wallet=env_int("OTC_RATE_LIMIT_PER_WALLET", 30, minimum=1, environ=environ),
                 window_seconds=env_int(
                     "OTC_RATE_LIMIT_WINDOW_SECONDS", 60, minimum=1, environ=environ
+                ),
+                admin_failures=env_int(
+                    "OTC_RATE_LIMIT_ADMIN_FAILURES", 5, minimum=1, environ=environ
+                ),
+                admin_window_seconds=env_int(
+                    "OTC_RATE_LIMIT_ADMIN_WINDOW_SECONDS", 300, minimum=1, environ=environ
                 ),
             ),
             max_body_bytes=env_int("OTC_MAX_BODY_BYTES", 64 * 1024, minimum=1024, environ=environ),

@@ -222,10 +222,16 @@ def test_the_contract_check_refuses_what_the_document_does_not_publish(tmp_path:
     finally:
         container.close()
 
-    def reply(status: int, body: object) -> httpx.Response:
-        return httpx.Response(status, json=body)
+    def reply(status: int, body: object, **headers: str) -> httpx.Response:
+        every = {"X-Server-Time": "1700000000", "X-Request-Id": "r1"}
+        return httpx.Response(status, json=body, headers={**every, **headers})
 
     contract.check("POST", "/api/orders/{order_id}/cancel", reply(404, {"error": "x"}))
+    bare = httpx.Response(404, json={"error": "x"}, headers={"X-Request-Id": "r1"})
+    with pytest.raises(ContractError, match=r"published headers \['X-Server-Time'\]"):
+        contract.check("POST", "/api/orders/{order_id}/cancel", bare)
+    with pytest.raises(ContractError, match=r"published headers \['Retry-After'\]"):
+        contract.check("POST", "/api/orders/{order_id}/cancel", reply(429, {"error": "x"}))
     with pytest.raises(ContractError, match="no published reply for 410"):
         contract.check("POST", "/api/orders/{order_id}/cancel", reply(410, {"error": "x"}))
     with pytest.raises(ContractError, match="Additional properties"):

@@ -108,7 +108,8 @@ def test_create_body_shapes(bridge: RunningBridge) -> None:
     http = bridge.client.http
     assert http.post("/api/orders").json() == {"error": "JSON body required"}
     text = http.post("/api/orders", content=b"{", headers={"content-type": "application/json"})
-    assert text.json() == {"error": "JSON body required"}
+    assert text.json()["error"] == "JSON body required"
+    assert text.json()["message"].startswith("the body is not valid JSON")
     form = http.post(
         "/api/orders", content=b'{"side":"buy"}', headers={"content-type": "text/plain"}
     )
@@ -147,7 +148,7 @@ def _auth_cases(now: int, wallet: Wallet, other: Wallet) -> list[tuple[str, dict
             {"wallet": wallet.address, "wallet_auth": {**good, "timestamp": now - 301}},
         ),
         (
-            "wallet_auth_timestamp_in_future",
+            "wallet_auth_timestamp_expired",
             {"wallet": wallet.address, "wallet_auth": {**good, "timestamp": now + 120}},
         ),
         (
@@ -162,7 +163,7 @@ def _auth_cases(now: int, wallet: Wallet, other: Wallet) -> list[tuple[str, dict
             {"wallet": wallet.address, "wallet_auth": {**good, "public_key": "zz" * 32}},
         ),
         (
-            "wallet_auth_invalid_encoding",
+            "wallet_auth_invalid_signature",  # hex of the wrong length: the reference's code
             {"wallet": wallet.address, "wallet_auth": {**good, "signature": "00" * 10}},
         ),
         ("wallet_auth_invalid_signature", {"wallet": wallet.address, "wallet_auth": good}),
@@ -283,7 +284,8 @@ def test_text_no_database_can_store_is_refused_and_creates_nothing(
     http = bridge.client.http
     for body in (b'{"side":"sell","wallet":"a\\u0000b"}', b'{"side":"sell","x\\ud800":1}'):
         sent = http.post("/api/orders", content=body, headers={"content-type": "application/json"})
-        assert (sent.status_code, sent.json()) == (400, {"error": "JSON body required"})
+        assert (sent.status_code, sent.json()["error"]) == (400, "JSON body required")
+        assert "no database column can store" in sent.json()["message"]
     assert http.get("/api/orders/otc_a%00b").status_code == 404
     assert http.get("/api/orders/otc_a%00b/events").status_code == 404
     assert http.post("/api/orders/otc_a%00b/cancel", json={}).status_code == 400  # wallet first

@@ -131,7 +131,7 @@ def test_third_party_claim_is_explained_listed_and_refunded_by_an_operator(
     listed, explained, alerts = otc_cli_all(
         env,
         ("orders", "list", "--status", "settlement_recovery", "--json"),
-        ("orders", "explain", order_id),
+        ("orders", "explain", order_id, "--json"),
         ("alerts", "list"),
     )
     assert alerts.returncode == 0, alerts.stderr
@@ -201,7 +201,7 @@ def test_third_party_claim_is_explained_listed_and_refunded_by_an_operator(
     assert devnet.balance_i64(trade.seller.address) == 100_000_000 - 6_300_000  # escrowed
 
     devnet.advance_clock(bridge.client.order(order_id)["escrow_expires_at"] - devnet.now() + 1)
-    reconciled = otc_cli(env, "reconcile")
+    reconciled = otc_cli(env, "reconcile", "--json")
     assert reconciled.returncode == 0, reconciled.stderr
     summary = json.loads(reconciled.stdout)
     assert summary["refunded"] == 1
@@ -266,7 +266,7 @@ def test_voided_payout_the_worker_cannot_cover_is_redriven_after_a_top_up(
     titles = [title for _, title, _ in bridge.alerts()]
     assert "Payout voided; re-driving under a new key" in titles
     assert "Voided payout cannot be re-driven: the worker wallet is short" in titles
-    facts = json.loads(otc_cli(env, "orders", "explain", trade.order_id).stdout)
+    facts = json.loads(otc_cli(env, "orders", "explain", trade.order_id, "--json").stdout)
     assert facts["payout"]["attempt"] == 1
     assert facts["payout"]["key"] == f"{first_key}:1"
     assert facts["recovery_reason"] == "payout voided and otc_bridge_worker cannot cover a re-drive"

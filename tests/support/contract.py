@@ -3,9 +3,9 @@
 `Contract(document).check(method, path_template, response)` finds the reply the document
 publishes for that route and status and validates the body against its schema with
 `jsonschema` (OpenAPI 3.1 schemas are JSON Schema 2020-12). A status the route does not
-publish, a media type it does not publish for that status, or a body its schema refuses
-is a `ContractError`. Every check is recorded, so a suite can say which published replies
-it has seen.
+publish, a media type it does not publish for that status, a header it publishes for
+that reply but the reply lacks, or a body its schema refuses is a `ContractError`. Every
+check is recorded, so a suite can say which published replies it has seen.
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ class Contract:
             raise ContractError(
                 f"{media!r} is not published for {status} ({sorted(content)}): {where}"
             )
+        missing = [name for name in reply.get("headers", {}) if name not in response.headers]
+        if missing:
+            raise ContractError(f"published headers {missing} are missing: {where}")
         schema = content[media].get("schema", {})
         body: object = response.text
         if media == "application/json":

@@ -78,7 +78,7 @@ async function start(): Promise<void> {
       renderBook(byId<HTMLTableElement>("book"), snap);
       renderTrades(byId<HTMLTableElement>("trades"), snap);
     },
-    nowSeconds,
+    api.clock.nowSeconds, // "24 h" as the bridge counts it
   );
   new OrderForm(byId("order-panel"), {
     api,
@@ -86,7 +86,7 @@ async function start(): Promise<void> {
     key: keyState,
     pair,
     secrets,
-    nowSeconds,
+    nowSeconds: api.clock.nowSeconds, // orders are signed with the bridge's time
     placed: () => void feed.refresh(),
   });
 

@@ -85,3 +85,35 @@ test("reads send no body and ask for JSON", async () => {
   assert.equal(calls[0]?.init?.method, "GET");
   assert.equal(calls[0]?.init?.body, undefined);
 });
+
+test("every answer's X-Server-Time sets the time the page signs with", async () => {
+  let deviceMs = Date.parse("2030-01-01T00:00:00Z");
+  const device = (): number => deviceMs;
+  const serverSeconds = deviceMs / 1000 + 3600; // the bridge's clock is an hour ahead
+  const { fetch } = fakeFetch((url) =>
+    url.endsWith("/api/orders")
+      ? { status: 401, body: { error: "wallet_auth_timestamp_expired" }, headers: { "X-Server-Time": "12" } }
+      : { status: 200, body: { ok: true, pairs: [] }, headers: { "X-Server-Time": String(serverSeconds) } },
+  );
+  const api = new BridgeApi(fetch, "", device);
+  assert.equal(api.clock.nowSeconds(), deviceMs / 1000, "the device's time until an answer");
+  await api.pairs();
+  assert.equal(api.clock.nowSeconds(), serverSeconds);
+  deviceMs += 10_000;
+  assert.equal(api.clock.nowSeconds(), serverSeconds + 10, "the offset is kept, time goes on");
+  const refused = await refusal(api.createOrder({}));
+  assert.equal(refused.code, "wallet_auth_timestamp_expired");
+  assert.match(refused.words, /now signs with the bridge's time/);
+  assert.equal(api.clock.nowSeconds(), 12, "a refusal's header teaches it too");
+});
+
+test("a missing or malformed X-Server-Time teaches nothing", async () => {
+  const deviceMs = Date.parse("2030-01-01T00:00:00Z");
+  for (const header of [undefined, "", "soon", "-5", "1e9"]) {
+    const headers: Record<string, string> = header === undefined ? {} : { "X-Server-Time": header };
+    const { fetch } = fakeFetch(() => ({ status: 200, body: { ok: true, pairs: [] }, headers }));
+    const api = new BridgeApi(fetch, "", () => deviceMs);
+    await api.pairs();
+    assert.equal(api.clock.nowSeconds(), deviceMs / 1000, String(header));
+  }
+});

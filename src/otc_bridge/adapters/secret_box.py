@@ -25,10 +25,14 @@ class SecretBox:
         self._fernet = Fernet(key)
 
     @classmethod
-    def from_settings(cls, key: str | None, key_file: Path) -> SecretBox:
-        """Use OTC_SECRET_KEY when set, else a key file (created 0600 on first use)."""
+    def from_settings(cls, key: str | None, key_file: Path, *, create: bool = True) -> SecretBox:
+        """Use OTC_SECRET_KEY when set, else a key file (created 0600 on first use, unless
+        `create` is False: an operator command must never make a key of its own, which
+        could not open what the bridge sealed; it gets a box that says so when used)."""
         if key:
             return cls(key.encode())
+        if not key_file.exists() and not create:
+            return MissingKeyBox(key_file)
         if not key_file.exists():
             # Several processes may start at once: write a complete key to a private temp
             # file, then link it into place; the first link wins, every process reads it.
@@ -51,3 +55,22 @@ class SecretBox:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken:
             raise SecretBoxError("secret cannot be decrypted with this key") from None
+
+
+class MissingKeyBox(SecretBox):
+    """No key where the settings say: seals and opens nothing, and says why."""
+
+    def __init__(self, key_file: Path) -> None:  # no Fernet: there is no key
+        self.key_file = key_file
+
+    def _refuse(self) -> SecretBoxError:
+        return SecretBoxError(
+            f"no secret key: OTC_SECRET_KEY is not set and {self.key_file} does not exist "
+            "(point OTC_DATA_DIR at the bridge's data folder, or set OTC_SECRET_KEY)"
+        )
+
+    def seal(self, plaintext: str) -> str:
+        raise self._refuse()
+
+    def open(self, token: str) -> str:
+        raise self._refuse()

@@ -16,9 +16,10 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from otc_bridge import __version__
-from otc_bridge.api import market, ops, orders, web
+from otc_bridge.api import docs, market, ops, orders, web
 from otc_bridge.api.client_ip import parse_proxies
 from otc_bridge.api.errors import error_body, refusal
+from otc_bridge.api.headers import SERVER_TIME, ResponseHeaders, standard_headers
 from otc_bridge.api.middleware import RequestGuard
 from otc_bridge.bootstrap import Container
 from otc_bridge.services.errors import Refused
@@ -78,6 +79,7 @@ def create_app(container: Container, *, start_worker: bool | None = None) -> Fas
     app.openapi = lambda: _published(app)  # type: ignore[method-assign]
     app.state.trusted_proxies = parse_proxies(settings.trusted_proxies)
     app.include_router(web.router)  # first: its `/` (the trading page) wins over ops'
+    app.include_router(docs.router)
     app.include_router(orders.router)
     app.include_router(market.router)
     app.include_router(ops.router)
@@ -97,13 +99,21 @@ def create_app(container: Container, *, start_worker: bool | None = None) -> Fas
     @app.exception_handler(Exception)
     async def _internal(request: Request, err: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(error_body("Internal server error"), status_code=500)
+        # Answered outside every middleware (Starlette's ServerErrorMiddleware), so the
+        # headers every other answer gets are added here.
+        return JSONResponse(
+            error_body("Internal server error"),
+            status_code=500,
+            headers=standard_headers(container.clock),
+        )
 
     app.add_middleware(
         JsonCORSMiddleware,
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Content-Type", "X-Request-Id"],
+        expose_headers=[SERVER_TIME, "Retry-After", "X-Request-Id"],
     )
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(ResponseHeaders, clock=container.clock)  # outermost: every answer
     return app

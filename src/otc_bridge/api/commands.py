@@ -1,18 +1,31 @@
 """The reference's JSON bodies and query strings, parsed into the use cases' commands.
 
-The reference's body rules: no JSON body (a wrong content type, invalid JSON, text no
-database can store) counts as `{}` or as `"JSON body required"`; a body that is not an
-object is `"JSON object required"`; text fields are `str(value).strip()`. The checks here
-are the ones the reference makes first, in its order; the use cases make the rest.
+What a request body can be, and the answer on each route (the reference's strings; where
+its routes differ, the difference its clients rely on is kept, audit §1.4):
+
+| body | create | match, cancel | confirm |
+|---|---|---|---|
+| none (no JSON content type, empty) | `JSON body required` | read as `{}` | read as `{}` |
+| not usable JSON (see `parse_json`) | `JSON body required` | same | `JSON object required` |
+| JSON, not an object (`null`, `[]`, …) | `JSON object required` | same | same |
+| `{}` | `JSON body required` | read as is | read as is |
+
+Every "not valid JSON" answer carries a `message` saying what is wrong with it. A number
+longer than MAX_NUMBER_CHARS is not parsed at all (`LongNumber`): a money field or
+`ttl_seconds` holding one is refused as too long, not as unreadable JSON. Text fields are
+`str(value).strip()`. The checks here are the ones the reference makes first, in its
+order; the use cases make the rest.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from otc_bridge.domain.deadlines import ORDER_TTL_DEFAULT
-from otc_bridge.domain.money import MoneyError, parse_decimal, to_units
+from otc_bridge.domain.money import MAX_NUMBER_CHARS, MoneyError, parse_decimal, to_units
 from otc_bridge.domain.pairs import DEFAULT_PAIR, PAIRS
 from otc_bridge.services.commands import (
     MALFORMED,
@@ -32,16 +45,110 @@ MAX_SEQ = 2**31 - 1  # history sequence numbers are 32-bit
 PAGE_MAX = 200
 
 
-def json_object(data: object, *, empty_is_missing: bool) -> dict[str, Any]:
-    if data is None:
-        if empty_is_missing:
+# ---------------------------------------------------------------------- bodies as sent
+
+
+@dataclass(frozen=True, slots=True)
+class NoBody:
+    """No JSON body: no JSON content type, or nothing sent (Flask's `get_json(silent=True)`
+    gives None for both)."""
+
+
+NO_BODY = NoBody()
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidJson:
+    """A JSON content type whose text is not JSON a database can store."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LongNumber:
+    """A JSON number too long to be any value a field accepts, kept unparsed."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+Body = NoBody | InvalidJson | object  # otherwise: the parsed JSON value, `null` included
+Write = Literal["create", "match", "cancel", "confirm"]
+
+
+def _number(parse: type[int] | type[float]) -> Any:
+    def read(text: str) -> object:
+        return LongNumber(text) if len(text) > MAX_NUMBER_CHARS else parse(text)
+
+    return read
+
+
+def parse_json(raw: bytes) -> Body:
+    """A request body with a JSON content type, as the use cases may read it."""
+    if not raw.strip():
+        return NO_BODY
+    try:
+        data: object = json.loads(raw, parse_int=_number(int), parse_float=_number(float))
+    except RecursionError:
+        return InvalidJson(TOO_DEEP)
+    except ValueError as err:  # UnicodeDecodeError included
+        return InvalidJson(f"the body is not valid JSON: {err}")
+    problem = _unusable(data)
+    return data if problem is None else InvalidJson(problem)
+
+
+# No request nests deeper than 3. A limit of our own, so the answer never depends on
+# the interpreter's recursion limit (the parser's only bound).
+MAX_JSON_DEPTH = 32
+TOO_DEEP = f"the body is nested deeper than {MAX_JSON_DEPTH} levels"
+UNSTORABLE = (
+    "the body holds a NUL character (\\u0000) or a lone surrogate, which no database "
+    "column can store"
+)
+
+
+def _unusable(data: object) -> str | None:
+    """Why a parsed body cannot be used: nested too deep, or a string no database text
+    column can store (a NUL, `\\u0000`, or a lone surrogate, `\\ud800`). A walk with a
+    stack, not recursion, whatever the nesting."""
+    pending: list[tuple[object, int]] = [(data, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item or not _encodable(item):
+                return UNSTORABLE
+        elif isinstance(item, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                return TOO_DEEP
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def json_object(body: Body, *, route: Write) -> dict[str, Any]:
+    """The body as an object, or the route's refusal (the table in this module's doc)."""
+    if isinstance(body, NoBody):
+        if route == "create":
             raise InvalidRequest("JSON body required")
         return {}
-    if not isinstance(data, dict):
+    if isinstance(body, InvalidJson):
+        error = "JSON object required" if route == "confirm" else "JSON body required"
+        raise InvalidRequest(error, message=body.reason)
+    if not isinstance(body, dict):
         raise InvalidRequest("JSON object required")
-    if empty_is_missing and not data:
+    if route == "create" and not body:
         raise InvalidRequest("JSON body required")
-    return data
+    return body
 
 
 def _text(data: Mapping[str, Any], key: str, default: str = "") -> str:
@@ -59,28 +166,43 @@ def _hash_input(data: Mapping[str, Any]) -> HashInput:
 def _ttl(raw: object) -> int:
     if raw is None:
         return ORDER_TTL_DEFAULT
+    if isinstance(raw, LongNumber):
+        raise InvalidRequest("ttl_seconds is too long", message=_too_long(raw.text))
     if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
         raise InvalidRequest("ttl_seconds must be an integer")
-    if not isinstance(raw, int | float | str):
-        raise InvalidRequest("ttl_seconds must be an integer")
+    if not isinstance(raw, int | float | str) or (isinstance(raw, str) and not raw.isascii()):
+        raise InvalidRequest("ttl_seconds must be an integer")  # int() would read "３６００"
     try:
         return int(raw)
     except (TypeError, ValueError, OverflowError):
         raise InvalidRequest("ttl_seconds must be an integer") from None
 
 
+def _too_long(text: str) -> str:
+    return f"a number of {len(text)} characters; at most {MAX_NUMBER_CHARS} are read"
+
+
 def _units(raw: object, decimals: int, field: str) -> int:
+    if isinstance(raw, LongNumber):
+        raise InvalidRequest(f"{field} is too long", message=_too_long(raw.text))
     try:
         return to_units(parse_decimal(raw), decimals)
-    except MoneyError:
+    except MoneyError as err:
+        if err.code == "too_long":
+            raise InvalidRequest(f"{field} is too long", message=_too_long(str(raw))) from None
+        if err.code == "not_ascii":
+            raise InvalidRequest(
+                f"{field} must be a finite decimal number",
+                message="write amounts with the ASCII digits 0-9 (and . - + e)",
+            ) from None
         raise InvalidRequest(f"{field} must be a finite decimal number") from None
 
 
 # ---------------------------------------------------------------------- bodies
 
 
-def create_order(body: object) -> CreateOrder:
-    data = json_object(body, empty_is_missing=True)
+def create_order(body: Body) -> CreateOrder:
+    data = json_object(body, route="create")
     ttl = _ttl(data.get("ttl_seconds"))
     side = _text(data, "side").lower()
     pair = _text(data, "pair", DEFAULT_PAIR).upper()
@@ -104,8 +226,8 @@ def create_order(body: object) -> CreateOrder:
     )
 
 
-def match_order(order_id: str, body: object) -> MatchOrder:
-    data = json_object(body, empty_is_missing=False)
+def match_order(order_id: str, body: Body) -> MatchOrder:
+    data = json_object(body, route="match")
     wallet = _text(data, "wallet")
     if not wallet:
         raise InvalidRequest("wallet required")
@@ -118,16 +240,16 @@ def match_order(order_id: str, body: object) -> MatchOrder:
     )
 
 
-def cancel_order(order_id: str, body: object) -> CancelOrder:
-    data = json_object(body, empty_is_missing=False)
+def cancel_order(order_id: str, body: Body) -> CancelOrder:
+    data = json_object(body, route="cancel")
     wallet = _text(data, "wallet")
     if not wallet:
         raise InvalidRequest("wallet required")
     return CancelOrder(order_id=order_id, wallet=wallet, wallet_auth=data.get("wallet_auth"))
 
 
-def confirm_order(order_id: str, body: object) -> ConfirmOrder:
-    data = json_object(body, empty_is_missing=False)
+def confirm_order(order_id: str, body: Body) -> ConfirmOrder:
+    data = json_object(body, route="confirm")
     wallet = _text(data, "wallet")
     quote_tx = _text(data, "quote_tx")
     if not wallet:
@@ -150,6 +272,8 @@ def int_arg(
     if raw is None:
         return default
     try:
+        if not raw.isascii():
+            raise ValueError(raw)  # int() would read "１０"
         value = int(raw)
     except ValueError:
         raise InvalidRequest(f"{name}_must_be_integer") from None

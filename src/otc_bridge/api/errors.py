@@ -46,6 +46,6 @@ def refusal(err: Refused) -> JSONResponse:
     status = status_of(err)
     headers = {}
     retry = err.fields.get("retry_after_seconds")
-    if status == 429 and isinstance(retry, int):
+    if isinstance(retry, int):  # every 429 has one (services.errors.TooManyRequests)
         headers["Retry-After"] = str(retry)
     return JSONResponse(error_body(err.error, **err.fields), status_code=status, headers=headers)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import hmac
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from otc_bridge.adapters.node import Ok, Rejected
 from otc_bridge.api import replies, schemas
-from otc_bridge.api.http import answer, container
+from otc_bridge.api.http import answer, container, requester_ip
 from otc_bridge.observability import metrics
-from otc_bridge.services.errors import Unauthenticated
 
 router = APIRouter(tags=["operations"])
 
@@ -32,15 +29,14 @@ def healthz(request: Request) -> JSONResponse:
 
 @router.post(
     "/admin/reconcile",
-    summary="Run one reconciliation pass now (X-Admin-Key)",
-    responses=schemas.replies_doc(200, schemas.ReconcileResponse, 401),
+    summary="Run one reconciliation pass now (X-Admin-Key; wrong keys are throttled)",
+    responses=schemas.replies_doc(200, schemas.ReconcileResponse, 401, 429),
 )
 async def reconcile(request: Request) -> JSONResponse:
     c = container(request)
-    key = c.settings.admin_key or ""
     supplied = request.headers.get("x-admin-key", "")
-    if not key or not hmac.compare_digest(supplied.encode(), key.encode()):
-        raise Unauthenticated("unauthorized")
+    client = requester_ip(request)
+    await run_in_threadpool(lambda: c.admin.check(supplied, client=client))
     summary = await run_in_threadpool(lambda: c.reconciler.run_pass(actor="admin").as_dict())
     return answer(200, replies.reconciled(summary))
 

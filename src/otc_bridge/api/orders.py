@@ -80,7 +80,7 @@ async def match_order(request: Request, order_id: str) -> JSONResponse:
     responses=schemas.replies_doc(200, schemas.ConfirmResponse, 400, 403, 404, 409, 429, 503),
 )
 async def confirm_order(request: Request, order_id: str) -> JSONResponse:
-    body = await json_body(request, invalid=[])
+    body = await json_body(request)
     exchange = container(request).exchange
     confirmed = await write(
         request, lambda: exchange.confirm(commands.confirm_order(order_id, body))

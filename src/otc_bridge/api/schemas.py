@@ -77,7 +77,12 @@ class ErrorBody(_Reply):
     max_ttl_seconds: int | None = None
     balance_rtc: float | None = None
     required_rtc: float | None = None
-    retry_after_seconds: int | None = Field(None, description="Also sent as Retry-After")
+    retry_after_seconds: int | None = Field(
+        None, description="429: seconds until a retry may succeed (also the Retry-After header)"
+    )
+    server_time: int | None = Field(
+        None, description="wallet_auth_timestamp_expired: the server's clock, Unix seconds"
+    )
     rtc_recipient: str | None = None
     reason: str | None = Field(None, description="Why the quote leg cannot be verified")
     policy: str | None = Field(None, description="The quote-leg verification policy")
@@ -406,6 +411,23 @@ ERRORS = {
     503: "A dependency cannot serve this now; nothing was lost",
 }
 Reply = int | tuple[int, type[BaseModel]]
+# On every answer (api/headers.py); published so a generated client can read them.
+HEADERS = {
+    "X-Server-Time": {
+        "description": "The server's clock, Unix seconds: sign wallet_auth with it",
+        "schema": {"type": "integer"},
+    },
+    "X-Request-Id": {
+        "description": "The request's id, as sent or made",
+        "schema": {"type": "string"},
+    },
+}
+RETRY = {
+    "Retry-After": {
+        "description": "Seconds until a retry may succeed (as retry_after_seconds)",
+        "schema": {"type": "integer"},
+    }
+}
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
@@ -436,10 +458,11 @@ def replies_doc(
     """A route's replies: its success model, then each other status it answers (an
     `ErrorBody` unless a model is given). Every route may answer 413 (the size limit is
     checked before routing)."""
-    doc: dict[int | str, dict[str, Any]] = {status: {"model": model}}
+    doc: dict[int | str, dict[str, Any]] = {status: {"model": model, "headers": HEADERS}}
     for other in (*others, 413):
         code, body = other if isinstance(other, tuple) else (other, ErrorBody)
-        doc[code] = {"model": body, "description": ERRORS.get(code, "")}
+        headers = {**HEADERS, **RETRY} if code == 429 else HEADERS
+        doc[code] = {"model": body, "description": ERRORS.get(code, ""), "headers": headers}
     return doc
 
 

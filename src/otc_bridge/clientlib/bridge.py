@@ -1,16 +1,27 @@
-"""A typed client for the bridge's HTTP API that signs what it sends."""
+"""A typed client for the bridge's HTTP API that signs what it sends.
+
+Signatures carry a timestamp the bridge accepts only near its own clock (300 s behind,
+30 s ahead). Without `clock=`, the client signs with the server's time: it learns the
+offset from the `X-Server-Time` header of every answer, and a signed request refused as
+`wallet_auth_timestamp_expired` (nothing changed) is signed again, once, with the
+`server_time` that refusal carries. So a client keeps working after the devnet's clock
+moves (`POST /devnet/clock`) or when the machine's clock is off. With `clock=`, that
+clock is used as given and nothing is retried.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from otc_bridge.clientlib.server_clock import ServerClock
 from otc_bridge.clientlib.wallet import Wallet
 from otc_bridge.domain.deadlines import DeadlinePolicy
 from otc_bridge.domain.money import parse_decimal, to_units
+
+TIMESTAMP_EXPIRED = "wallet_auth_timestamp_expired"
 
 
 class BridgeClient:
@@ -22,8 +33,27 @@ class BridgeClient:
         clock: Callable[[], int] | None = None,
         **kwargs: Any,
     ) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=timeout, **kwargs)
-        self.now = clock or (lambda: int(time.time()))  # signatures carry the server's time
+        hooks = dict(kwargs.pop("event_hooks", None) or {})
+        self.server_clock: ServerClock | None = None
+        self.now: Callable[[], int]
+        if clock is None:
+            self.server_clock = ServerClock()
+            hooks["response"] = [*hooks.get("response", []), self.server_clock.observe]
+            self.now = self.server_clock.now
+        else:
+            self.now = clock
+        self.http = httpx.Client(base_url=base_url, timeout=timeout, event_hooks=hooks, **kwargs)
+
+    def _signed(
+        self, send: Callable[[int], httpx.Response], timestamp: int | None = None
+    ) -> httpx.Response:
+        """Send a request signed at `timestamp` (default: now); once more, signed with
+        the server's time, if the bridge refused the time and this client keeps it."""
+        response = send(self.now() if timestamp is None else timestamp)
+        if timestamp is None and self.server_clock is not None and _time_refused(response):
+            self.server_clock.learn(response.json()["server_time"])
+            response = send(self.now())
+        return response
 
     def close(self) -> None:
         self.http.close()
@@ -71,10 +101,14 @@ class BridgeClient:
         if htlc_hash is not None:
             bound["htlc_hash"] = htlc_hash
             body["htlc_hash"] = htlc_hash
-        body["wallet_auth"] = wallet.wallet_auth(
-            "create_order", "create_order", bound, timestamp=timestamp or self.now()
-        )
-        return self.http.post("/api/orders", json=body, headers=headers)
+
+        def send(at: int) -> httpx.Response:
+            auth = wallet.wallet_auth("create_order", "create_order", bound, timestamp=at)
+            return self.http.post(
+                "/api/orders", json={**body, "wallet_auth": auth}, headers=headers
+            )
+
+        return self._signed(send, timestamp)
 
     def match(
         self,
@@ -90,19 +124,24 @@ class BridgeClient:
         if htlc_hash is not None:
             bound["htlc_hash"] = htlc_hash
             body["htlc_hash"] = htlc_hash
-        body["wallet_auth"] = wallet.wallet_auth(
-            "match_order", order_id, bound, timestamp=self.now()
-        )
-        return self.http.post(f"/api/orders/{order_id}/match", json=body, headers=headers)
+
+        def send(at: int) -> httpx.Response:
+            auth = wallet.wallet_auth("match_order", order_id, bound, timestamp=at)
+            path = f"/api/orders/{order_id}/match"
+            return self.http.post(path, json={**body, "wallet_auth": auth}, headers=headers)
+
+        return self._signed(send)
 
     def cancel(
         self, wallet: Wallet, order_id: str, *, headers: dict[str, str] | None = None
     ) -> httpx.Response:
-        body = {
-            "wallet": wallet.address,
-            "wallet_auth": wallet.wallet_auth("cancel_order", order_id, {}, timestamp=self.now()),
-        }
-        return self.http.post(f"/api/orders/{order_id}/cancel", json=body, headers=headers)
+
+        def send(at: int) -> httpx.Response:
+            auth = wallet.wallet_auth("cancel_order", order_id, {}, timestamp=at)
+            body = {"wallet": wallet.address, "wallet_auth": auth}
+            return self.http.post(f"/api/orders/{order_id}/cancel", json=body, headers=headers)
+
+        return self._signed(send)
 
     def confirm(self, order_id: str, *, wallet: str, secret: str, quote_tx: str) -> httpx.Response:
         body = {"wallet": wallet, "secret": secret, "quote_tx": quote_tx}
@@ -119,3 +158,17 @@ class BridgeClient:
         response.raise_for_status()
         found: list[dict[str, Any]] = response.json()["events"]
         return found
+
+
+def _time_refused(response: httpx.Response) -> bool:
+    if response.status_code != 401:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return (
+        isinstance(body, dict)
+        and body.get("error") == TIMESTAMP_EXPIRED
+        and isinstance(body.get("server_time"), int)
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import uvicorn
@@ -20,6 +21,7 @@ from otc_bridge.adapters.store.engine import sqlite_url
 from otc_bridge.api.app import create_app
 from otc_bridge.bootstrap import build
 from otc_bridge.config import Settings
+from otc_bridge.devnet import operator_env
 from otc_bridge.devnet.devchain.deploy import ChainInfo
 from otc_bridge.devnet.devchain.handoff import bridge_chain_environment
 from otc_bridge.devnet.devchain.harness import Devchain
@@ -29,23 +31,28 @@ from otc_bridge.envparse import env_int, env_str
 from otc_bridge.observability import logs
 
 
-def devnet_environment(
+def devnet_settings(
     state: Path,
     node_url: str,
     admin_key: str,
     port: int,
     chain: tuple[ChainInfo, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The bridge's settings for the devnet, under the operator-facing names; `chain` is
-    the dev chain's deployment and the RPC URL the bridge reaches it at."""
-    env = dict(os.environ)
-    env.setdefault("OTC_DATABASE_URL", sqlite_url(state / "bridge.sqlite3"))
-    env.setdefault("OTC_DATA_DIR", str(state))
-    env.setdefault("OTC_CORS_ORIGINS", f"http://127.0.0.1:{port},http://localhost:{port}")
-    env.setdefault("OTC_RECONCILE_INTERVAL_SECONDS", "3")
-    env.setdefault("OTC_PAYOUT_POLL_SECONDS", "3")
-    # The devnet has no quote chain to verify against (see settlement/quote_leg.py).
-    env.setdefault("OTC_QUOTE_VERIFICATION", "unverified")
+    """The bridge's own settings for the devnet, under the operator-facing names (a few
+    the operator's environment may override); `chain` is the dev chain's deployment and
+    the RPC URL the bridge reaches it at."""
+    given = os.environ if environ is None else environ
+    defaults = {
+        "OTC_DATABASE_URL": sqlite_url(state / "bridge.sqlite3"),
+        "OTC_DATA_DIR": str(state),
+        "OTC_CORS_ORIGINS": f"http://127.0.0.1:{port},http://localhost:{port}",
+        "OTC_RECONCILE_INTERVAL_SECONDS": "3",
+        "OTC_PAYOUT_POLL_SECONDS": "3",
+        # The devnet has no quote chain to verify against (see settlement/quote_leg.py).
+        "OTC_QUOTE_VERIFICATION": "unverified",
+    }
+    env = {name: given.get(name, value) for name, value in defaults.items()}
     env.update(
         {
             "RUSTCHAIN_NODE": node_url,
@@ -100,14 +107,16 @@ def _run_with_chain(
         # folder) pulls the chain's time along before anyone reads either.
         chain.control.catch_up(read_offset(state / "node" / "clock.json") + int(time.time()))
         info = chain.info
-        settings = Settings.from_env(
-            devnet_environment(state, node.url, admin_key, port, (info, chain.rpc_url))
-        )
+        own = devnet_settings(state, node.url, admin_key, port, (info, chain.rpc_url))
+        settings = Settings.from_env({**os.environ, **own})
         app = create_app(build(settings))
+        bridge_url = f"http://127.0.0.1:{port}"
+        handed = operator_env.OperatorEnv(bridge_url, operator_env.operator_settings(own))
+        operator_env.write(state, handed)
+        exports = "\n".join(f"      {line}" for line in handed.exports())
         print(
             f"\n  devnet up (state in {state})\n"
-            f"    bridge   http://127.0.0.1:{port}   (API: /api/orders, /api/orderbook, "
-            f"/openapi.json)\n"
+            f"    bridge   {bridge_url}   (the page: /, API docs: /docs, /openapi.json)\n"
             f"    devnode  {node.url}   (node API + /devnet/faucet, /devnet/ledger, "
             f"/devnet/clock, /devnet/faults)\n"
             f"    chain    {chain.rpc_url}   (anvil, chain id {info.chain_id}, "
@@ -116,7 +125,11 @@ def _run_with_chain(
             f"({info.usdc_decimals} decimals)\n"
             f"             {len(info.accounts)} unlocked accounts with ETH and USDC "
             f"(addresses in {state / 'chain.json'})\n"
-            f"    admin key (node and /admin/reconcile): {admin_key}\n",
+            f"    admin key (node and /admin/reconcile): {admin_key}\n"
+            f"\n  operator commands (otc-bridge orders …, alerts list, reconcile) against this "
+            f"devnet, in another shell:\n"
+            f'      eval "$(otc-bridge devnet env)"    # with DEVNET_DIR={state}, or paste:\n'
+            f"{exports}\n",
             flush=True,
         )
         uvicorn.run(app, host=settings.host, port=port, proxy_headers=False, log_config=None)

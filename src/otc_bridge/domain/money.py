@@ -8,6 +8,7 @@ the integer.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 RTC_DECIMALS = 6
@@ -17,6 +18,12 @@ MICRO_PER_RTC = 10**RTC_DECIMALS
 # room to spare; overflowing exponents like "1e999999" are rejected, not rounded.
 _PRECISION = 60
 _MAX_ADJUSTED_EXPONENT = 30
+# The longest number text read as money: far beyond any amount accepted, far short of
+# what would cost real work to parse.
+MAX_NUMBER_CHARS = 64
+# What `Decimal()` reads, in ASCII only: it would also take "１０" (full-width digits),
+# "١٠" or "1_000", which no client means as an amount.
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 class MoneyError(ValueError):
@@ -32,12 +39,19 @@ def parse_decimal(value: object) -> Decimal:
 
     Booleans are rejected (JSON `true` is not an amount). Floats are converted through
     `str()`, which is how the reference bridge and the node read them, so `2.01` means
-    2.01 and not 2.0099999999999997868.
+    2.01 and not 2.0099999999999997868. Only ASCII decimal notation is read (signs and
+    exponents included, surrounding blanks ignored), at most MAX_NUMBER_CHARS long.
     """
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise MoneyError("not_a_number")
     text = value.strip() if isinstance(value, str) else str(value)
-    if not text:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise MoneyError("too_long")
+    if not text.isascii():
+        raise MoneyError("not_ascii")
+    if not _DECIMAL_TEXT.fullmatch(text):
+        if text.lstrip("+-").lower() in {"inf", "infinity", "nan", "snan"}:
+            raise MoneyError("not_finite")
         raise MoneyError("not_a_number")
     try:
         result = Decimal(text)
@@ -86,6 +100,7 @@ def micro_to_rtc_float(micro: int) -> float:
 
 
 __all__ = [
+    "MAX_NUMBER_CHARS",
     "MICRO_PER_RTC",
     "ROUND_DOWN",
     "ROUND_HALF_UP",

@@ -6,6 +6,12 @@ wallet, ...bound fields}` (ASCII-escaped, as Python's `json.dumps` does by defau
 canonical form (`RTC` + lower-case hex), because the node treats each spelling as a
 different wallet. Accepting each signature only once is the store's job: this module
 returns the digest to record.
+
+The refusal codes are the reference's, in its check order, with two of its quirks kept
+because its clients match on them: a timestamp outside the window either way is
+`wallet_auth_timestamp_expired` (the message says which way, and by how much), and a
+hex signature of the wrong length is `wallet_auth_invalid_signature` (only text that is
+not hex is `wallet_auth_invalid_encoding`).
 """
 
 from __future__ import annotations
@@ -33,19 +39,23 @@ MESSAGES = {
     ),
     "wallet_auth_invalid_timestamp": "wallet_auth.timestamp must be integer Unix seconds",
     "wallet_auth_timestamp_expired": "wallet_auth.timestamp is outside the validity window",
-    "wallet_auth_timestamp_in_future": "wallet_auth.timestamp is ahead of the server clock",
     "wallet_auth_public_key_does_not_match_wallet": "public_key does not derive this wallet",
     "wallet_auth_invalid_encoding": "public_key and signature must be hex (32 and 64 bytes)",
     "wallet_auth_invalid_signature": "signature does not verify for this request",
-    "wallet_auth_replayed": "this signature was already used; sign the request again",
+    "wallet_auth_replayed": (
+        "this signature was already used: Ed25519 signatures are deterministic, so the "
+        "same terms signed with the same timestamp give the same signature; sign again "
+        "with another timestamp (or change a field) to send the request again"
+    ),
 }
+TIMESTAMP_EXPIRED = "wallet_auth_timestamp_expired"
 
 
 class WalletAuthError(Exception):
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, message: str | None = None) -> None:
         super().__init__(code)
         self.code = code
-        self.message = MESSAGES.get(code, code)
+        self.message = message or MESSAGES.get(code, code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +93,35 @@ def _timestamp(raw: object) -> int:
     raise WalletAuthError("wallet_auth_invalid_timestamp")
 
 
-def _hex(raw: str, length: int) -> bytes:
+def _hex(raw: str, length: int, *, wrong_length: str) -> bytes:
     try:
         value = bytes.fromhex(raw)
     except ValueError:
         raise WalletAuthError("wallet_auth_invalid_encoding") from None
     if len(value) != length:
-        raise WalletAuthError("wallet_auth_invalid_encoding")
+        raise WalletAuthError(wrong_length)
     return value
+
+
+def _check_time(timestamp: int, now: int, window_seconds: int, future_skew_seconds: int) -> None:
+    """One code for both directions (the reference's clients expect it); the message
+    says which way the signer's clock is off, so a client can correct it."""
+    if timestamp < now - window_seconds:
+        behind = now - timestamp
+        raise WalletAuthError(
+            TIMESTAMP_EXPIRED,
+            f"wallet_auth.timestamp is {behind} s behind the server's clock (at most "
+            f"{window_seconds} s is accepted): sign again with the server's time "
+            "(server_time, or the X-Server-Time header of any answer)",
+        )
+    if timestamp > now + future_skew_seconds:
+        ahead = timestamp - now
+        raise WalletAuthError(
+            TIMESTAMP_EXPIRED,
+            f"wallet_auth.timestamp is in the future: {ahead} s ahead of the server's "
+            f"clock (at most {future_skew_seconds} s is accepted): sign again with the "
+            "server's time (server_time, or the X-Server-Time header of any answer)",
+        )
 
 
 def verify_wallet_auth(
@@ -121,14 +152,13 @@ def verify_wallet_auth(
     if raw_ts is None or raw_ts == "":
         raise WalletAuthError("wallet_auth_public_key_signature_timestamp_required")
     timestamp = _timestamp(raw_ts)
-    if timestamp < now - window_seconds:
-        raise WalletAuthError("wallet_auth_timestamp_expired")
-    if timestamp > now + future_skew_seconds:
-        raise WalletAuthError("wallet_auth_timestamp_in_future")
-    key_bytes = _hex(public_key.strip(), 32)
+    _check_time(timestamp, now, window_seconds, future_skew_seconds)
+    key_bytes = _hex(public_key.strip(), 32, wrong_length="wallet_auth_invalid_encoding")
     if address_from_pubkey(key_bytes) != canonical_wallet(wallet):
         raise WalletAuthError("wallet_auth_public_key_does_not_match_wallet")
-    sig_bytes = _hex(signature.strip(), 64)
+    # The reference hands any hex signature to Ed25519, which refuses one of the wrong
+    # length as a bad signature: so do we.
+    sig_bytes = _hex(signature.strip(), 64, wrong_length="wallet_auth_invalid_signature")
     message = signed_message(
         action=action, order_id=order_id, timestamp=timestamp, wallet=wallet, bound=bound
     )

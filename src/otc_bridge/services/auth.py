@@ -1,11 +1,21 @@
-"""Who is asking: a signed request's wallet, accepted once, counted against its rate."""
+"""Who is asking: a signed request's wallet, accepted once, counted against its rate.
+
+A refusal's body is the reference's exact `{"error": <code>}` (its clients compare whole
+bodies), except where a client needs more to recover: `wallet_auth_timestamp_expired`
+adds the server's time and which way the clock is off, and our own
+`wallet_auth_replayed` says how to send the request again.
+"""
 
 from __future__ import annotations
 
 from otc_bridge.adapters.store.store import Store
 from otc_bridge.config import Settings
 from otc_bridge.domain.clock import Clock
-from otc_bridge.domain.wallet_auth import WalletAuthError, verify_wallet_auth
+from otc_bridge.domain.wallet_auth import (
+    TIMESTAMP_EXPIRED,
+    WalletAuthError,
+    verify_wallet_auth,
+)
 from otc_bridge.services.errors import Unauthenticated
 from otc_bridge.services.ratelimit import RateLimiter
 
@@ -24,6 +34,7 @@ class Authenticator:
     ) -> str:
         """Verify the signature, accept it once, count the wallet's writes; the wallet's
         canonical spelling."""
+        now = self.clock.now()
         try:
             verified = verify_wallet_auth(
                 wallet=wallet,
@@ -31,12 +42,14 @@ class Authenticator:
                 action=action,
                 order_id=order_id,
                 bound=bound,
-                now=self.clock.now(),
+                now=now,
                 window_seconds=self.settings.auth_window_seconds,
                 future_skew_seconds=self.settings.auth_future_skew_seconds,
             )
         except WalletAuthError as err:
-            raise Unauthenticated(err.code, message=err.message) from None
+            if err.code == TIMESTAMP_EXPIRED:
+                raise Unauthenticated(err.code, message=err.message, server_time=now) from None
+            raise Unauthenticated(err.code) from None
         with self.store.write() as uow:
             fresh = uow.guards.use_signature(
                 verified.signature_digest,
@@ -48,5 +61,7 @@ class Authenticator:
         if not fresh:
             replay = WalletAuthError("wallet_auth_replayed")
             raise Unauthenticated(replay.code, message=replay.message)
-        self.limiter.enforce(count, self.settings.rate_limits.per_wallet)
+        self.limiter.enforce(
+            count, self.settings.rate_limits.per_wallet, what="signed writes from this wallet"
+        )
         return verified.wallet

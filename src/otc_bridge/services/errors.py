@@ -43,7 +43,13 @@ class Gone(Refused):
 
 
 class TooManyRequests(Refused):
-    """A rate limit or the node's cap on active escrows; `retry_after_seconds` when known."""
+    """A rate limit or the node's cap on active escrows. Always says when to retry
+    (`retry_after_seconds`, sent as the Retry-After header too) and why, in `message`."""
+
+    def __init__(self, error: str, /, *, retry_after_seconds: int, message: str, **fields: Any):
+        super().__init__(
+            error, retry_after_seconds=max(1, retry_after_seconds), message=message, **fields
+        )
 
 
 class Unavailable(Refused):

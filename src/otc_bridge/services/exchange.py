@@ -42,6 +42,7 @@ from otc_bridge.settlement.flows import Settlement
 from otc_bridge.settlement.quote_leg import QuoteVerifier
 
 ESCROW_HINT = "Ensure your wallet has sufficient RTC balance (reward + 5% platform fee)"
+ACTIVE_ESCROW_RETRY_SECONDS = 60
 ESCROW_HINTS = {
     "active_job_limit": "The node allows at most 20 active escrow jobs per wallet",
     "reward_too_large": "The node caps one escrow at 10,000 RTC",
@@ -260,9 +261,17 @@ class Exchange:
         with self.store.read() as uow:
             active = uow.orders.active_escrows(wallet)
         if active >= MAX_ACTIVE_JOBS_PER_AGENT:
+            # No clock says when a slot frees (an order must end first): a minute is a
+            # polite first retry, and the message says what frees one.
             raise TooManyRequests(
                 f"Maximum {MAX_ACTIVE_JOBS_PER_AGENT} active escrows per wallet",
                 hint=ESCROW_HINTS["active_job_limit"],
+                retry_after_seconds=ACTIVE_ESCROW_RETRY_SECONDS,
+                message=(
+                    f"this wallet already has {active} escrows locked: try again once one "
+                    f"of its orders ends (cancel an open one to free a slot), at the "
+                    f"earliest in {ACTIVE_ESCROW_RETRY_SECONDS} s"
+                ),
             )
         required = job_escrow_i64(amount)
         balance = self.node.balance(wallet)

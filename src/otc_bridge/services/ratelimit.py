@@ -1,5 +1,6 @@
 """Write rate limits in fixed windows, counted in the database so that every API
-process on every host shares them."""
+process on every host shares them. A refusal says when the window ends, in
+`retry_after_seconds` (also the `Retry-After` header) and in words."""
 
 from __future__ import annotations
 
@@ -15,11 +16,17 @@ class RateLimiter:
         self.window = window_seconds
         self._last_prune = 0
 
-    def check(self, bucket: str, limit: int) -> None:
+    def check(self, bucket: str, limit: int, *, what: str = "requests") -> None:
         """Count one request for `bucket`; refuse it past `limit` per window."""
         with self.store.write() as uow:
             count = self.hit(uow, bucket)
-        self.enforce(count, limit)
+        self.enforce(count, limit, what=what)
+
+    def count(self, bucket: str) -> int:
+        """The window's count so far, without counting anything."""
+        now = self.clock.now()
+        with self.store.read() as uow:
+            return uow.guards.rate_count(bucket, now - now % self.window)
 
     def hit(self, uow: UnitOfWork, bucket: str) -> int:
         """Count one request inside the caller's unit of work; returns the window's count."""
@@ -31,9 +38,15 @@ class RateLimiter:
             self._last_prune = now
         return count
 
-    def enforce(self, count: int, limit: int) -> None:
+    def enforce(self, count: int, limit: int, *, what: str = "requests") -> None:
         if count > limit:
-            now = self.clock.now()
-            raise TooManyRequests(
-                "Rate limit exceeded", retry_after_seconds=self.window - now % self.window
-            )
+            self.refuse(limit, what=what)
+
+    def refuse(self, limit: int, *, what: str) -> None:
+        now = self.clock.now()
+        wait = self.window - now % self.window
+        raise TooManyRequests(
+            "Rate limit exceeded",
+            retry_after_seconds=wait,
+            message=f"more than {limit} {what} in {self.window} s: try again in {wait} s",
+        )

@@ -70,6 +70,16 @@ def holder_is_dead(holder: str) -> bool:
     return "?" not in {started, now_started} and now_started != started  # pid reused
 
 
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """A lease as someone else holds it."""
+
+    holder: str  # host:pid:start-ticks:tag
+    host: str
+    pid: str
+    until: float  # Unix seconds (wall clock): when it runs out unless renewed
+
+
 @dataclass(slots=True)
 class Tenure:
     """One holding of the lease, from acquire to release."""
@@ -133,6 +143,17 @@ class Lease:
             return uow.leases.take_over(
                 self.name, dead=current, token=token, holder=holder, ttl=self.ttl, now=time.time()
             )
+
+    def holding(self) -> Holding | None:
+        """Who holds the lease now and until when (None when it is free): what an
+        operator is told when a pass could not take it."""
+        with self.store.read() as uow:
+            held = uow.leases.held(self.name, now=time.time())
+        if held is None:
+            return None
+        holder, until = held
+        host, pid = [*holder.split(":"), "?", "?"][:2]
+        return Holding(holder=holder, host=host, pid=pid, until=until)
 
     def renew(self, fence: Fence) -> bool:
         with self.store.write() as uow:

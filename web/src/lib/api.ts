@@ -3,7 +3,8 @@
  * refusal turned into an `ApiError` that carries the API's code and the same refusal in
  * plain words. A 429 carries how long to wait (Retry-After); nothing here retries a
  * write on its own, because a signed request is accepted once and a retry must be signed
- * afresh by the person who asked for it.
+ * afresh by the person who asked for it. Every answer's `X-Server-Time` sets `clock`, the
+ * time the page signs with.
  */
 
 import type {
@@ -14,6 +15,7 @@ import type {
   TradesResponse,
 } from "./api-types";
 import { type WordsContext, plainWords } from "./errors";
+import { ServerClock } from "./server-clock";
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -55,6 +57,7 @@ export class BridgeApi {
     private readonly fetcher: Fetch = (input, init) => fetch(input, init),
     private readonly base = "",
     private readonly now: () => number = () => Date.now(),
+    readonly clock: ServerClock = new ServerClock(now),
   ) {}
 
   /** The answer's JSON when the status is 2xx; an ApiError otherwise. The JSON's shape is
@@ -88,6 +91,7 @@ export class BridgeApi {
             "look at the order book and your orders before trying again.";
       throw new ApiError(0, "", words, {}, null, null);
     }
+    this.clock.observe(response.headers.get("X-Server-Time"));
     const parsed: unknown = await response.json().catch(() => null);
     if (response.ok && isRecord(parsed)) return parsed as T;
     const data = isRecord(parsed) ? parsed : {};

@@ -92,8 +92,7 @@ const EXACT: Readonly<Record<string, Words>> = {
     "The request's signature was incomplete. " + SIGN_AGAIN,
   wallet_auth_invalid_timestamp: "The signature's time was not valid. " + CLOCK,
   wallet_auth_timestamp_expired:
-    "The signature's time is more than 5 minutes behind the bridge's clock. " + CLOCK,
-  wallet_auth_timestamp_in_future: "The signature's time is ahead of the bridge's clock. " + CLOCK,
+    "The signature's time was too far from the bridge's clock. Submit again: the page now signs with the bridge's time.",
   wallet_auth_public_key_does_not_match_wallet: "The key does not belong to this wallet address.",
   wallet_auth_invalid_encoding: "The key or signature was not in the expected format. " + SIGN_AGAIN,
   wallet_auth_invalid_signature:

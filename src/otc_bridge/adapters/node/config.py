@@ -11,12 +11,15 @@ import httpx
 from otc_bridge.domain.rustchain import WORKER_WALLET
 from otc_bridge.envparse import env_bool, env_float, env_str
 
-DEFAULT_NODE_URL = "https://50.28.86.131"
+# The reference defaults RUSTCHAIN_NODE to its production node. We name none: nothing of
+# ours contacts a node the operator did not name (an unset URL fails every call, and the
+# CLI refuses to start a command that needs the node).
+NODE_SETTING = "RUSTCHAIN_NODE"
 
 
 @dataclass(frozen=True, slots=True)
 class NodeConfig:
-    base_url: str = DEFAULT_NODE_URL
+    base_url: str = ""
     admin_key: str | None = None
     timeout_seconds: float = 15.0
     connect_timeout_seconds: float = 5.0
@@ -31,7 +34,7 @@ class NodeConfig:
         key = env_str("RC_ADMIN_KEY", "", environ)
         bundle = env_str("RUSTCHAIN_CA_BUNDLE", "", environ)
         return cls(
-            base_url=env_str("RUSTCHAIN_NODE", DEFAULT_NODE_URL, environ),
+            base_url=env_str(NODE_SETTING, "", environ),
             admin_key=key or None,
             timeout_seconds=env_float(
                 "OTC_NODE_TIMEOUT_SECONDS", 15.0, minimum=0.1, environ=environ
@@ -43,6 +46,11 @@ class NodeConfig:
             ca_bundle=bundle or None,
             allow_insecure_admin=env_bool("OTC_ALLOW_INSECURE_ADMIN", False, environ),
         )
+
+    @property
+    def named(self) -> bool:
+        """Whether the operator named a node (RUSTCHAIN_NODE)."""
+        return bool(self.base_url)
 
     @property
     def verify(self) -> bool | str:

@@ -149,6 +149,8 @@ class NodeTransport:
         headers: Mapping[str, str] | None,
     ) -> Reply | Lost:
         request_id = uuid.uuid4().hex
+        if not self._client.base_url.host:
+            return Lost("no node is named: RUSTCHAIN_NODE is not set", request_id)
         all_headers = {"X-Request-Id": request_id, **(headers or {})}
         started = self._monotonic()
         result: Reply | Lost

@@ -3,7 +3,7 @@ client from writing too fast, shared by every API process through the database."
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -48,6 +48,14 @@ class RequestGuards:
             stmt = sqlite.insert(RATES).values(**values)
         upsert = stmt.on_conflict_do_update(index_elements=keys, set_=bump)
         return int(self._conn.execute(upsert.returning(RATES.c.count)).scalar_one())
+
+    def rate_count(self, bucket: str, window_start: int) -> int:
+        found = self._conn.execute(
+            select(RATES.c.count).where(
+                RATES.c.bucket == bucket, RATES.c.window_start == window_start
+            )
+        ).scalar_one_or_none()
+        return int(found or 0)
 
     def prune_rate_counters(self, before: int) -> None:
         self._conn.execute(delete(RATES).where(RATES.c.window_start < before))

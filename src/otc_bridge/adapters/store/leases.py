@@ -76,6 +76,15 @@ class Leases:
             stmt = sqlite.insert(LEASES).values(**values)
         return self._conn.execute(stmt.on_conflict_do_nothing()).rowcount == 1
 
+    def held(self, name: str, *, now: float) -> tuple[str, float] | None:
+        """(holder, expires_at) while someone holds the lease; None when it is free."""
+        row = self._conn.execute(
+            select(LEASES.c.holder, LEASES.c.expires_at).where(LEASES.c.name == name)
+        ).one_or_none()
+        if row is None or row.holder is None or row.expires_at < now:
+            return None
+        return str(row.holder), float(row.expires_at)
+
     def holder(self, name: str) -> tuple[str | None, int]:
         row = self._conn.execute(
             select(LEASES.c.holder, LEASES.c.token).where(LEASES.c.name == name)

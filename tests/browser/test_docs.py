@@ -1,0 +1,32 @@
+"""`/docs` in chromium: Swagger UI renders every route of /openapi.json from this origin
+alone, under the strict Content-Security-Policy (a violation is a console error, which
+the `trading_page` fixture fails on, as it fails on any request beyond the bridge)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.browser.trading_page import TradingPage
+
+
+def test_the_api_docs_render_offline_under_the_strict_policy(trading_page: TradingPage) -> None:
+    page = trading_page.page
+    bridge = trading_page.bridge
+    page.goto(f"{bridge.url}/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("otc-bridge")
+    routes = bridge.client.http.get("/openapi.json").json()["paths"]
+    operations = sum(len(methods) for methods in routes.values())
+    expect(page.locator(".opblock")).to_have_count(operations)
+    page.locator(".opblock-summary", has_text="/api/pairs").first.click()
+    page.get_by_role("button", name="Try it out").click()
+    page.get_by_role("button", name="Execute").click()
+    answered = page.locator(".live-responses-table tbody .response-col_status").first
+    expect(answered).to_have_text("200")
+    trading_page.screenshot("docs")
+
+
+def test_the_page_links_to_the_docs(trading_page: TradingPage) -> None:
+    trading_page.open()
+    trading_page.page.get_by_role("link", name="documentation").click()
+    expect(trading_page.page).to_have_url(f"{trading_page.bridge.url}/docs")
+    expect(trading_page.page.locator(".swagger-ui .info")).to_be_visible()
