@@ -9,9 +9,12 @@ write. A unit of work holds:
 * `guards`: used signatures and rate counters;
 * `leases`: the fenced leases singleton workers hold;
 * `alerts`: the alert outbox;
-* `market`: the read models (book, open orders, trades, statistics).
+* `market`: the read models (book, open orders, trades, statistics);
+* `webhooks` and `deliveries`: trader webhooks and their delivery outbox;
+* `feed`: what the event streams poll.
 
-Every status change goes through `orders.transition(move)`.
+Every status change goes through `orders.transition(move)`; each history row it writes is
+published to the push channels in the same transaction (`publish.py`).
 """
 
 from __future__ import annotations
@@ -23,10 +26,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
 from otc_bridge.adapters.store.alert_outbox import AlertOutbox
+from otc_bridge.adapters.store.feed import FeedQueries
 from otc_bridge.adapters.store.guards import RequestGuards
 from otc_bridge.adapters.store.leases import Fence, Leases
 from otc_bridge.adapters.store.orders import Committed, Orders
 from otc_bridge.adapters.store.queries import MarketQueries
+from otc_bridge.adapters.store.webhook_outbox import WebhookOutbox
+from otc_bridge.adapters.store.webhooks import Webhooks
 from otc_bridge.domain.order import Order
 
 __all__ = ["Fence", "Store", "TransitionHook", "UnitOfWork"]
@@ -42,6 +48,9 @@ class UnitOfWork:
         self.leases = Leases(conn)
         self.alerts = AlertOutbox(conn)
         self.market = MarketQueries(conn)
+        self.webhooks = Webhooks(conn)
+        self.deliveries = WebhookOutbox(conn)
+        self.feed = FeedQueries(conn)
 
 
 class Store:
