@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 orders_app = typer.Typer(no_args_is_help=True, help="Look at and resolve orders.")
 alerts_app = typer.Typer(no_args_is_help=True, help="The alert outbox.")
+webhooks_app = typer.Typer(no_args_is_help=True, help="Trader webhooks and their deliveries.")
 app.add_typer(orders_app, name="orders")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 def _container() -> Container:
@@ -97,8 +99,9 @@ def worker(
         0, envvar="OTC_WORKER_METRICS_PORT", help="Serve /metrics on this port (0: off)."
     ),
 ) -> None:
-    """Run the reconciler (startup pass, then one pass per OTC_RECONCILE_INTERVAL_SECONDS)
-    and the alert delivery, until SIGTERM/SIGINT. Safe to run on several hosts."""
+    """Run the reconciler (startup pass, then one pass per OTC_RECONCILE_INTERVAL_SECONDS),
+    the alert delivery and the webhook deliveries, until SIGTERM/SIGINT. Safe to run on
+    several hosts."""
     import os
 
     from otc_bridge.observability import logs
@@ -116,17 +119,18 @@ def worker(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     settings = container.settings
-    if settings.reconcile_disabled or settings.reconcile_interval_seconds <= 0:
-        typer.echo(
-            "automatic reconciliation is off (OTC_RECONCILE_DISABLED or "
-            "OTC_RECONCILE_INTERVAL_SECONDS=0): use `otc-bridge reconcile` or "
-            "POST /admin/reconcile",
-            err=True,
-        )
-        container.close()
-        return
+    container.start_webhook_delivery()
     try:
-        container.reconciler.run_forever(stop, settings.reconcile_interval_seconds)
+        if settings.reconcile_disabled or settings.reconcile_interval_seconds <= 0:
+            typer.echo(
+                "automatic reconciliation is off (OTC_RECONCILE_DISABLED or "
+                "OTC_RECONCILE_INTERVAL_SECONDS=0): use `otc-bridge reconcile` or "
+                "POST /admin/reconcile; this worker delivers webhooks only",
+                err=True,
+            )
+            stop.wait()
+        else:
+            container.reconciler.run_forever(stop, settings.reconcile_interval_seconds)
     finally:
         container.close()
 
@@ -238,6 +242,38 @@ def alerts_list(limit: int = typer.Option(50, min=1, max=1000)) -> None:
         state = "delivered" if r.delivered_at else f"pending ({r.attempts} tries)"
         fields = json.dumps(r.fields, sort_keys=True, default=str)
         typer.echo(f"#{r.alert_id} {r.level:8} {state:20} {r.title} {fields}")
+
+
+@webhooks_app.command("list")
+def webhooks_list(wallet: str = typer.Option(..., help="The wallet (RTC + 40 hex).")) -> None:
+    """A wallet's webhooks and how their deliveries go (never their secrets)."""
+    from otc_bridge.domain.wallet_auth import canonical_wallet
+
+    container = _container()
+    try:
+        with container.store.read() as uow:
+            found = uow.webhooks.of_wallet(canonical_wallet(wallet))
+    finally:
+        container.close()
+    for f in found:
+        hook = f.webhook
+        typer.echo(
+            f"{hook.webhook_id}  {hook.url}  pending {f.pending}  delivered {f.delivered}  "
+            f"failed {f.failed}  last error: {f.last_error or '-'}"
+        )
+    typer.echo(f"{len(found)} webhook(s)")
+
+
+@webhooks_app.command("retry")
+def webhooks_retry(webhook_id: str) -> None:
+    """Deliver a webhook's given-up deliveries again, with a fresh set of attempts."""
+    container = _container()
+    try:
+        with container.store.write() as uow:
+            count = uow.deliveries.requeue_failed(webhook_id, now=container.clock.now())
+    finally:
+        container.close()
+    typer.echo(f"{count} delivery(ies) of {webhook_id} queued again")
 
 
 def main() -> None:

@@ -22,7 +22,10 @@ from otc_bridge.services.commands import (
     HashInput,
     ListOrders,
     ListTrades,
+    ListWebhooks,
     MatchOrder,
+    RegisterWebhook,
+    RemoveWebhook,
 )
 from otc_bridge.services.errors import InvalidRequest
 from otc_bridge.services.validation import MAX_ADDRESS_LENGTH
@@ -183,3 +186,47 @@ def events_after(args: Mapping[str, str]) -> int:
 
 def book_pair(args: Mapping[str, str]) -> str:
     return args.get("pair", DEFAULT_PAIR).strip().upper()
+
+
+# ---------------------------------------------------------------------- push
+
+
+def stream_cursor(args: Mapping[str, str], last_event_id: str | None) -> int:
+    """Where an order stream resumes: after `Last-Event-ID` (what an EventSource sends
+    when it reconnects) or else after `?after=` (0: from the start)."""
+    raw = (last_event_id or "").strip()
+    if not raw:
+        return events_after(args)
+    if not (raw.isascii() and raw.isdigit()):
+        raise InvalidRequest("last_event_id_must_be_integer")
+    return MAX_SEQ if len(raw) > 10 else min(int(raw), MAX_SEQ)
+
+
+def stream_pair(args: Mapping[str, str]) -> str:
+    return book_pair(args)
+
+
+def register_webhook(body: object) -> RegisterWebhook:
+    data = json_object(body, empty_is_missing=True)
+    wallet, url = _text(data, "wallet"), _text(data, "url")
+    if not wallet:
+        raise InvalidRequest("wallet required")
+    if not url:
+        raise InvalidRequest("url required")
+    return RegisterWebhook(wallet=wallet, url=url, wallet_auth=data.get("wallet_auth"))
+
+
+def remove_webhook(webhook_id: str, body: object) -> RemoveWebhook:
+    data = json_object(body, empty_is_missing=False)
+    wallet = _text(data, "wallet")
+    if not wallet:
+        raise InvalidRequest("wallet required")
+    return RemoveWebhook(webhook_id, wallet, data.get("wallet_auth"))
+
+
+def list_webhooks(body: object) -> ListWebhooks:
+    data = json_object(body, empty_is_missing=False)
+    wallet = _text(data, "wallet")
+    if not wallet:
+        raise InvalidRequest("wallet required")
+    return ListWebhooks(wallet, data.get("wallet_auth"))

@@ -44,6 +44,9 @@ def devnet_environment(
     env.setdefault("OTC_CORS_ORIGINS", f"http://127.0.0.1:{port},http://localhost:{port}")
     env.setdefault("OTC_RECONCILE_INTERVAL_SECONDS", "3")
     env.setdefault("OTC_PAYOUT_POLL_SECONDS", "3")
+    # Webhooks may call back to this machine (a receiver on loopback), and soon.
+    env.setdefault("OTC_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "1")
+    env.setdefault("OTC_WEBHOOK_POLL_SECONDS", "1")
     # The devnet has no quote chain to verify against (see settlement/quote_leg.py).
     env.setdefault("OTC_QUOTE_VERIFICATION", "unverified")
     env.update(

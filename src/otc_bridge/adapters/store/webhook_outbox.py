@@ -164,6 +164,16 @@ class WebhookOutbox:
         )
         return self._conn.execute(update(DELIVERIES).where(guard).values(**values)).rowcount == 1
 
+    def requeue_failed(self, webhook_id: str, *, now: int) -> int:
+        """Give the given-up deliveries of a webhook a fresh set of attempts (an operator
+        does this once the receiver is fixed)."""
+        result = self._conn.execute(
+            update(DELIVERIES)
+            .where(and_(DELIVERIES.c.webhook_id == webhook_id, DELIVERIES.c.state == FAILED))
+            .values(state=PENDING, attempts=0, next_attempt_at=now, finished_at=None)
+        )
+        return int(result.rowcount or 0)
+
     def prune(self, *, delivered_before: int, failed_before: int) -> int:
         """Forget finished deliveries: delivered ones sooner than given-up ones, which an
         operator may still want to look at."""
