@@ -9,8 +9,10 @@ only looks at the status and acts on `open`, else moves the clock and runs a wor
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,16 +38,20 @@ class BookOrder:
 
     @classmethod
     def create(
-        cls, client: BridgeClient, devnet: DevnetControl, run_worker: Callable[[], object]
+        cls,
+        client: BridgeClient,
+        devnet: DevnetControl,
+        run_worker: Callable[[], object],
+        maker: Wallet | None = None,
     ) -> BookOrder:
-        order = cls(client, devnet, run_worker, Wallet())
+        order = cls(client, devnet, run_worker, maker or Wallet())
         created = client.create_order(order.maker, side="buy", amount_rtc="1", price_per_rtc="0.1")
         assert created.status_code == 201, created.text
         order.order_id = created.json()["order_id"]
         return order
 
-    def match(self, client: BridgeClient | None = None) -> None:
-        seller = Wallet()
+    def match(self, client: BridgeClient | None = None, seller: Wallet | None = None) -> None:
+        seller = seller or Wallet()
         self.devnet.faucet(seller.address, "10")
         matched = (client or self.client).match(seller, self.order_id, htlc_hash=Secret().hash)
         assert matched.status_code == 200, matched.text
@@ -119,3 +125,15 @@ def node_clock(node: DevnodeProcess) -> Callable[[], int]:
     """The devnet's clock (the devnode's offset file), which every bridge process reads:
     signatures must carry its time."""
     return OffsetFileClock(node.state_dir / "clock.json").now
+
+
+def docs_verifier() -> Callable[[str, str, bytes], bool]:
+    """The signature check docs/api.md shows receivers, run as written there."""
+    text = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    snippet = next(b for b in blocks if "def verify_otc_signature" in b)
+    assert len(snippet.strip().splitlines()) <= 10, "the docs promise ten lines"
+    scope: dict[str, Any] = {}
+    exec(compile(snippet, "docs/api.md", "exec"), scope)  # noqa: S102 (our own docs)
+    verify: Callable[[str, str, bytes], bool] = scope["verify_otc_signature"]
+    return verify
