@@ -4,10 +4,12 @@ Streams hold neither a database connection nor a thread while idle: each waits o
 own `Subscription`. One task per process polls for all of them, every `poll_seconds`:
 one primary-key read of the watched orders' versions (a stream whose order went past its
 cursor is woken and reads its new events itself), and one market snapshot per watched
-pair (subscribers are woken when it differs from the last one). On PostgreSQL a LISTEN
-connection wakes the right streams as soon as a transition commits, so the poll is only
-the safety net there. The task runs while anything is watched, and stops every stream
-when the server shuts down (`stopping`) or the hub is closed.
+pair (subscribers are woken when it differs from the last one). A transition this
+process commits wakes the right streams at once (`Store.observe`), and on PostgreSQL a
+LISTEN connection does the same for every other process's commits, so the poll is the
+safety net there and the only signal of other processes' commits on SQLite. The task
+runs while anything is watched, and stops every stream when the server shuts down
+(`stopping`) or the hub is closed.
 """
 
 from __future__ import annotations
@@ -143,6 +145,14 @@ class StreamHub:
         else:
             self._notified.update(payload.split(" ", 1))
         self._poke.set()
+
+    def notified_threadsafe(self, payload: str) -> None:
+        """`notified` from another thread: a write this process committed."""
+        loop = self._loop
+        if loop is None or self.closed:
+            return  # nothing is watched yet, or the hub is closed
+        with contextlib.suppress(RuntimeError):  # the loop has already stopped
+            loop.call_soon_threadsafe(self.notified, payload)
 
     # ------------------------------------------------------------------ lifecycle
 

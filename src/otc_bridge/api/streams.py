@@ -55,6 +55,8 @@ def install(app: FastAPI, c: Container) -> None:
         listener=listener_for(c.store.engine),
         stopping=uvicorn_should_exit,
     )
+    hub: StreamHub = app.state.stream_hub
+    c.store.observe(lambda order, *_: hub.notified_threadsafe(f"{order.order_id} {order.pair}"))
     app.state.stream_slots = StreamSlots(c.settings.streams)
     app.include_router(router)
 

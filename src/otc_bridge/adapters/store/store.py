@@ -57,6 +57,12 @@ class Store:
     def __init__(self, engine: Engine, *, on_transition: TransitionHook | None = None) -> None:
         self.engine = engine
         self.on_transition = on_transition  # told of each committed transition (metrics)
+        self._observers: list[TransitionHook] = []
+
+    def observe(self, hook: TransitionHook) -> None:
+        """Also tell `hook` of each transition this process commits, after the commit (the
+        event streams of this process wake at once, without waiting for their poll)."""
+        self._observers.append(hook)
 
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
@@ -64,9 +70,10 @@ class Store:
             uow = UnitOfWork(conn)
             with conn.begin():
                 yield uow
-            if self.on_transition is not None:
+            hooks = [self.on_transition] if self.on_transition is not None else []
+            for hook in [*hooks, *self._observers]:
                 for order, target, cause, at in uow.committed:
-                    self.on_transition(order, target, cause, at)
+                    hook(order, target, cause, at)
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:
