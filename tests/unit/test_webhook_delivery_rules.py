@@ -5,6 +5,7 @@ MockTransport stand in for DNS and the receiver)."""
 from __future__ import annotations
 
 import random
+import socket
 
 import httpx
 import pytest
@@ -139,6 +140,19 @@ def test_every_resolved_address_must_be_public() -> None:
     with pytest.raises(WebhookUrlError) as unresolved:
         resolve(target, resolver=broken, allow_private=False)
     assert unresolved.value.code == "webhook_url_unresolvable"
+
+    def no_name(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    def no_answer(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    with pytest.raises(WebhookUrlError) as missing:
+        resolve(target, resolver=no_name, allow_private=False)
+    assert missing.value.code == "webhook_url_unresolvable"
+    with pytest.raises(WebhookUrlError) as later:  # the registration answers 503
+        resolve(target, resolver=no_answer, allow_private=False)
+    assert later.value.code == "webhook_dns_unavailable"
 
 
 class Answers:

@@ -35,7 +35,7 @@ def install(app: FastAPI) -> None:
     status_code=201,
     summary="Register a callback URL for the wallet's orders (signed: register_webhook)",
     openapi_extra=schemas.body_doc(schemas.RegisterWebhookRequest),
-    responses=schemas.replies_doc(201, schemas.WebhookRegisteredResponse, 400, 401, 429),
+    responses=schemas.replies_doc(201, schemas.WebhookRegisteredResponse, 400, 401, 429, 503),
 )
 async def register(request: Request) -> JSONResponse:
     body = await json_body(request)

@@ -33,7 +33,7 @@ from otc_bridge.domain.webhook_signature import new_secret
 from otc_bridge.push_config import WebhookSettings
 from otc_bridge.services.auth import Authenticator
 from otc_bridge.services.commands import ListWebhooks, RegisterWebhook, RemoveWebhook
-from otc_bridge.services.errors import InvalidRequest, NotFound, TooManyRequests
+from otc_bridge.services.errors import InvalidRequest, NotFound, TooManyRequests, Unavailable
 from otc_bridge.services.results import RegisteredWebhook, WalletWebhooks
 
 WEBHOOK_ID = re.compile(r"^wh_[0-9a-f]{16}$")
@@ -111,6 +111,8 @@ class WebhookRegistry:
                 allow_private=self.settings.allow_private_addresses,
             )
         except WebhookUrlError as err:
+            if err.code == "webhook_dns_unavailable":
+                raise Unavailable(err.code, message=err.message) from None
             raise InvalidRequest(err.code, message=err.message) from None
 
     def _below_cap(self, count: int) -> None:

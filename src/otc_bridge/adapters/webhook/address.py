@@ -110,6 +110,14 @@ def resolve(target: WebhookUrl, *, resolver: Resolver, allow_private: bool) -> l
     (the devnet); raise WebhookUrlError."""
     try:
         addresses = resolver(target.host, target.port)
+    except socket.gaierror as err:
+        if err.errno == socket.EAI_AGAIN:  # the resolver cannot answer now: try later
+            raise WebhookUrlError(
+                "webhook_dns_unavailable", f"{target.host} cannot be resolved now: {err}"
+            ) from None
+        raise WebhookUrlError(
+            "webhook_url_unresolvable", f"{target.host} does not resolve: {err}"
+        ) from None
     except (OSError, UnicodeError) as err:
         raise WebhookUrlError(
             "webhook_url_unresolvable", f"{target.host} does not resolve: {err}"
