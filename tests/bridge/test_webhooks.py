@@ -13,6 +13,7 @@ waited out on the devnet's clock.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -177,7 +178,7 @@ def test_the_webhook_cap_answers_429_and_removal_frees_a_place(
         assert refused.json()["error"] == "webhook_limit_reached"
         assert refused.json()["limit"] == 2
         listed = client.list_webhooks(wallet).json()
-        assert [h["url"] for h in listed["webhooks"]] == [
+        assert sorted(h["url"] for h in listed["webhooks"]) == [
             "http://127.0.0.1:9/one",
             "http://127.0.0.1:9/two",
         ]
@@ -190,6 +191,56 @@ def test_the_webhook_cap_answers_429_and_removal_frees_a_place(
         devnet.advance_clock(1)  # the same request in the same second signs the same
         assert client.remove_webhook(wallet, str(first["webhook_id"])).status_code == 404
         register(bridge, wallet, "http://127.0.0.1:9/three")
+
+
+def test_two_workers_at_once_deliver_each_event_once(
+    node: DevnodeProcess, devnet: DevnetControl, tmp_path: Path
+) -> None:
+    """Worker A is posting the first event to a slow receiver when worker B (another
+    process on the same database) runs: B must not post what A claimed, nor the events
+    behind it (one order's events go in order)."""
+    env = bridge_env(node, tmp_path, OTC_WEBHOOK_ALLOW_PRIVATE_ADDRESSES="1")
+    answer = threading.Event()
+    maker = Wallet()
+    with (
+        Receiver(hold_first=answer) as receiver,
+        running_bridge(env) as first,
+        running_bridge(env) as second,
+    ):
+        register(first, maker, receiver.url)
+        order = BookOrder.create(first.client, devnet, first.run_worker, maker=maker)
+        order.match()
+        slow = threading.Thread(target=first.container.webhook_delivery.deliver_due)
+        slow.start()
+        try:
+            assert receiver.arrived.wait(30), "worker A's POST never came"
+            passed = second.container.webhook_delivery.deliver_due()
+            assert (passed.delivered, passed.retried) == (0, 0)
+            assert len(receiver.received()) == 1
+        finally:
+            answer.set()
+            slow.join(timeout=30)
+        deliver_everything(second, devnet)
+        ids = event_ids(receiver.received())
+        history = order.history()
+    assert ids == [f"{order.order_id}:{e['seq']}" for e in history]
+
+
+def test_removing_a_webhook_drops_what_was_not_delivered(
+    hooked: RunningBridge, devnet: DevnetControl
+) -> None:
+    maker = Wallet()
+    with Receiver() as receiver:
+        hook = register(hooked, maker, receiver.url)
+        BookOrder.create(hooked.client, devnet, hooked.run_worker, maker=maker).match()
+        with hooked.container.store.read() as uow:
+            assert uow.deliveries.pending_count() == 3
+        removed = hooked.client.remove_webhook(maker, str(hook["webhook_id"]))
+        assert removed.status_code == 200, removed.text
+        with hooked.container.store.read() as uow:
+            assert uow.deliveries.pending_count() == 0
+        hooked.container.webhook_delivery.deliver_due()
+        assert receiver.received() == []
 
 
 PRIVATE_OR_MALFORMED = [

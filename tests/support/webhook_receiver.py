@@ -27,10 +27,18 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, *, statuses: tuple[int, ...] = (), always: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        statuses: tuple[int, ...] = (),
+        always: int | None = None,
+        hold_first: threading.Event | None = None,
+    ) -> None:
         self.posts: list[Received] = []
+        self.arrived = threading.Event()  # set when the first POST has come in
         self._script = list(statuses)
         self._always = always
+        self._hold_first = hold_first  # the first POST is answered only once it is set
         self._lock = threading.Lock()
         receiver = self
 
@@ -41,6 +49,10 @@ class Receiver:
                     status = receiver._next_status()
                     headers = {k.lower(): v for k, v in self.headers.items()}
                     receiver.posts.append(Received(self.path, headers, body, status))
+                    first = len(receiver.posts) == 1
+                receiver.arrived.set()
+                if first and receiver._hold_first is not None:
+                    receiver._hold_first.wait(timeout=30)
                 reply = b"receiver unavailable" if status >= 300 else b""
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(reply)))
