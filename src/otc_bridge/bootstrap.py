@@ -12,6 +12,7 @@ from otc_bridge.adapters.secret_box import SecretBox
 from otc_bridge.adapters.store.engine import make_engine
 from otc_bridge.adapters.store.migrate import upgrade
 from otc_bridge.adapters.store.store import Store
+from otc_bridge.adapters.webhook.sender import WebhookSender
 from otc_bridge.config import Settings
 from otc_bridge.domain.clock import Clock, SystemClock
 from otc_bridge.domain.money import micro_to_rtc_float
@@ -21,10 +22,12 @@ from otc_bridge.observability import metrics
 from otc_bridge.services.admin import AdminGate
 from otc_bridge.services.auth import Authenticator
 from otc_bridge.services.exchange import Exchange
+from otc_bridge.services.feed import Feed
 from otc_bridge.services.market import Market
 from otc_bridge.services.operators import Operators
 from otc_bridge.services.ratelimit import RateLimiter
 from otc_bridge.services.validation import MAX_PRICE_NANO, MIN_ORDER_MICRO
+from otc_bridge.services.webhooks import WebhookRegistry
 from otc_bridge.settlement.alerts import Alerts
 from otc_bridge.settlement.driver import SettlementDriver
 from otc_bridge.settlement.flows import Settlement
@@ -32,6 +35,7 @@ from otc_bridge.settlement.outbox import AlertDispatcher, OutboxAlerts
 from otc_bridge.settlement.quote_leg import verifier_for
 from otc_bridge.settlement.reconciler import Reconciler
 from otc_bridge.settlement.toolkit import DriverPolicy, Toolkit
+from otc_bridge.settlement.webhook_delivery import RetryPolicy, WebhookDelivery
 
 
 @dataclass
@@ -49,8 +53,12 @@ class Container:
     dispatcher: AlertDispatcher
     limiter: RateLimiter
     admin: AdminGate
+    feed: Feed  # what the event streams read
+    webhooks: WebhookRegistry
+    webhook_delivery: WebhookDelivery
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _delivery_thread: threading.Thread | None = None
 
     def start_reconciler(self) -> bool:
         """The seed's startup pass and timer, in a background thread; False when the
@@ -70,11 +78,27 @@ class Container:
         self._thread.start()
         return True
 
+    def start_webhook_delivery(self) -> None:
+        """Trader webhook deliveries, in a background thread (every worker, and the API
+        process when it runs the embedded worker); safe to run in many processes."""
+        if self._delivery_thread is not None:
+            return
+        self._stop.clear()
+        self._delivery_thread = threading.Thread(
+            target=self.webhook_delivery.run_forever,
+            args=(self._stop, self.settings.webhooks.poll_seconds),
+            name="otc-webhooks",
+            daemon=True,
+        )
+        self._delivery_thread.start()
+
     def close(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
-            self._thread = None
+        for thread in (self._thread, self._delivery_thread):
+            if thread is not None:
+                thread.join(timeout=60)
+        self._thread = self._delivery_thread = None
+        self.webhook_delivery.close()
         self.dispatcher.close()
         self.node.close()
         self.store.dispose()
@@ -145,7 +169,9 @@ def build(
         ),
     )
     settlement = Settlement(kit, SettlementDriver(kit))
-    dispatcher = AlertDispatcher(store, clock, webhook=settings.alert_webhook)
+    dispatcher = AlertDispatcher(
+        store, clock, webhook=settings.alert_webhook, secret=settings.webhooks.alert_secret
+    )
     limiter = RateLimiter(store, clock, window_seconds=settings.rate_limits.window_seconds)
     auth = Authenticator(settings=settings, store=store, clock=clock, limiter=limiter)
     exchange = Exchange(
@@ -158,6 +184,22 @@ def build(
         auth=auth,
         verifier=verifier_for(settings.quote_verification),
     )
+    market = Market(store=store, clock=clock, pair_info=pair_info(settings))
+    hooks = settings.webhooks
+    delivery = WebhookDelivery(
+        store=store,
+        clock=clock,
+        box=box,
+        sender=WebhookSender(
+            allow_private=hooks.allow_private_addresses, timeout_seconds=hooks.timeout_seconds
+        ),
+        policy=RetryPolicy(
+            base_seconds=hooks.backoff_base_seconds,
+            max_seconds=hooks.backoff_max_seconds,
+            max_attempts=hooks.max_attempts,
+        ),
+        claim_seconds=int(hooks.timeout_seconds) + 60,
+    )
     return Container(
         settings=settings,
         store=store,
@@ -166,7 +208,7 @@ def build(
         alerts=alerts,
         settlement=settlement,
         exchange=exchange,
-        market=Market(store=store, clock=clock, pair_info=pair_info(settings)),
+        market=market,
         reconciler=Reconciler(
             store=store,
             settlement=settlement,
@@ -185,4 +227,7 @@ def build(
             ),
             max_failures=settings.rate_limits.admin_failures,
         ),
+        feed=Feed(store=store, market=market),
+        webhooks=WebhookRegistry(settings=hooks, store=store, clock=clock, auth=auth, box=box),
+        webhook_delivery=delivery,
     )

@@ -20,6 +20,7 @@ from otc_bridge.cli_operator import (
     orders_app,
     print_json,
     reconcile,
+    webhooks_app,
 )
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ devnet_app = typer.Typer(
 )
 app.add_typer(orders_app, name="orders")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(devnet_app, name="devnet")
 app.command()(reconcile)
 
@@ -103,8 +105,9 @@ def worker(
         0, envvar="OTC_WORKER_METRICS_PORT", help="Serve /metrics on this port (0: off)."
     ),
 ) -> None:
-    """Run the reconciler (startup pass, then one pass per OTC_RECONCILE_INTERVAL_SECONDS)
-    and the alert delivery, until SIGTERM/SIGINT. Safe to run on several hosts."""
+    """Run the reconciler (startup pass, then one pass per OTC_RECONCILE_INTERVAL_SECONDS),
+    the alert delivery and the webhook deliveries, until SIGTERM/SIGINT. Safe to run on
+    several hosts."""
     import os
 
     from otc_bridge.observability import logs
@@ -124,17 +127,18 @@ def worker(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     settings = container.settings
-    if settings.reconcile_disabled or settings.reconcile_interval_seconds <= 0:
-        typer.echo(
-            "automatic reconciliation is off (OTC_RECONCILE_DISABLED or "
-            "OTC_RECONCILE_INTERVAL_SECONDS=0): use `otc-bridge reconcile` or "
-            "POST /admin/reconcile",
-            err=True,
-        )
-        container.close()
-        return
+    container.start_webhook_delivery()
     try:
-        container.reconciler.run_forever(stop, settings.reconcile_interval_seconds)
+        if settings.reconcile_disabled or settings.reconcile_interval_seconds <= 0:
+            typer.echo(
+                "automatic reconciliation is off (OTC_RECONCILE_DISABLED or "
+                "OTC_RECONCILE_INTERVAL_SECONDS=0): use `otc-bridge reconcile` or "
+                "POST /admin/reconcile; this worker delivers webhooks only",
+                err=True,
+            )
+            stop.wait()
+        else:
+            container.reconciler.run_forever(stop, settings.reconcile_interval_seconds)
     finally:
         container.close()
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 orders_app = typer.Typer(no_args_is_help=True, help="Look at and resolve orders.")
 alerts_app = typer.Typer(no_args_is_help=True, help="The alert outbox.")
+webhooks_app = typer.Typer(no_args_is_help=True, help="Trader webhooks and their deliveries.")
 JSON_HELP = "Machine-readable output (JSON on stdout)."
 DEVNET_HINT = (
     'For the devnet `make run` started: eval "$(otc-bridge devnet env)" (DEVNET_DIR names '
@@ -330,3 +331,62 @@ def alerts_list(
     typer.echo(
         f"{len(rows)} alert(s) (database {where})." if rows else f"No alerts (database {where})."
     )
+
+
+# ---------------------------------------------------------------------- webhooks
+
+
+@webhooks_app.command("list")
+def webhooks_list(
+    wallet: str = typer.Option(..., help="The wallet (RTC + 40 hex)."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """A wallet's webhooks and how their deliveries go (never their secrets)."""
+    from otc_bridge.domain.wallet_auth import canonical_wallet
+
+    container = operator_container(node=False)
+    try:
+        with container.store.read() as uow:
+            found = uow.webhooks.of_wallet(canonical_wallet(wallet))
+    finally:
+        container.close()
+    if as_json:
+        print_json(
+            [
+                {
+                    "webhook_id": f.webhook.webhook_id,
+                    "url": f.webhook.url,
+                    "pending": f.pending,
+                    "delivered": f.delivered,
+                    "failed": f.failed,
+                    "last_error": f.last_error,
+                }
+                for f in found
+            ]
+        )
+        return
+    for f in found:
+        hook = f.webhook
+        typer.echo(
+            f"{hook.webhook_id}  {hook.url}  pending {f.pending}  delivered {f.delivered}  "
+            f"failed {f.failed}  last error: {f.last_error or '-'}"
+        )
+    typer.echo(f"{len(found)} webhook(s)." if found else f"No webhooks for {wallet}.")
+
+
+@webhooks_app.command("retry")
+def webhooks_retry(
+    webhook_id: str,
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Deliver a webhook's given-up deliveries again, with a fresh set of attempts."""
+    container = operator_container(node=False)
+    try:
+        with container.store.write() as uow:
+            count = uow.deliveries.requeue_failed(webhook_id, now=container.clock.now())
+    finally:
+        container.close()
+    if as_json:
+        print_json({"webhook_id": webhook_id, "requeued": count})
+        return
+    typer.echo(f"{count} given-up delivery(ies) of {webhook_id} queued again.")

@@ -16,6 +16,7 @@ from otc_bridge.adapters.node.config import NodeConfig
 from otc_bridge.adapters.store.engine import sqlite_url
 from otc_bridge.domain.deadlines import DeadlinePolicy
 from otc_bridge.envparse import env_bool, env_int, env_list, env_str
+from otc_bridge.push_config import StreamSettings, WebhookSettings
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,9 @@ class Settings:
     request_budget_seconds: float = 10.0  # how long a request may drive an order
     quote_verification: str = "none"  # "unverified": devnet only, see settlement.quote_leg
     alert_webhook: str | None = None
+    # the push channels: event streams and webhooks (push_config.py)
+    streams: StreamSettings = field(default_factory=StreamSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
     @property
     def secret_key_file(self) -> Path:
@@ -144,6 +148,8 @@ class Settings:
             ),
             quote_verification=_quote_policy(env_str("OTC_QUOTE_VERIFICATION", "none", environ)),
             alert_webhook=env_str("RC_SOPHIACHECK_WEBHOOK", "", environ) or None,
+            streams=StreamSettings.from_env(environ),
+            webhooks=WebhookSettings.from_env(environ),
         )
 
 

@@ -168,6 +168,9 @@ def test_every_reply_of_every_route_matches_its_published_schema(tour: Tour) -> 
     admin = {"X-Admin-Key": key}
     statuses(tour.post("/admin/reconcile", "/admin/reconcile", headers=admin), 200)
 
+    # the push channels: streams and webhooks
+    push_tour(tour, fresh, maker)
+
     # an order past its lifetime (last: the clock only moves forward)
     late = tour.buy(tour.funded(), ttl=3600)
     tour.devnet.advance_clock(3601)
@@ -244,3 +247,44 @@ def test_the_contract_check_refuses_what_the_document_does_not_publish(tmp_path:
         contract.route_for("GET", "/api/orders/otc_1%2Fevents") == "/api/orders/{order_id}/events"
     )
     assert contract.route_for("GET", "/api/orders/") is None
+
+
+def push_tour(tour: Tour, ended: str, maker: Wallet) -> None:
+    """The order stream (of an order that has ended, so the reply ends too), the market
+    stream (its first snapshot, then the client leaves), the webhook routes."""
+    stream, unknown = "/api/orders/{order_id}/stream", "otc_" + "f" * 16
+    path = f"/api/orders/{ended}/stream"
+    whole = tour.get(stream, path)
+    statuses(whole, 200)
+    last = str(len(tour.client.events(ended)))
+    assert whole.text.endswith(f'"status":"cancelled","last_seq":{last}}}\n\n'), whole.text
+    statuses(tour.checked("GET", stream, tour.http.get(path, headers={"Last-Event-ID": last})), 204)
+    statuses(tour.get(stream, path, after="-1"), 400)
+    statuses(tour.get(stream, f"/api/orders/{unknown}/stream"), 404)
+    with tour.client.market_stream("RTC/USDC") as market:
+        first = next(market.events())
+        opening = httpx.Response(
+            market.status_code,
+            headers=market.response.headers,
+            content=f"id: {first.id}\nevent: {first.event}\ndata: {first.data}\n\n".encode(),
+        )
+    statuses(tour.checked("GET", "/api/stream", opening), 200)
+    statuses(tour.get("/api/stream", "/api/stream", pair="RTC/BTC"), 400)
+
+    hooks, listing = "/api/webhooks", "/api/webhooks/list"
+    removal = "/api/webhooks/{webhook_id}/remove"
+    url = "https://93.184.215.14/otc/hook"  # public: registered, never called here
+    created = tour.checked("POST", hooks, tour.client.register_webhook(maker, url))
+    statuses(created, 201)
+    hook_id = created.json()["webhook_id"]
+    statuses(tour.post(hooks, hooks, json={"wallet": maker.address}), 400)
+    bad = {"wallet": maker.address, "url": url, "wallet_auth": {"public_key": "a"}}
+    statuses(tour.post(hooks, hooks, json=bad), 401)
+    statuses(tour.checked("POST", listing, tour.client.list_webhooks(maker)), 200)
+    statuses(tour.post(listing, listing, json={}), 400)
+    statuses(tour.post(listing, listing, json={"wallet": maker.address}), 401)
+    gone = f"/api/webhooks/{hook_id}/remove"
+    statuses(tour.post(removal, gone, json={}), 400)
+    statuses(tour.post(removal, gone, json={"wallet": maker.address}), 401)
+    statuses(tour.checked("POST", removal, tour.client.remove_webhook(Wallet(), hook_id)), 404)
+    statuses(tour.checked("POST", removal, tour.client.remove_webhook(maker, hook_id)), 200)

@@ -46,6 +46,7 @@ from otc_bridge.devnet.process import DEFAULT_ADMIN_KEY, DevnodeProcess
 from otc_bridge.domain.deadlines import ORDER_TTL_DEFAULT, DeadlinePolicy
 from otc_bridge.domain.hashing import is_hash
 from otc_bridge.domain.money import parse_decimal, to_units
+from otc_bridge.domain.pairs import PAIRS
 from tests.support.bridge import RunningBridge, bridge_env, running_bridge
 from tests.support.contract import Contract, ContractError
 
@@ -56,7 +57,11 @@ EXAMPLES = int(os.environ.get("OTC_PROPERTY_EXAMPLES", "60"))
 EVM = "0x" + "11" * 20
 UNLIMITED = str(10**9)
 ADMIN_KEY = DEFAULT_ADMIN_KEY.encode()  # `bridge_env` hands the bridge the node's key
-SUCCESS_MEDIA_TYPES: dict[Route, str] = {("GET", "/metrics"): "text/plain"}  # else JSON
+SUCCESS_MEDIA_TYPES: dict[Route, str] = {  # else JSON
+    ("GET", "/metrics"): "text/plain",
+    ("GET", "/api/orders/{order_id}/stream"): "text/event-stream",
+    ("GET", "/api/stream"): "text/event-stream",
+}
 
 # ---------------------------------------------------------------------------- the plans
 # A plan is pure data drawn by Hypothesis. The harness turns it into a request, creating
@@ -232,6 +237,9 @@ VALID: dict[str, st.SearchStrategy[Any]] = {
     "secret": st.sampled_from(["00" * 32, "0" * 63, "zz"]),
     "quote_tx": st.sampled_from(["0x" + "ab" * 32, "tx"]),
 }
+VALID["url"] = st.sampled_from(
+    ["https://93.184.215.14/hook", "http://127.0.0.1:9/x", "ftp://x", "https://a.invalid/"]
+)
 VALID["wallet_auth"] = st.fixed_dictionaries(
     {},
     optional={
@@ -378,6 +386,15 @@ extra_headers: st.SearchStrategy[tuple[tuple[str, bytes], ...]] = st.lists(
     ),
     max_size=3,
 ).map(tuple)
+stream_headers = weighted(
+    (2, extra_headers),
+    (
+        1,
+        st.one_of(header_bytes, st.sampled_from([b"0", b"1", b"2", b"99", b"-1", b"9" * 30])).map(
+            lambda value: (("Last-Event-ID", value),)
+        ),
+    ),
+)
 admin_headers = weighted(
     (1, extra_headers),
     (
@@ -531,6 +548,31 @@ STRATEGIES: dict[Route, st.SearchStrategy[Plan]] = {
     ("GET", "/healthz"): plans(),
     ("GET", "/metrics"): plans(),
     ("POST", "/admin/reconcile"): plans(headers=admin_headers),
+    # Streams: only requests whose answer ends (an order that has ended, refusals): a
+    # stream of a live order or a supported pair never does.
+    ("GET", "/api/orders/{order_id}/stream"): st.builds(
+        Plan,
+        path_id=weighted(
+            (2, st.builds(Target, st.sampled_from(["cancelled", "unknown"]))),
+            (1, odd_ids.filter(lambda i: i != "..")),  # /api/orders/../stream is /api/stream
+        ),
+        query=queries(["after"]),
+        headers=stream_headers,
+    ),
+    ("GET", "/api/stream"): st.builds(
+        Plan,
+        query=st.builds(
+            lambda q, pair: q + b"&pair=" + quote(pair).encode(),
+            queries(["pair"]),
+            query_values.filter(lambda v: v.strip().upper() not in PAIRS),
+        ),
+        headers=stream_headers,
+    ),
+    ("POST", "/api/webhooks"): plans(body=bodies(["wallet", "url", "wallet_auth"])),
+    ("POST", "/api/webhooks/list"): plans(body=bodies(["wallet", "wallet_auth"])),
+    ("POST", "/api/webhooks/{webhook_id}/remove"): plans(
+        path=True, body=bodies(["wallet", "wallet_auth"])
+    ),
 }
 
 
@@ -788,6 +830,9 @@ class Harness:
         if "{order_id}" in template:
             order = self.resolve(plan.path_id)
             path = template.replace("{order_id}", quote(order.order_id, safe=""))
+        if "{webhook_id}" in template:
+            hook = plan.path_id if isinstance(plan.path_id, str) else "wh_0123456789abcdef"
+            path = template.replace("{webhook_id}", quote(hook, safe=""))
         request = Request(route, path, plan.query, list(plan.headers))
         content_type: str | None = None
         body = plan.body
@@ -875,6 +920,10 @@ class Harness:
             except ContractError as err:
                 raise AssertionError(f"{err}{where}") from None
         ctype = response.headers.get("content-type", "").split(";")[0].strip()
+        if status == 204:  # an order stream whose client has every event: no body
+            assert not response.content, f"a 204 with a body{where}"
+            outcome("204")
+            return
         if 200 <= status < 300 and request.route in SUCCESS_MEDIA_TYPES:
             assert ctype == SUCCESS_MEDIA_TYPES[request.route], f"unexpected media type{where}"
             outcome(f"{status}")

@@ -17,6 +17,7 @@ from typing import Any
 import uvicorn
 
 from otc_bridge.api.app import create_app
+from otc_bridge.api.streams import stop_streams
 from otc_bridge.bootstrap import Container, build
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.config import Settings
@@ -85,5 +86,6 @@ def running_bridge(env: Mapping[str, str]) -> Iterator[RunningBridge]:
         yield RunningBridge(url, container, client)
     finally:
         client.close()
+        stop_streams(app)  # a server in a thread hears no signal: its open streams end now
         server.should_exit = True
         thread.join(timeout=30)

@@ -16,7 +16,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from otc_bridge import __version__
-from otc_bridge.api import docs, market, ops, orders, web
+from otc_bridge.api import docs, market, ops, orders, streams, web, webhooks
 from otc_bridge.api.client_ip import parse_proxies
 from otc_bridge.api.errors import error_body, refusal
 from otc_bridge.api.headers import SERVER_TIME, ResponseHeaders, standard_headers
@@ -46,7 +46,8 @@ def _published(app: FastAPI) -> dict[str, Any]:
     each route publishes, and never with 422."""
     if app.openapi_schema is None:
         document = FastAPI.openapi(app)
-        for operations in document.get("paths", {}).values():
+        paths = [*document.get("paths", {}).values(), *document.get("webhooks", {}).values()]
+        for operations in paths:
             for operation in operations.values():
                 operation.get("responses", {}).pop("422", None)
         schemas = document.get("components", {}).get("schemas", {})
@@ -64,7 +65,9 @@ def create_app(container: Container, *, start_worker: bool | None = None) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_worker:
             container.start_reconciler()
+            container.start_webhook_delivery()
         yield
+        await streams.shutdown(app)
         container.close()
 
     app = FastAPI(
@@ -83,6 +86,8 @@ def create_app(container: Container, *, start_worker: bool | None = None) -> Fas
     app.include_router(orders.router)
     app.include_router(market.router)
     app.include_router(ops.router)
+    streams.install(app, container)  # the event streams, with their hub and caps
+    webhooks.install(app)
 
     @app.exception_handler(Refused)
     async def _refused(_: Request, err: Refused) -> JSONResponse:
@@ -111,7 +116,7 @@ def create_app(container: Container, *, start_worker: bool | None = None) -> Fas
         JsonCORSMiddleware,
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Content-Type", "X-Request-Id"],
+        allow_headers=["Content-Type", "X-Request-Id", "Last-Event-ID"],
         expose_headers=[SERVER_TIME, "Retry-After", "X-Request-Id"],
     )
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)

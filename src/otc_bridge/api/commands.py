@@ -35,7 +35,10 @@ from otc_bridge.services.commands import (
     HashInput,
     ListOrders,
     ListTrades,
+    ListWebhooks,
     MatchOrder,
+    RegisterWebhook,
+    RemoveWebhook,
 )
 from otc_bridge.services.errors import InvalidRequest
 from otc_bridge.services.validation import MAX_ADDRESS_LENGTH
@@ -75,7 +78,10 @@ class LongNumber:
 
 
 Body = NoBody | InvalidJson | object  # otherwise: the parsed JSON value, `null` included
-Write = Literal["create", "match", "cancel", "confirm"]
+# Which write a body belongs to: create and webhook registration need a body; match,
+# cancel, confirm and the other webhook calls read a missing one as {}.
+Write = Literal["create", "match", "cancel", "confirm", "register_webhook", "webhook"]
+_BODY_REQUIRED: frozenset[str] = frozenset({"create", "register_webhook"})
 
 
 def _number(parse: type[int] | type[float]) -> Any:
@@ -138,7 +144,7 @@ def _encodable(text: str) -> bool:
 def json_object(body: Body, *, route: Write) -> dict[str, Any]:
     """The body as an object, or the route's refusal (the table in this module's doc)."""
     if isinstance(body, NoBody):
-        if route == "create":
+        if route in _BODY_REQUIRED:
             raise InvalidRequest("JSON body required")
         return {}
     if isinstance(body, InvalidJson):
@@ -146,7 +152,7 @@ def json_object(body: Body, *, route: Write) -> dict[str, Any]:
         raise InvalidRequest(error, message=body.reason)
     if not isinstance(body, dict):
         raise InvalidRequest("JSON object required")
-    if route == "create" and not body:
+    if route in _BODY_REQUIRED and not body:
         raise InvalidRequest("JSON body required")
     return body
 
@@ -307,3 +313,47 @@ def events_after(args: Mapping[str, str]) -> int:
 
 def book_pair(args: Mapping[str, str]) -> str:
     return args.get("pair", DEFAULT_PAIR).strip().upper()
+
+
+# ---------------------------------------------------------------------- push
+
+
+def stream_cursor(args: Mapping[str, str], last_event_id: str | None) -> int:
+    """Where an order stream resumes: after `Last-Event-ID` (what an EventSource sends
+    when it reconnects) or else after `?after=` (0: from the start)."""
+    raw = (last_event_id or "").strip()
+    if not raw:
+        return events_after(args)
+    if not (raw.isascii() and raw.isdigit()):
+        raise InvalidRequest("last_event_id_must_be_integer")
+    return MAX_SEQ if len(raw) > 10 else min(int(raw), MAX_SEQ)
+
+
+def stream_pair(args: Mapping[str, str]) -> str:
+    return book_pair(args)
+
+
+def register_webhook(body: object) -> RegisterWebhook:
+    data = json_object(body, route="register_webhook")
+    wallet, url = _text(data, "wallet"), _text(data, "url")
+    if not wallet:
+        raise InvalidRequest("wallet required")
+    if not url:
+        raise InvalidRequest("url required")
+    return RegisterWebhook(wallet=wallet, url=url, wallet_auth=data.get("wallet_auth"))
+
+
+def remove_webhook(webhook_id: str, body: object) -> RemoveWebhook:
+    data = json_object(body, route="webhook")
+    wallet = _text(data, "wallet")
+    if not wallet:
+        raise InvalidRequest("wallet required")
+    return RemoveWebhook(webhook_id, wallet, data.get("wallet_auth"))
+
+
+def list_webhooks(body: object) -> ListWebhooks:
+    data = json_object(body, route="webhook")
+    wallet = _text(data, "wallet")
+    if not wallet:
+        raise InvalidRequest("wallet required")
+    return ListWebhooks(wallet, data.get("wallet_auth"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from otc_bridge.domain.money import RTC_DECIMALS, micro_to_rtc_float, units_to_float
-from otc_bridge.domain.order import Order, OrderEvent, trade_id
+from otc_bridge.domain.order import Order, trade_id
 from otc_bridge.domain.pairs import PAIRS
 from otc_bridge.domain.states import Status
 from otc_bridge.services.results import (
@@ -19,10 +19,13 @@ from otc_bridge.services.results import (
     Confirmed,
     Created,
     History,
+    MarketSnapshot,
     Matched,
     OrderPage,
+    RegisteredWebhook,
     Stats,
     Trades,
+    WalletWebhooks,
 )
 from otc_bridge.services.views import (
     NANO_DECIMALS,
@@ -215,25 +218,11 @@ def one_order(order: Order) -> dict[str, Any]:
     return {"ok": True, "order": order_detail(order)}
 
 
-def _event(e: OrderEvent) -> dict[str, Any]:
-    return {
-        "seq": e.seq,
-        "from": e.from_status,
-        "to": e.to_status,
-        "cause": e.cause,
-        "actor": e.actor,
-        "refs": e.refs,
-        "at": e.at,
-        "prev_hash": e.prev_hash,
-        "hash": e.hash,
-    }
-
-
 def history(result: History) -> dict[str, Any]:
     return {
         "ok": True,
         "order_id": result.order_id,
-        "events": [_event(e) for e in result.events],
+        "events": [e.wire() for e in result.events],
     }
 
 
@@ -310,3 +299,57 @@ def health(*, db: bool, node: bool) -> dict[str, Any]:
 
 def reconciled(summary: dict[str, object]) -> dict[str, Any]:
     return {"ok": True, "summary": summary}
+
+
+# ---------------------------------------------------------------------- push
+
+
+def market_snapshot(snapshot: MarketSnapshot) -> dict[str, Any]:
+    """A market stream's `snapshot` event: the orderbook body without `ok`, plus trades."""
+    body = book(snapshot.book)
+    del body["ok"]
+    body["trades"] = trades(snapshot.trades)["trades"]
+    return body
+
+
+def stream_end(order_id: str, status: str, last_seq: int) -> dict[str, Any]:
+    return {"order_id": order_id, "status": status, "last_seq": last_seq}
+
+
+def webhook_registered(result: RegisteredWebhook) -> dict[str, Any]:
+    hook = result.webhook
+    return {
+        "ok": True,
+        "webhook_id": hook.webhook_id,
+        "wallet": hook.wallet,
+        "url": hook.url,
+        "created_at": hook.created_at,
+        "secret": result.secret,
+        "message": "Store the secret now: it is not shown again. Every delivery is signed "
+        "with it in X-OTC-Signature (see docs/api.md).",
+    }
+
+
+def webhook_list(result: WalletWebhooks) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "wallet": result.wallet,
+        "max_webhooks": result.max_webhooks,
+        "webhooks": [
+            {
+                "webhook_id": f.webhook.webhook_id,
+                "url": f.webhook.url,
+                "created_at": f.webhook.created_at,
+                "pending": f.pending,
+                "delivered": f.delivered,
+                "failed": f.failed,
+                "last_delivered_at": f.last_delivered_at,
+                "last_error": f.last_error,
+            }
+            for f in result.webhooks
+        ],
+    }
+
+
+def webhook_removed(webhook_id: str) -> dict[str, Any]:
+    return {"ok": True, "webhook_id": webhook_id, "removed": True}

@@ -88,6 +88,9 @@ class ErrorBody(_Reply):
     policy: str | None = Field(None, description="The quote-leg verification policy")
     claim_deadline: int | None = None
     max_bytes: int | None = Field(None, description="413: the largest body accepted")
+    limit: int | None = Field(
+        None, description="429: the cap that was reached (open streams, webhooks per wallet)"
+    )
 
 
 # ---------------------------------------------------------------------- orders
@@ -474,3 +477,136 @@ def text_doc(status: int, description: str) -> dict[int | str, dict[str, Any]]:
         status: {"description": description},
         413: {"description": ERRORS[413], "content": error},
     }
+
+
+# ---------------------------------------------------------------------- push: streams
+
+
+class StreamEnd(_Reply):
+    """The `end` event: the order reached a terminal state and the stream closes."""
+
+    order_id: str
+    status: str = Field(description="completed | cancelled | expired")
+    last_seq: int = Field(description="The terminal event's seq")
+
+
+class MarketSnapshot(_Reply):
+    """A `snapshot` event: `GET /api/orderbook`'s body (without `ok`) and the pair's 20
+    newest trades (as `GET /api/trades` shows them)."""
+
+    pair: str
+    asks: list[BookLevel]
+    bids: list[BookLevel]
+    last_price: float | None
+    volume_24h_rtc: float
+    trades_24h: int
+    reference_rate: float
+    spread: float | None
+    trades: list[TradeView]
+
+
+STREAM_ERRORS = {
+    **ERRORS,
+    400: "Bad input: a cursor (after, Last-Event-ID) that is not an integer or is past the "
+    "order's history, or an unsupported pair",
+    429: "Too many open streams (in total, or from this address): Retry-After",
+}
+
+
+def event_stream_doc(
+    description: str, events: dict[str, type[BaseModel]], *others: int
+) -> dict[int | str, dict[str, Any]]:
+    """A `text/event-stream` route: its events (OpenAPI 3.2's `itemSchema` for SSE, each
+    event's `data` a JSON document of the named model), then its other replies: JSON
+    errors, and a 204 without a body."""
+    data = []
+    for name, model in events.items():
+        schema = model.model_json_schema()
+        data.append({**_inline(schema, schema.get("$defs", {})), "title": name})
+    item = {
+        "type": "object",
+        "properties": {
+            "event": {"type": "string", "enum": list(events)},
+            "id": {"type": "string"},
+            "retry": {"type": "integer", "minimum": 0},
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {"oneOf": data},
+            },
+        },
+    }
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    doc: dict[int | str, dict[str, Any]] = {
+        200: {
+            "description": description,
+            "content": {"text/event-stream": {"schema": {"type": "string"}, "itemSchema": item}},
+        }
+    }
+    for code in (*others, 413):
+        if code == 204:
+            doc[code] = {"description": "The order has ended and the client has every event"}
+        else:
+            doc[code] = {"description": STREAM_ERRORS.get(code, ""), "content": error}
+    return doc
+
+
+# ---------------------------------------------------------------------- push: webhooks
+
+
+class RegisterWebhookRequest(BaseModel):
+    wallet: str = Field(description="The wallet whose orders (as maker or taker) are told")
+    url: str = Field(
+        description="http(s), at most 2048 characters, no credentials; outside the devnet "
+        "it must resolve only to public addresses"
+    )
+    wallet_auth: WalletAuth
+
+
+class WalletSignedRequest(BaseModel):
+    wallet: str
+    wallet_auth: WalletAuth
+
+
+class WebhookRegisteredResponse(_Reply):
+    ok: bool
+    webhook_id: str
+    wallet: str
+    url: str
+    created_at: int
+    secret: str = Field(description="The HMAC key for X-OTC-Signature: shown this once")
+    message: str
+
+
+class WebhookView(_Reply):
+    webhook_id: str
+    url: str
+    created_at: int
+    pending: int = Field(description="Deliveries not yet accepted (retrying with backoff)")
+    delivered: int = Field(description="Accepted in the last 7 days")
+    failed: int = Field(description="Given up after every attempt, in the last 30 days")
+    last_delivered_at: int | None
+    last_error: str | None = Field(description="Of the latest delivery that failed an attempt")
+
+
+class WebhookListResponse(_Reply):
+    ok: bool
+    wallet: str
+    max_webhooks: int
+    webhooks: list[WebhookView]
+
+
+class WebhookRemovedResponse(_Reply):
+    ok: bool
+    webhook_id: str
+    removed: bool
+
+
+class WebhookDelivery(_Reply):
+    """What a webhook receives: a POST of this JSON, signed in `X-OTC-Signature`."""
+
+    id: str = Field(description="<order_id>:<seq>, also in X-OTC-Event-Id: de-duplicate on it")
+    type: str = Field(description="order.event")
+    webhook_id: str
+    order_id: str
+    event: OrderEvent

@@ -11,12 +11,14 @@ clock is used as given and nothing is retried.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import httpx
 
 from otc_bridge.clientlib.server_clock import ServerClock
+from otc_bridge.clientlib.sse import EventStream
 from otc_bridge.clientlib.wallet import Wallet
 from otc_bridge.domain.deadlines import DeadlinePolicy
 from otc_bridge.domain.money import parse_decimal, to_units
@@ -158,6 +160,76 @@ class BridgeClient:
         response.raise_for_status()
         found: list[dict[str, Any]] = response.json()["events"]
         return found
+
+    # ------------------------------------------------------------------ push
+
+    def order_stream(
+        self,
+        order_id: str,
+        *,
+        last_event_id: str | None = None,
+        after: int | None = None,
+        headers: dict[str, str] | None = None,
+        read_timeout: float | None = 60.0,
+    ) -> AbstractContextManager[EventStream]:
+        """GET /api/orders/{id}/stream, open until the block ends (or the stream does)."""
+        params = {} if after is None else {"after": str(after)}
+        path = f"/api/orders/{order_id}/stream"
+        return self._stream(path, params, last_event_id, headers, read_timeout)
+
+    def market_stream(
+        self,
+        pair: str,
+        *,
+        last_event_id: str | None = None,
+        headers: dict[str, str] | None = None,
+        read_timeout: float | None = 60.0,
+    ) -> AbstractContextManager[EventStream]:
+        """GET /api/stream?pair=, open until the block ends."""
+        params = {"pair": pair}
+        return self._stream("/api/stream", params, last_event_id, headers, read_timeout)
+
+    @contextmanager
+    def _stream(
+        self,
+        path: str,
+        params: dict[str, str],
+        last_event_id: str | None,
+        headers: dict[str, str] | None,
+        read_timeout: float | None,
+    ) -> Iterator[EventStream]:
+        sent = dict(headers or {})
+        if last_event_id is not None:
+            sent["Last-Event-ID"] = last_event_id
+        timeout = httpx.Timeout(10.0, read=read_timeout)
+        with self.http.stream("GET", path, params=params, headers=sent, timeout=timeout) as r:
+            yield EventStream(r)
+
+    def register_webhook(self, wallet: Wallet, url: str) -> httpx.Response:
+        def send(ts: int) -> httpx.Response:
+            auth = wallet.wallet_auth(
+                "register_webhook", "register_webhook", {"url": url}, timestamp=ts
+            )
+            body = {"wallet": wallet.address, "url": url, "wallet_auth": auth}
+            return self.http.post("/api/webhooks", json=body)
+
+        return self._signed(send)
+
+    def list_webhooks(self, wallet: Wallet) -> httpx.Response:
+        def send(ts: int) -> httpx.Response:
+            auth = wallet.wallet_auth("list_webhooks", "list_webhooks", {}, timestamp=ts)
+            body = {"wallet": wallet.address, "wallet_auth": auth}
+            return self.http.post("/api/webhooks/list", json=body)
+
+        return self._signed(send)
+
+    def remove_webhook(self, wallet: Wallet, webhook_id: str) -> httpx.Response:
+        def send(ts: int) -> httpx.Response:
+            auth = wallet.wallet_auth("remove_webhook", webhook_id, {}, timestamp=ts)
+            body = {"wallet": wallet.address, "wallet_auth": auth}
+            return self.http.post(f"/api/webhooks/{webhook_id}/remove", json=body)
+
+        return self._signed(send)
 
 
 def _time_refused(response: httpx.Response) -> bool:

@@ -49,6 +49,9 @@ def devnet_settings(
         "OTC_CORS_ORIGINS": f"http://127.0.0.1:{port},http://localhost:{port}",
         "OTC_RECONCILE_INTERVAL_SECONDS": "3",
         "OTC_PAYOUT_POLL_SECONDS": "3",
+        # Webhooks may call back to this machine (a receiver on loopback), and soon.
+        "OTC_WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "1",
+        "OTC_WEBHOOK_POLL_SECONDS": "1",
         # The devnet has no quote chain to verify against (see settlement/quote_leg.py).
         "OTC_QUOTE_VERIFICATION": "unverified",
     }

@@ -209,6 +209,21 @@ class OrderEvent:
             "at": self.at,
         }
 
+    def wire(self) -> dict[str, Any]:
+        """The event as every client sees it: an item of `GET /api/orders/{id}/events`,
+        the data of a stream's event, the `event` of a webhook delivery."""
+        return {
+            "seq": self.seq,
+            "from": self.from_status,
+            "to": self.to_status,
+            "cause": self.cause,
+            "actor": self.actor,
+            "refs": self.refs,
+            "at": self.at,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
     @staticmethod
     def encode_refs(refs: dict[str, Any]) -> str:
         return json.dumps(refs, sort_keys=True, separators=(",", ":"), default=str)

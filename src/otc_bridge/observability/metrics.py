@@ -20,6 +20,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -72,6 +73,13 @@ HTTP_SECONDS = Histogram(
     "API request latency",
     ["method", "route", "status"],
     buckets=LATENCY_BUCKETS,
+)
+# The push channels (streams per API process; webhook deliveries by outcome).
+STREAMS_OPEN = Gauge(
+    "otc_streams_open", "Event streams open", ["kind"], multiprocess_mode="livesum"
+)
+WEBHOOK_DELIVERIES = Counter(
+    "otc_webhook_deliveries_total", "Webhook delivery attempts by outcome", ["outcome"]
 )
 
 # What each transition closes, for the phase histogram, and when that phase started.
@@ -131,12 +139,18 @@ class DatabaseCollector(Collector):
         with self.store.read() as uow:
             by_state = uow.market.counts_by_status()
             alerts = uow.alerts.pending_count()
+            deliveries = uow.deliveries.pending_count()
             oldest_due = uow.market.oldest_due(now)
         orders = GaugeMetricFamily("otc_orders", "Orders by state", labels=["state"])
         for status in Status:
             orders.add_metric([status.value], by_state.get(status.value, 0))
         yield orders
         yield GaugeMetricFamily("otc_alerts_pending", "Alerts not yet delivered", value=alerts)
+        yield GaugeMetricFamily(
+            "otc_webhook_deliveries_pending",
+            "Webhook deliveries not yet accepted nor given up",
+            value=deliveries,
+        )
         yield GaugeMetricFamily(
             "otc_reconcile_lag_seconds",
             "How overdue the most overdue automatic action is (0: nothing due)",

@@ -72,3 +72,26 @@ class ListTrades:
     pair: str  # upper-cased; "" for every pair
     limit: int
     offset: int
+
+
+# ---------------------------------------------------------------------- webhooks
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterWebhook:
+    wallet: str  # as sent (stripped)
+    url: str  # as sent (stripped): what the signature binds
+    wallet_auth: object
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveWebhook:
+    webhook_id: str
+    wallet: str
+    wallet_auth: object
+
+
+@dataclass(frozen=True, slots=True)
+class ListWebhooks:
+    wallet: str
+    wallet_auth: object

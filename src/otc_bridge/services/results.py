@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from otc_bridge.adapters.store.queries import Level, Trade
+from otc_bridge.adapters.store.webhooks import Webhook, WebhookFigures
 from otc_bridge.domain.order import Order, OrderEvent
 
 
@@ -75,3 +76,24 @@ class Stats:
 @dataclass(frozen=True, slots=True)
 class Trades:
     trades: list[Trade]
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSnapshot:
+    """A pair's book and newest trades, as the market stream sends them."""
+
+    book: Book
+    trades: Trades
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredWebhook:
+    webhook: Webhook
+    secret: str  # in clear, this once: the bridge never shows it again
+
+
+@dataclass(frozen=True, slots=True)
+class WalletWebhooks:
+    wallet: str
+    webhooks: list[WebhookFigures]
+    max_webhooks: int

@@ -3,12 +3,17 @@
 An alert is a row first (so a crash cannot lose it), one per order and condition (so a
 condition seen on every pass alerts once), then a POST to `RC_SOPHIACHECK_WEBHOOK` in the
 reference's Discord-embed shape, retried with backoff until it is accepted. Without a
-webhook, alerts are logged and marked delivered.
+webhook, alerts are logged and marked delivered. With `RC_SOPHIACHECK_WEBHOOK_SECRET` set,
+each POST is signed the way trader webhooks are (`X-OTC-Signature`, docs/api.md), with
+the event id `alert:<id>`; the body is the same either way.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +22,7 @@ import httpx
 from otc_bridge.adapters.store.alert_outbox import Alert
 from otc_bridge.adapters.store.store import Store
 from otc_bridge.domain.clock import Clock
+from otc_bridge.domain.webhook_signature import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
 
 log = logging.getLogger("otc_bridge.alerts")
 COLORS = {"info": 3447003, "warning": 16776960, "critical": 16711680}
@@ -47,11 +53,15 @@ class AlertDispatcher:
         clock: Clock,
         *,
         webhook: str | None,
+        secret: str | None = None,
         transport: httpx.BaseTransport | None = None,
+        wallclock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.clock = clock
         self.webhook = webhook
+        self.secret = secret
+        self.wallclock = wallclock  # signature timestamps: receivers check them against theirs
         self._http = httpx.Client(timeout=5.0, transport=transport)
 
     def close(self) -> None:
@@ -95,8 +105,12 @@ class AlertDispatcher:
             ],
             "timestamp": datetime.fromtimestamp(row.created_at, UTC).isoformat(),
         }
+        body = json.dumps({"embeds": [embed]}, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", EVENT_ID_HEADER: f"alert:{row.alert_id}"}
+        if self.secret:
+            headers[SIGNATURE_HEADER] = sign(self.secret, int(self.wallclock()), body)
         try:
-            response = self._http.post(self.webhook, json={"embeds": [embed]})
+            response = self._http.post(self.webhook, content=body, headers=headers)
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"[:500]
         if response.status_code >= 300:

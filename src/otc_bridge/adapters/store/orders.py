@@ -9,7 +9,6 @@ the caller's transaction. A move that completes the order also records its trade
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
@@ -17,7 +16,9 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from otc_bridge.adapters.store.event_rows import event_from_row
 from otc_bridge.adapters.store.leases import Fence, fence_holds
+from otc_bridge.adapters.store.publish import publish
 from otc_bridge.adapters.store.rows import changed_columns, order_columns, order_from_row
 from otc_bridge.adapters.store.tables import EVENTS, ORDERS, TRADES
 from otc_bridge.domain.hashing import GENESIS, event_hash
@@ -58,6 +59,7 @@ class Orders:
         order = replace(order, version=1, history_hash=digest)
         self._conn.execute(insert(ORDERS).values(**order_columns(order)))
         self._append(replace(event, hash=digest))
+        publish(self._conn, None, order, seq=1, at=at)
         return order
 
     def transition(
@@ -99,6 +101,7 @@ class Orders:
             return None
         self._append(replace(event, hash=digest))
         after = replace(move.after, version=seq, history_hash=digest)
+        publish(self._conn, before, after, seq=seq, at=at)
         if target is Status.COMPLETED and before.status is not Status.COMPLETED:
             self._insert_trade(after, at=at)
         self._committed.append((before, target.value, move.history_cause, at))
@@ -139,27 +142,16 @@ class Orders:
                 return []  # the lease moved on under this pass: take nothing
         return picked
 
-    def events(self, order_id: str, *, after_seq: int = 0) -> list[OrderEvent]:
+    def events(
+        self, order_id: str, *, after_seq: int = 0, limit: int | None = None
+    ) -> list[OrderEvent]:
         rows = self._conn.execute(
             select(EVENTS)
             .where(and_(EVENTS.c.order_id == order_id, EVENTS.c.seq > after_seq))
             .order_by(EVENTS.c.seq)
+            .limit(limit)
         )
-        return [
-            OrderEvent(
-                order_id=r.order_id,
-                seq=r.seq,
-                from_status=r.from_status,
-                to_status=r.to_status,
-                cause=r.cause,
-                actor=r.actor,
-                refs=json.loads(r.refs),
-                at=r.at,
-                prev_hash=r.prev_hash,
-                hash=r.hash,
-            )
-            for r in rows
-        ]
+        return [event_from_row(r._mapping) for r in rows]
 
     def active_escrows(self, wallet: str) -> int:
         """Escrow jobs of `wallet` the node still counts as active (open, claimed,

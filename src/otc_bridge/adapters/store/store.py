@@ -9,9 +9,12 @@ write. A unit of work holds:
 * `guards`: used signatures and rate counters;
 * `leases`: the fenced leases singleton workers hold;
 * `alerts`: the alert outbox;
-* `market`: the read models (book, open orders, trades, statistics).
+* `market`: the read models (book, open orders, trades, statistics);
+* `webhooks` and `deliveries`: trader webhooks and their delivery outbox;
+* `feed`: what the event streams poll.
 
-Every status change goes through `orders.transition(move)`.
+Every status change goes through `orders.transition(move)`; each history row it writes is
+published to the push channels in the same transaction (`publish.py`).
 """
 
 from __future__ import annotations
@@ -23,10 +26,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
 from otc_bridge.adapters.store.alert_outbox import AlertOutbox
+from otc_bridge.adapters.store.feed import FeedQueries
 from otc_bridge.adapters.store.guards import RequestGuards
 from otc_bridge.adapters.store.leases import Fence, Leases
 from otc_bridge.adapters.store.orders import Committed, Orders
 from otc_bridge.adapters.store.queries import MarketQueries
+from otc_bridge.adapters.store.webhook_outbox import WebhookOutbox
+from otc_bridge.adapters.store.webhooks import Webhooks
 from otc_bridge.domain.order import Order
 
 __all__ = ["Fence", "Store", "TransitionHook", "UnitOfWork"]
@@ -42,12 +48,21 @@ class UnitOfWork:
         self.leases = Leases(conn)
         self.alerts = AlertOutbox(conn)
         self.market = MarketQueries(conn)
+        self.webhooks = Webhooks(conn)
+        self.deliveries = WebhookOutbox(conn)
+        self.feed = FeedQueries(conn)
 
 
 class Store:
     def __init__(self, engine: Engine, *, on_transition: TransitionHook | None = None) -> None:
         self.engine = engine
         self.on_transition = on_transition  # told of each committed transition (metrics)
+        self._observers: list[TransitionHook] = []
+
+    def observe(self, hook: TransitionHook) -> None:
+        """Also tell `hook` of each transition this process commits, after the commit (the
+        event streams of this process wake at once, without waiting for their poll)."""
+        self._observers.append(hook)
 
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
@@ -55,9 +70,10 @@ class Store:
             uow = UnitOfWork(conn)
             with conn.begin():
                 yield uow
-            if self.on_transition is not None:
+            hooks = [self.on_transition] if self.on_transition is not None else []
+            for hook in [*hooks, *self._observers]:
                 for order, target, cause, at in uow.committed:
-                    self.on_transition(order, target, cause, at)
+                    hook(order, target, cause, at)
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:

@@ -1,0 +1,1 @@
+"""Webhook receivers: where a webhook may point (`address`) and the signed POST (`sender`)."""
