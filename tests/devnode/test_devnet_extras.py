@@ -63,7 +63,8 @@ def test_clock(devnode: Devnode) -> None:
     assert DAY <= after["now"] - before["now"] <= DAY + 2
     state = devnode.process.state_dir / "clock.json"
     assert json.loads(state.read_text()) == {"offset_seconds": DAY}
-    for body in ({"advance_seconds": -1}, {"advance_seconds": 1.5}, {"advance_seconds": True}, {}):
+    refused = (-1, 1.5, True, 10 * 365 * 86400 + 1, 10**30)
+    for body in [*({"advance_seconds": v} for v in refused), {}]:
         response = devnode.http.post("/devnet/clock", json=body)
         assert response.status_code == 400, body
     assert devnode.control.clock()["offset_seconds"] == DAY

@@ -39,6 +39,9 @@ def body_object(req: Request) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+MAX_CLOCK_ADVANCE = 10 * 365 * 86400
+
+
 def int_field(data: dict[str, Any], name: str, minimum: int, maximum: int | None = None) -> int:
     value = data.get(name)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -130,7 +133,9 @@ def advance_clock(node: Node, req: Request) -> Reply:
     if data is None:
         return bad("JSON object required")
     try:
-        seconds = int_field(data, "advance_seconds", 0)
+        # Ten years at most: far beyond any deadline, and the clock (and the chain's
+        # 64-bit timestamps) can never be pushed past what they can hold.
+        seconds = int_field(data, "advance_seconds", 0, MAX_CLOCK_ADVANCE)
     except ValueError as exc:
         return bad(str(exc))
     extra: dict[str, Any] = {}
