@@ -41,7 +41,6 @@ from sqlalchemy.pool import NullPool
 
 from otc_bridge.adapters.store.engine import make_engine, sqlite_url
 from otc_bridge.adapters.store.migrate import upgrade
-from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.devnet.bridge_process import BridgeProcess
 from otc_bridge.devnet.control import DevnetControl
@@ -49,6 +48,7 @@ from otc_bridge.devnet.process import DevnodeProcess
 from otc_bridge.domain.hashing import GENESIS, event_hash
 from otc_bridge.domain.rustchain import FEE_WALLET, WORKER_WALLET, job_escrow_i64, job_fee_i64
 from tests.support.bridge import bridge_env
+from tests.support.client import TraderClient
 
 FUNDS_RTC = "100"
 FUNDS_I64 = 100_000_000
@@ -57,8 +57,13 @@ AMOUNT_I64 = 10_000_000
 ESCROW_I64 = job_escrow_i64(AMOUNT_I64)  # what S pays: the amount plus the node's 5 % fee
 FEE_I64 = job_fee_i64(AMOUNT_I64)
 PRICE = "0.1"
-SELLER_ADDR = "0x" + "aa" * 20
-BUYER_ADDR = "0x" + "bb" * 20
+# The matrix covers the RTC side's boundaries, so it trades RTC/ERG under its documented
+# `unverified` policy (confirm straight from `matched`, on the seller's word): no quote
+# chain to drive. The quote lock's own boundaries are crashed on the EVM pairs elsewhere.
+PAIR = "RTC/ERG"
+QUOTE_POLICY = {"OTC_RTC_ERG_QUOTE_POLICY": "unverified"}
+SELLER_ADDR = "9fRAWhdxEsTcdb8PhGNrZfwqa65zfkuYHAMmkQLcic1gdLSV5vA"
+BUYER_ADDR = "9gXPZWxZyZXgEhzP1ajPxvsHWQpCoqYVsLqMSeTN4nLeqXSq6TG"
 QUOTE_TX = "0x" + "cd" * 32
 SHORT_TTL = 3600  # the shortest order TTL the bridge accepts
 MAX_STEPS = 40  # user actions plus waits one session may take: a bound, never a timeout
@@ -361,7 +366,7 @@ class Session:
         devnet.faucet(self.seller.address, FUNDS_RTC)
         self.worker_before = devnet.balance_i64(WORKER_WALLET)
         self.fee_before = devnet.balance_i64(FEE_WALLET)
-        self.client = BridgeClient(bridge_url, clock=devnet.now)
+        self.client = TraderClient(bridge_url, clock=devnet.now)
         self.order_id: str | None = None
         self.orphans: list[str] = []  # orders whose creation failed (nothing left open)
         self.others: list[str] = []  # every order of these wallets but the trade's own
@@ -393,7 +398,7 @@ class Session:
     def reconnect(self, bridge_url: str) -> None:
         """After a restart: a new connection pool (the old one points at a dead process)."""
         self.client.close()
-        self.client = BridgeClient(bridge_url, clock=self.devnet.now)
+        self.client = TraderClient(bridge_url, clock=self.devnet.now)
 
     # ----------------------------------------------------------- playing
 
@@ -500,6 +505,7 @@ class Session:
             lambda: self.client.create_order(
                 self.maker,
                 side=self.scenario.maker_side,
+                pair=PAIR,
                 amount_rtc=AMOUNT_RTC,
                 price_per_rtc=PRICE,
                 ttl_seconds=self.scenario.ttl_seconds,
@@ -820,7 +826,7 @@ class Harness:
     template: Path | None = None  # a migrated SQLite database to start from
 
     def __post_init__(self) -> None:
-        env = bridge_env(self.node, self.state_dir)
+        env = bridge_env(self.node, self.state_dir, **QUOTE_POLICY)
         url = env["OTC_DATABASE_URL"]
         if self.template is not None and url.startswith("sqlite:///"):
             copy_database(self.template, Path(url.removeprefix("sqlite:///")))

@@ -35,6 +35,7 @@ from otc_bridge.services.views import (
     order_summary,
     trade_view,
 )
+from otc_bridge.settlement.quote_chains import ChainStatus
 
 REFERENCE_RATE_USD = 0.10
 
@@ -128,10 +129,12 @@ def matched(result: Matched) -> dict[str, Any]:
         "htlc_hash": order.htlc_hash,
         "lock_deadline": deadline,
         "note": (
-            f"The RTC buyer locks {amount} with hashlock htlc_hash, receiver the seller's "
-            f"quote address, before lock_deadline. The RTC seller then reveals the "
-            f"preimage (confirm, or a claim on-chain) and the escrowed RTC is paid to "
-            f"the buyer."
+            f"The RTC buyer locks {amount} in the pair's HTLC contract (GET /api/pairs) "
+            f"with hashlock htlc_hash, receiver the seller's quote address, from "
+            f"buyer_refund_address, mined before lock_deadline, then reports it: "
+            f"POST /api/orders/{order.order_id}/lock. Once it is verified (quote_locked) "
+            f"the RTC seller reveals the preimage (confirm, or a claim on-chain) and the "
+            f"escrowed RTC is paid to the buyer."
         ),
     }
     return body
@@ -288,12 +291,25 @@ def pairs(infos: list[dict[str, Any]]) -> dict[str, Any]:
 # ---------------------------------------------------------------------- operations
 
 
-def health(*, db: bool, node: bool) -> dict[str, Any]:
+def health(*, db: bool, node: bool, chains: list[ChainStatus]) -> dict[str, Any]:
+    """Quote chains are reported, and do not fail the bridge's health: a dead RPC only
+    stops its pairs' locks from being verified (they answer 503 chain_unreachable)."""
     return {
         "ok": db and node,
         "db": "ok" if db else "unreachable",
         "node": "ok" if node else "unreachable",
-        "chain": None,
+        "chains": [
+            {
+                "pairs": c.name,
+                "chain_id": c.chain_id,
+                "status": "unreachable"
+                if not c.reachable
+                else ("misconfigured" if c.problem else "ok"),
+                "head": c.head,
+                "problem": c.problem,
+            }
+            for c in chains
+        ],
     }
 
 
