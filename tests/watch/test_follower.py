@@ -212,7 +212,7 @@ def test_a_transient_failure_reads_the_same_range_again(
     assert r.checkpoint() == before  # not moved while the effects could not act
     assert r.poll().result is PollResult.ADVANCED
     assert r.effects.kinds() == [("LockedEvent", made.lock_id)]
-    assert r.effects.ranges == [(before, made.tx.block_number)] * 3
+    assert r.effects.ranges[-3:] == [(before, made.tx.block_number)] * 3
 
 
 def test_one_poll_reads_a_bounded_range_with_a_fixed_number_of_calls(
@@ -307,7 +307,7 @@ def test_one_watcher_per_chain_across_processes(devchain: Devchain, store: Store
         assert first.follower.poll(tenure.fence).result is PollResult.STARTED
     report = second.poll_once()  # released: the other may take over
     assert report is not None
-    assert report.result is PollResult.IDLE
+    assert report.result is PollResult.ADVANCED  # from where the first one started
 
 
 def test_a_superseded_watcher_cannot_move_the_checkpoint(

@@ -1,7 +1,7 @@
 """The chain watcher: checkpoints, recent marks (re-org fork points), unfinal sightings.
 
 Revision ID: 0007
-Revises: 0006 (0005 until the quote branch lands)
+Revises: 0006
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"  # WATCHER-TEMP: "0006" once quote is merged
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
