@@ -106,8 +106,8 @@ def worker(
     ),
 ) -> None:
     """Run the reconciler (startup pass, then one pass per OTC_RECONCILE_INTERVAL_SECONDS),
-    the alert delivery and the webhook deliveries, until SIGTERM/SIGINT. Safe to run on
-    several hosts."""
+    the alert delivery, the webhook deliveries and the chain watchers, until SIGTERM/SIGINT.
+    Safe to run on several hosts."""
     import os
 
     from otc_bridge.observability import logs
@@ -128,6 +128,11 @@ def worker(
         signal.signal(sig, lambda *_: stop.set())
     settings = container.settings
     container.start_webhook_delivery()
+    watched = container.start_watchers()
+    if watched:
+        typer.echo(
+            f"watching {watched} quote chain(s) (one watcher per chain across workers)", err=True
+        )
     try:
         if settings.reconcile_disabled or settings.reconcile_interval_seconds <= 0:
             typer.echo(

@@ -31,7 +31,8 @@ from otc_bridge.domain.settling import Evidence
 from otc_bridge.domain.states import Cause, Status
 from otc_bridge.observability import metrics
 from otc_bridge.settlement.flows import Settlement
-from otc_bridge.settlement.quote_chains import LockRef, LockRefused
+from otc_bridge.settlement.quote_chains import LockRef
+from otc_bridge.settlement.quote_lock import LockRefused
 from otc_bridge.settlement.watch.follower import Applied
 
 log = logging.getLogger(__name__)

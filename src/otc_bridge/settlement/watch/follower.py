@@ -49,6 +49,7 @@ from otc_bridge.adapters.store.store import Fence, Store
 from otc_bridge.domain.clock import Clock
 from otc_bridge.observability import metrics
 from otc_bridge.settlement.alerts import Alerts
+from otc_bridge.settlement.crashpoints import crashpoint
 from otc_bridge.settlement.watch.config import WatcherSettings
 
 log = logging.getLogger(__name__)
@@ -197,7 +198,9 @@ class ChainFollower:
         new = Mark(target.number, target.hash, target.timestamp) if target is not None else since
         applied = Applied()
         if target is not None:
+            crashpoint("watch.events_read")  # seen, not acted on
             applied = self.effects.apply(final_events, since=since, final=new, fence=fence)
+            crashpoint("watch.effects_done")  # acted on, the checkpoint not moved
             if applied.retry is not None:
                 log.info(
                     "chain %s: %s; blocks %d..%d are read again",
@@ -296,6 +299,7 @@ class ChainFollower:
             if not isinstance(got, Ok):
                 return self._unreachable(got)
             fork = Mark(got.value.number, got.value.hash, got.value.timestamp)
+        crashpoint("watch.rewind_found")  # the fork is known, the checkpoint not moved
         with self.store.write() as uow:
             rewound = uow.chain_watch.rewind(
                 self.key,
