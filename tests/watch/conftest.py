@@ -67,6 +67,8 @@ class Swaps:
     bridge: RunningBridge
     devnet: DevnetControl
     devchain: Devchain
+    node: DevnodeProcess
+    env: dict[str, str]  # the bridge's settings (a worker process of it uses the same)
 
     def open(self, amount: str = "10") -> Swap:
         seller, buyer, secret = Wallet(), Wallet(), Secret()
@@ -144,15 +146,13 @@ def make_swaps(
 ) -> Iterator[Callable[..., Swaps]]:
     opened: list[Any] = []
 
-    def make(finality: int = 2, **env: str) -> Swaps:
-        context = running_bridge(
-            bridge_env(
-                node, tmp_path / f"bridge{len(opened)}", **chain_env(devchain, finality), **env
-            )
-        )
+    def make(finality: int = 2, **overrides: str) -> Swaps:
+        state = tmp_path / f"bridge{len(opened)}"
+        env = bridge_env(node, state, **chain_env(devchain, finality), **overrides)
+        context = running_bridge(env)
         running = context.__enter__()
         opened.append(context)
-        return Swaps(running, devnet, devchain)
+        return Swaps(running, devnet, devchain, node, env)
 
     yield make
     for context in reversed(opened):

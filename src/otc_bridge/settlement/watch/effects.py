@@ -129,6 +129,13 @@ class SettlementEffects:
 
     def _claimed(self, event: ClaimedEvent, fence: Fence) -> tuple[Outcome, str]:
         order = self._order_with_lock(event.id)
+        if order is not None and order.status is Status.SETTLING:
+            # Revealed already (by this claim before a crash, or by S): push the escrow's
+            # release and B's payout on now rather than at the reconciler's next pass.
+            self.settlement.drive(
+                order.order_id, actor=ACTOR, budget_seconds=self.budget_seconds, fence=fence
+            )
+            return Outcome.SKIPPED, "already settling"
         if order is None or order.status is not Status.QUOTE_LOCKED:
             return Outcome.SKIPPED, "no quote_locked order has this lock"
         evidence = Evidence(
