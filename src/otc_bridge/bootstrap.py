@@ -27,6 +27,7 @@ from otc_bridge.services.market import Market
 from otc_bridge.services.operators import Operators
 from otc_bridge.services.ratelimit import RateLimiter
 from otc_bridge.services.validation import MAX_PRICE_NANO, MIN_ORDER_MICRO
+from otc_bridge.services.watch_status import WatchStatus
 from otc_bridge.services.webhooks import WebhookRegistry
 from otc_bridge.settlement.alerts import Alerts
 from otc_bridge.settlement.driver import SettlementDriver
@@ -246,7 +247,13 @@ def build(
             lease_seconds=settings.reconcile_lease_seconds,
             batch=settings.reconcile_batch,
         ),
-        operators=Operators(store=store, node=node, clock=clock, settlement=settlement),
+        operators=Operators(
+            store=store,
+            node=node,
+            clock=clock,
+            settlement=settlement,
+            watch=WatchStatus(store=store, evm=settings.evm, settings=settings.watcher),
+        ),
         dispatcher=dispatcher,
         limiter=limiter,
         admin=AdminGate(

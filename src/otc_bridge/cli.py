@@ -22,6 +22,7 @@ from otc_bridge.cli_operator import (
     reconcile,
     webhooks_app,
 )
+from otc_bridge.cli_watcher import watcher_app
 
 if TYPE_CHECKING:
     from otc_bridge.config import Settings
@@ -36,6 +37,7 @@ app.add_typer(orders_app, name="orders")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(devnet_app, name="devnet")
+app.add_typer(watcher_app, name="watcher")
 app.command()(reconcile)
 
 
