@@ -197,9 +197,7 @@ class ChainFollower:
             for e in events
             if target is None or e.position.block_number > target.number
         ]
-        self._count_dropped(
-            sightings, above=target.number if target else since.number, upto=scan_to
-        )
+        self._count_dropped(events, sightings, since=since.number, upto=scan_to)
         new = Mark(target.number, target.hash, target.timestamp) if target is not None else since
         applied = Applied()
         if target is not None:
@@ -359,16 +357,20 @@ class ChainFollower:
     def _unreachable(got: Missing | Unreachable) -> PollReport:
         return PollReport(PollResult.UNREACHABLE, reason=got.reason)
 
-    def _count_dropped(self, sightings: list[Sighting], *, above: int, upto: int) -> None:
-        """A sighting of the last poll whose block is still above the final one and was
-        read again, but which is gone or in a block of another hash now, was
-        re-organised away before it was final."""
-        now = {(s.block_number, s.log_index): s.block_hash for s in sightings}
+    def _count_dropped(
+        self, events: list[HtlcEvent], sightings: list[Sighting], *, since: int, upto: int
+    ) -> None:
+        """A sighting of the last poll whose block was read again (final by now or not)
+        but which is gone, or in a block of another hash, was re-organised away before it
+        was final."""
+        read = {
+            (e.position.block_number, e.position.log_index): e.position.block_hash for e in events
+        }
         dropped = sorted(
             {
                 number
                 for (number, index), block_hash in self._seen.items()
-                if above < number <= upto and now.get((number, index)) != block_hash
+                if since < number <= upto and read.get((number, index)) != block_hash
             }
         )
         if dropped:
@@ -376,7 +378,7 @@ class ChainFollower:
             log.warning(
                 "chain %s: events in unfinal blocks %s were re-organised away", self.label, dropped
             )
-        self._seen = now
+        self._seen = {(s.block_number, s.log_index): s.block_hash for s in sightings}
 
 
 def _consistent(events: list[HtlcEvent], target: BlockRef) -> bool:
