@@ -48,7 +48,7 @@ def claimed_and_final(swaps: Swaps) -> tuple[Swap, str]:
     return swap, claim_tx
 
 
-def wait_for(swaps: Swaps, condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+def wait_for(swaps: Swaps, condition: Callable[[], bool], what: str, timeout: float = 90) -> None:
     """Poll an observable condition until it holds (a bounded loop, not a guess)."""
     deadline = time.monotonic() + timeout
     while not condition():
