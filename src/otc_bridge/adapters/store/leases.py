@@ -74,7 +74,10 @@ class Leases:
             stmt = postgresql.insert(LEASES).values(**values)
         else:
             stmt = sqlite.insert(LEASES).values(**values)
-        return self._conn.execute(stmt.on_conflict_do_nothing()).rowcount == 1
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT here, which
+        # made every new lease's first acquire fail on PostgreSQL.
+        inserted = stmt.on_conflict_do_nothing().returning(LEASES.c.name)
+        return self._conn.execute(inserted).first() is not None
 
     def held(self, name: str, *, now: float) -> tuple[str, float] | None:
         """(holder, expires_at) while someone holds the lease; None when it is free."""
