@@ -47,7 +47,8 @@ def list_orders(
     responses=schemas.replies_doc(200, schemas.OrderDetailResponse, 404),
 )
 def get_order(request: Request, order_id: str) -> JSONResponse:
-    return answer(200, replies.one_order(container(request).market.get_order(order_id)))
+    found = container(request)
+    return answer(200, replies.one_order(found.market.get_order(order_id), found.clock.now()))
 
 
 @router.get(
