@@ -15,7 +15,15 @@ from otc_bridge.domain.next_action import (
     next_action,
     next_actions,
 )
-from otc_bridge.domain.order import Hashlock, Match, Order, Payout, Reveal, SecretOrigin
+from otc_bridge.domain.order import (
+    Hashlock,
+    Match,
+    Order,
+    Payout,
+    QuoteLock,
+    Reveal,
+    SecretOrigin,
+)
 from otc_bridge.domain.states import Status
 
 A = ActionCode
@@ -57,12 +65,27 @@ def order(side: str, status: Status, **fields: object) -> Order:
     return replace(base, **fields)  # type: ignore[arg-type]
 
 
+LOCK_TX = "0x" + "cd" * 32
+CLAIM_TX = "0x" + "ef" * 32
+LOCK = QuoteLock(
+    lock_id="0x" + "01" * 32,
+    tx_hash=LOCK_TX,
+    block_number=7,
+    block_hash="0x" + "02" * 32,
+    amount=200_000_000_000_000_000,
+    timelock=T_Q,
+    sender="0x" + "22" * 20,
+    receiver="0x" + "11" * 20,
+    verified_at=NOW + 5,
+)
 LOCKED: dict[str, object] = {
+    "quote_lock": LOCK,
     "quote_timelock": T_Q,
     "claim_deadline": CLAIM_DEADLINE,
     "refundable_at": REFUNDABLE_AT,
 }
-REVEALED = {**LOCKED, "reveal": Reveal(at=NOW + 10, quote_tx="0x" + "cd" * 32)}
+REVEALED = {**LOCKED, "reveal": Reveal(at=NOW + 10, quote_tx=LOCK_TX)}
+CLAIMED = {**LOCKED, "reveal": Reveal(at=NOW + 10, quote_tx=CLAIM_TX)}
 PAID = {**REVEALED, "payout": Payout(attempt=0, key="k", tx_hash="ee" * 32, queued_at=NOW + 11)}
 
 
@@ -78,15 +101,20 @@ def codes(o: Order, now: int = NOW) -> tuple[ActionCode, ActionCode, ActionCode]
 TABLE: list[tuple[Status, dict[str, object], int, ActionCode, ActionCode]] = [
     (Status.MATCHED, {}, NOW, A.WAIT_FOR_LOCK, A.LOCK_QUOTE),
     (Status.MATCHED, {}, MATCH_DEADLINE, A.NONE, A.NONE),
+    (Status.QUOTE_LOCKED, LOCKED, NOW, A.REVEAL, A.WAIT_FOR_REVEAL),
+    (Status.QUOTE_LOCKED, LOCKED, CLAIM_DEADLINE, A.CLAIM_QUOTE, A.WAIT_FOR_REVEAL),
+    (Status.QUOTE_LOCKED, LOCKED, T_Q, A.NONE, A.REFUND_QUOTE),
     (Status.SETTLING, REVEALED, NOW, A.CLAIM_QUOTE, A.WAIT_FOR_PAYOUT),
     (Status.PAYOUT_PENDING, PAID, NOW, A.CLAIM_QUOTE, A.WAIT_FOR_PAYOUT),
     (Status.PAYOUT_PENDING, PAID, T_Q, A.NONE, A.WAIT_FOR_PAYOUT),
+    (Status.PAYOUT_PENDING, CLAIMED, NOW, A.NONE, A.WAIT_FOR_PAYOUT),
     (Status.COMPLETED, PAID, NOW, A.CLAIM_QUOTE, A.NONE),
     (Status.COMPLETED, PAID, T_Q + 1, A.NONE, A.NONE),
     (Status.SETTLEMENT_RECOVERY, PAID, NOW, A.CLAIM_QUOTE, A.NONE),
     (Status.REFUND_PENDING, {}, NOW, A.NONE, A.NONE),
     (Status.REFUND_PENDING, LOCKED, NOW, A.NONE, A.REFUND_QUOTE),
     (Status.EXPIRED, LOCKED, T_Q + 1, A.NONE, A.REFUND_QUOTE),
+    (Status.EXPIRED, REVEALED, T_Q + 1, A.NONE, A.NONE),
     (Status.EXPIRED, {}, NOW, A.NONE, A.NONE),
     (Status.CANCELLED, {}, NOW, A.NONE, A.NONE),
 ]
@@ -153,3 +181,24 @@ def test_the_wire_form_serves_both_parties() -> None:
     assert set(served) == {"rtc_seller", "rtc_buyer"}
     assert served["rtc_buyer"]["code"] == "lock_quote"
     assert served["rtc_buyer"]["deadline"] == MATCH_DEADLINE
+
+
+def test_every_status_has_an_action_for_every_role() -> None:
+    covered = {row[0] for row in TABLE} | {Status.OPEN, Status.OPENING, Status.MATCHING}
+    assert covered == set(Status)
+
+
+def test_the_seller_reveals_by_the_claim_deadline_then_claims_by_the_timelock() -> None:
+    o = order("sell", Status.QUOTE_LOCKED, **LOCKED)
+    reveal = next_action(o, "rtc_seller", NOW)
+    assert (reveal.code, reveal.deadline) == (A.REVEAL, CLAIM_DEADLINE)
+    late = next_action(o, "rtc_seller", CLAIM_DEADLINE + 1)
+    assert (late.code, late.deadline) == (A.CLAIM_QUOTE, T_Q)
+    gone = next_action(o, "rtc_seller", T_Q)
+    assert (gone.code, gone.deadline) == (A.NONE, REFUNDABLE_AT)
+
+
+def test_the_buyer_waits_for_the_reveal_until_the_timelock() -> None:
+    o = order("buy", Status.QUOTE_LOCKED, **LOCKED)
+    waiting = next_action(o, "rtc_buyer", NOW)
+    assert (waiting.code, waiting.deadline) == (A.WAIT_FOR_REVEAL, T_Q)

@@ -149,6 +149,20 @@ class BridgeClient:
         body = {"wallet": wallet, "secret": secret, "quote_tx": quote_tx}
         return self.http.post(f"/api/orders/{order_id}/confirm", json=body)
 
+    def report_lock(
+        self, order_id: str, *, quote_tx: str | None = None, lock_id: str | None = None
+    ) -> httpx.Response:
+        """POST /api/orders/{id}/lock: the quote lock made for the order (unsigned: the
+        bridge reads the chain and checks the lock against the order)."""
+        body = {"quote_tx": quote_tx} if quote_tx is not None else {"lock_id": lock_id}
+        return self.http.post(f"/api/orders/{order_id}/lock", json=body)
+
+    def pairs(self) -> list[dict[str, Any]]:
+        response = self.http.get("/api/pairs")
+        response.raise_for_status()
+        found: list[dict[str, Any]] = response.json()["pairs"]
+        return found
+
     def order(self, order_id: str) -> dict[str, Any]:
         response = self.http.get(f"/api/orders/{order_id}")
         response.raise_for_status()

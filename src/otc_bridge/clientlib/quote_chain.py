@@ -184,21 +184,10 @@ class QuoteWallet:
             time.sleep(POLL_SECONDS)  # polling the chain's head, with a deadline
 
 
-def format_units(amount: int, decimals: int) -> str:
-    """Base units as a decimal string without float rounding ("0.1", "12")."""
-    sign = "-" if amount < 0 else ""
-    whole, frac = divmod(abs(amount), 10**decimals)
-    text = str(whole)
-    if decimals and frac:
-        text += "." + str(frac).rjust(decimals, "0").rstrip("0")
-    return sign + text
-
-
 __all__ = [
     "Found",
     "Ok",
     "QuoteChainError",
     "QuoteChainSettings",
     "QuoteWallet",
-    "format_units",
 ]

@@ -51,11 +51,6 @@ class NextAction:
         return {"code": self.code.value, "label": self.label, "deadline": self.deadline}
 
 
-# Status values that arrive with the quote leg are compared by value, so this module reads
-# orders of either shape while the branches meet.
-QUOTE_LOCKED = "quote_locked"
-
-
 def next_actions(order: Order, now: int) -> dict[str, NextAction]:
     """Both parties' next actions (the order JSON's `next_actions`)."""
     return {role: next_action(order, role, now) for role in PARTY_ROLES}
@@ -87,9 +82,12 @@ def _open_order(order: Order, now: int) -> NextAction:
 
 
 def _quote_claimed(order: Order) -> bool:
-    """True once the quote lock is known to be claimed on-chain (by S)."""
-    reveal = order.reveal
-    return reveal is not None and reveal.quote_tx.startswith("claim:")
+    """True when the reveal came from S's claim on the quote chain: its evidence is then
+    another transaction than the lock's own (a reveal through confirm names the lock)."""
+    reveal, lock = order.reveal, order.quote_lock
+    if reveal is None or lock is None or not reveal.quote_tx:
+        return False
+    return reveal.quote_tx.lower() != lock.tx_hash.lower()
 
 
 def _claim_or_done(order: Order, now: int, done: str) -> NextAction:
@@ -129,7 +127,7 @@ def _seller(order: Order, now: int) -> NextAction:
             "Waiting for the buyer to lock the quote on-chain",
             match_deadline,
         )
-    if status.value == QUOTE_LOCKED:
+    if status is Status.QUOTE_LOCKED:
         return _seller_locked(order, now)
     if status is Status.SETTLING:
         return _claim_or_done(order, now, "The RTC escrow is being released to the buyer")
@@ -185,7 +183,7 @@ def _buyer(order: Order, now: int) -> NextAction:
             "Lock the quote on-chain with the order's hashlock, then report the lock",
             match_deadline,
         )
-    if status.value == QUOTE_LOCKED:
+    if status is Status.QUOTE_LOCKED:
         timelock = order.quote_timelock
         if timelock is not None and now >= timelock:
             return _refund(order)
@@ -201,7 +199,7 @@ def _buyer(order: Order, now: int) -> NextAction:
     if status is Status.SETTLEMENT_RECOVERY:
         return NextAction(ActionCode.NONE, "An operator is resolving this settlement")
     # refund_pending, cancelled, expired: a lock that was never revealed is B's to refund.
-    if order.quote_timelock is not None and order.reveal is None:
+    if order.quote_lock is not None and order.reveal is None:
         return _refund(order)
     return NextAction(ActionCode.NONE, _closed(order))
 
@@ -229,7 +227,7 @@ def _headline_deadline(order: Order) -> int | None:
         return order.expires_at
     if order.status is Status.MATCHED and order.match is not None:
         return order.match.deadline
-    if order.status.value == QUOTE_LOCKED:
+    if order.status is Status.QUOTE_LOCKED:
         return order.quote_timelock
     return None
 
@@ -243,7 +241,7 @@ def _describe(order: Order, now: int) -> str:
         return "Open: anyone may match it"
     if status is Status.MATCHED:
         return "Matched: waiting for the RTC buyer to lock the quote on-chain"
-    if status.value == QUOTE_LOCKED:
+    if status is Status.QUOTE_LOCKED:
         return "Quote locked: waiting for the RTC seller to reveal"
     if status is Status.PAYOUT_PENDING:
         return "Waiting for the RTC payout to confirm"
