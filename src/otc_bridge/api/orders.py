@@ -82,9 +82,11 @@ async def match_order(request: Request, order_id: str) -> JSONResponse:
 )
 async def report_lock(request: Request, order_id: str) -> JSONResponse:
     body = await json_body(request)
-    exchange = container(request).exchange
-    order = await write(request, lambda: exchange.report_lock(commands.report_lock(order_id, body)))
-    return answer(200, replies.one_order(order))
+    found = container(request)
+    order = await write(
+        request, lambda: found.exchange.report_lock(commands.report_lock(order_id, body))
+    )
+    return answer(200, replies.one_order(order, found.clock.now()))
 
 
 @router.post(

@@ -102,7 +102,8 @@ def _claim_or_done(order: Order, now: int, done: str) -> NextAction:
         )
     return NextAction(
         ActionCode.CLAIM_QUOTE,
-        "Claim the locked quote on-chain with your preimage before the timelock",
+        "Claim the locked quote on-chain with your preimage before the timelock (unless "
+        "you already have: the bridge learns of a claim only when it settles from one)",
         timelock,
     )
 
