@@ -174,6 +174,10 @@ class Trader:
         with BridgeClient(self.bridge_url, timeout=30.0) as api:
             yield api
 
+    def warn(self, text: str) -> None:
+        """A warning a person must see, on stderr whatever the output mode."""
+        typer.echo(text, err=True)
+
     def show(self, data: Any, *lines: str) -> None:
         if self.as_json:
             typer.echo(json.dumps(data, indent=2, sort_keys=True, default=str))

@@ -41,6 +41,10 @@ EncryptOpt = Annotated[
     ),
 ]
 BACKUP = "Back this file up: whoever holds it holds the funds, and nothing can recover it."
+PREIMAGE_BACKUP = (
+    "Back up {path} until the trade completes: without the preimage you cannot claim "
+    "the quote, and the buyer takes it back after the timelock."
+)
 # anvil's well-known development mnemonic: the devnet's accounts (never for real funds).
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 
@@ -68,8 +72,8 @@ def key_new(
             {"address": wallet.address, "key_file": str(t.rtc_key_path), "encrypted": encrypt},
             f"RTC address {wallet.address}",
             f"key file    {t.rtc_key_path} (mode 0600{', encrypted' if encrypt else ''})",
-            BACKUP,
         )
+        t.warn(BACKUP)
 
     run(body, t)
 
@@ -175,8 +179,8 @@ def evm_key_new(
             {"address": address, "key_file": str(t.evm_key_path), "encrypted": encrypt},
             f"EVM address {address}",
             f"key file    {t.evm_key_path} (mode 0600)",
-            BACKUP,
         )
+        t.warn(BACKUP)
 
     run(body, t)
 
@@ -288,9 +292,8 @@ def secret_new(
             {"hashlock": kept.hashlock, "secrets_file": str(t.secrets.path)},
             f"hashlock {kept.hashlock}",
             f"preimage kept in {t.secrets.path} (mode 0600)",
-            "Back this file up until the trade completes: without the preimage you cannot "
-            "claim the quote, and the buyer takes it back after the timelock.",
         )
+        t.warn(PREIMAGE_BACKUP.format(path=t.secrets.path))
 
     run(body, t)
 

@@ -27,6 +27,7 @@ from otc_bridge.trader_cli.context import (
     run,
     trader,
 )
+from otc_bridge.trader_cli.keys import PREIMAGE_BACKUP
 from otc_bridge.trader_cli.order_view import (
     TERMINAL,
     action_line,
@@ -107,12 +108,9 @@ def _place(
         str(body.get("message", "")),
         f"expires {when(body['expires_at'], now)}",
     ]
-    if hashlock:
-        lines.append(
-            f"your preimage for hashlock {hashlock} is kept in {t.secrets.path}: back it up "
-            "until the trade completes"
-        )
     t.show(body, *lines)
+    if hashlock:
+        t.warn(PREIMAGE_BACKUP.format(path=t.secrets.path))
 
 
 @order_app.command("sell")
@@ -184,6 +182,7 @@ def order_match(
             now = api.now()
         if hashlock:
             t.secrets.attach(hashlock, order_id)
+            t.warn(PREIMAGE_BACKUP.format(path=t.secrets.path))
         deadline = (reply.get("deadlines") or {}).get("match_deadline")
         you_lock = order["side"] == "sell"
         t.show(
