@@ -56,6 +56,9 @@ KeyFileOpt = Annotated[
         show_default=False,
     ),
 ]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print only the one value (for shell scripts).")
+]
 EvmAccountOpt = Annotated[
     str | None,
     typer.Option(

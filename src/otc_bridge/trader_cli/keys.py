@@ -17,6 +17,7 @@ from otc_bridge.trader_cli.context import (
     HomeOpt,
     JsonOpt,
     KeyFileOpt,
+    QuietOpt,
     local,
     new_passphrase,
     passphrase_for,
@@ -110,6 +111,7 @@ def key_import(
 
 @key_app.command("show")
 def key_show(
+    quiet: QuietOpt = False,
     bridge: BridgeOpt = DEFAULT_BRIDGE,
     as_json: JsonOpt = False,
     home: HomeOpt = None,
@@ -120,6 +122,9 @@ def key_show(
 
     def body() -> None:
         info = key_info(t.rtc_key_path, KeyKind.RTC)
+        if quiet and not as_json:
+            typer.echo(info.public)
+            return
         t.show(
             {"address": info.public, "key_file": str(t.rtc_key_path), "encrypted": info.encrypted},
             f"RTC address {info.public}",

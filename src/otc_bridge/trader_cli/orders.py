@@ -20,6 +20,7 @@ from otc_bridge.trader_cli.context import (
     HomeOpt,
     JsonOpt,
     KeyFileOpt,
+    QuietOpt,
     Trader,
     answer_of,
     local,
@@ -75,8 +76,13 @@ def _quote_address(t: Trader, given: str | None, why: str) -> str:
 
 
 def _place(
-    t: Trader, side: str, amount: str, price: str, pair: str, ttl: int | None, address: str | None
+    t: Trader,
+    side: str,
+    terms: tuple[str, str, str, int | None],
+    address: str | None,
+    quiet: bool,
 ) -> None:
+    amount, price, pair, ttl = terms
     wallet = t.wallet()
     if side == "sell":
         quote = _quote_address(t, address, "a sell order needs the address the buyer's lock pays")
@@ -108,7 +114,10 @@ def _place(
         str(body.get("message", "")),
         f"expires {when(body['expires_at'], now)}",
     ]
-    t.show(body, *lines)
+    if quiet and not t.as_json:
+        typer.echo(body["order_id"])
+    else:
+        t.show(body, *lines)
     if hashlock:
         t.warn(PREIMAGE_BACKUP.format(path=t.secrets.path))
 
@@ -120,6 +129,7 @@ def order_sell(
     pair: PairOpt = "RTC/USDC",
     ttl: TtlOpt = None,
     eth_address: QuoteAddressOpt = None,
+    quiet: QuietOpt = False,
     bridge: BridgeOpt = DEFAULT_BRIDGE,
     as_json: JsonOpt = False,
     home: HomeOpt = None,
@@ -129,7 +139,7 @@ def order_sell(
 ) -> None:
     """Sell RTC: your RTC goes into escrow on the node; a new preimage is kept for you."""
     t = trader(bridge, as_json, home, key_file, evm_account, evm_key_file)
-    run(lambda: _place(t, "sell", amount, price, pair, ttl, eth_address), t)
+    run(lambda: _place(t, "sell", (amount, price, pair, ttl), eth_address, quiet), t)
 
 
 @order_app.command("buy")
@@ -139,6 +149,7 @@ def order_buy(
     pair: PairOpt = "RTC/USDC",
     ttl: TtlOpt = None,
     eth_address: QuoteAddressOpt = None,
+    quiet: QuietOpt = False,
     bridge: BridgeOpt = DEFAULT_BRIDGE,
     as_json: JsonOpt = False,
     home: HomeOpt = None,
@@ -148,7 +159,7 @@ def order_buy(
 ) -> None:
     """Buy RTC: a seller who takes the order escrows the RTC; you then lock the quote."""
     t = trader(bridge, as_json, home, key_file, evm_account, evm_key_file)
-    run(lambda: _place(t, "buy", amount, price, pair, ttl, eth_address), t)
+    run(lambda: _place(t, "buy", (amount, price, pair, ttl), eth_address, quiet), t)
 
 
 @order_app.command("match")
