@@ -152,16 +152,10 @@ class BridgeClient:
     def report_lock(
         self, order_id: str, *, quote_tx: str | None = None, lock_id: str | None = None
     ) -> httpx.Response:
-        """POST /api/orders/{id}/lock: the quote lock made for the order (unsigned: the
-        bridge reads the chain and checks the lock against the order)."""
+        """POST /api/orders/{id}/lock: B's quote lock, by its transaction or its id
+        (unsigned: the bridge reads it from the chain)."""
         body = {"quote_tx": quote_tx} if quote_tx is not None else {"lock_id": lock_id}
         return self.http.post(f"/api/orders/{order_id}/lock", json=body)
-
-    def pairs(self) -> list[dict[str, Any]]:
-        response = self.http.get("/api/pairs")
-        response.raise_for_status()
-        found: list[dict[str, Any]] = response.json()["pairs"]
-        return found
 
     def order(self, order_id: str) -> dict[str, Any]:
         response = self.http.get(f"/api/orders/{order_id}")
