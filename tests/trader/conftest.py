@@ -109,7 +109,6 @@ def stack(chain: Devchain, linked_node: DevnodeProcess, tmp_path: Path) -> Itera
         **bridge_env(linked_node, tmp_path / "bridge"),
         **bridge_chain_environment(chain.info, chain.rpc_url),
     }
-    env.pop("OTC_QUOTE_VERIFICATION", None)  # EVM pairs are verified on the chain
     with DevnetControl(linked_node.url) as devnet, running_bridge(env) as bridge:
         stop = threading.Event()
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from web3 import Web3
 
+from otc_bridge.adapters.evm.writer import ERC20_ABI
 from tests.trader.conftest import Party, Stack
 
 RTC = 10**6
@@ -178,3 +179,47 @@ def test_the_buyer_refunds_after_the_timelock_and_the_seller_gets_the_rtc_back(
 
 def locked_total(party: Party, order_id: str) -> str:
     return str(party.ok("order", "show", order_id)["total_quote_base_units"])
+
+
+def usdc_balance(stack: Stack, address: str) -> int:
+    web3 = Web3(Web3.HTTPProvider(stack.chain.rpc_url))
+    token = web3.eth.contract(
+        address=Web3.to_checksum_address(stack.chain.info.usdc_token), abi=ERC20_ABI
+    )
+    return int(token.functions.balanceOf(Web3.to_checksum_address(address)).call())
+
+
+def test_a_usdc_swap_where_the_seller_only_claims_on_chain(stack: Stack, tmp_path: Path) -> None:
+    seller = new_party(stack, "seller", 8, tmp_path, fund=True)
+    buyer = new_party(stack, "buyer", 9, tmp_path, fund=False)
+    created = seller.ok("order", "sell", "10", "0.5", "--pair", "RTC/USDC")
+    order_id, total = created["order_id"], int(created["total_quote_base_units"])
+    assert total == 5 * 10**6  # 5 USDC in its 6 decimals
+    buyer.ok("order", "match", order_id)
+    seller_usdc, buyer_usdc = (
+        usdc_balance(stack, seller.evm_account),
+        usdc_balance(stack, buyer.evm_account),
+    )
+
+    locked = buyer.ok("lock", order_id)  # approves the HTLC for the USDC first
+    assert locked["order"]["status"] == "quote_locked"
+    assert usdc_balance(stack, buyer.evm_account) == buyer_usdc - total
+
+    # S never confirms: the claim on-chain reveals the preimage there.
+    claimed = seller.ok("claim", order_id)
+    assert usdc_balance(stack, seller.evm_account) == seller_usdc + total
+    assert int(claimed["amount"]) == total
+    shown = buyer.ok("order", "show", order_id)
+    assert shown["status"] == "quote_locked"  # the bridge has not looked yet
+
+    # The bridge checks the lock's final state by the claim deadline at the latest, and
+    # settles B's RTC from the claim's preimage.
+    claim_deadline = int(shown["deadlines"]["claim_deadline"])
+    stack.devnet.advance_clock(claim_deadline - stack.devnet.now() + 1)
+    lines = watch_to_the_end(buyer, order_id)
+    assert lines[-1] == {"order_id": order_id, "final": "completed"}
+    assert "quote_claimed" in {line.get("cause") for line in lines}
+    assert rtc_balance(stack, buyer.address) == 10 * RTC
+    final = seller.ok("order", "show", order_id)
+    assert final["settlement_tx"] == claimed["tx_hash"]
+    assert final["next_actions"]["rtc_seller"]["code"] == "none"  # the bridge saw the claim
