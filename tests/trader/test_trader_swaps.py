@@ -155,26 +155,47 @@ def test_the_buyer_refunds_after_the_timelock_and_the_seller_gets_the_rtc_back(
     assert cancel.exit_code == 3
     assert "the bridge refused (409 quote_locked)" in cancel.stderr
 
-    # The seller never reveals. Past T_q (node, chain and bridge move together):
-    timelock = int(locked["timelock"])
-    stack.devnet.advance_clock(timelock - stack.devnet.now() + 60)
-    shown = buyer.ok("order", "show", order_id)
-    assert shown["next_actions"]["rtc_buyer"]["code"] == "refund_quote"
+    # The seller follows the order and never reveals. Past the claim deadline (node, chain
+    # and bridge move together) nothing changes status, yet `otc watch` says what to do
+    # now: the reveal is too late, a claim on-chain is not.
+    watcher = seller.spawn("watch", order_id, "--json")
+    try:
+        first = watcher.until(lambda line: "status" in line, timeout=60)
+        assert first["next_actions"]["rtc_seller"]["code"] == "reveal"
+        claim_deadline = int(first["next_actions"]["rtc_seller"]["deadline"])
+        stack.devnet.advance_clock(claim_deadline - stack.devnet.now() + 10)
+        told = watcher.until(lambda line: seller_code(line) == "claim_quote", timeout=60)
+        assert told["status"] == "quote_locked"
 
-    before = eth_balance(stack, buyer.evm_account)
-    refunded = buyer.ok("refund", order_id)
-    assert refunded["lock_id"] == locked["lock_id"]
-    got = eth_balance(stack, buyer.evm_account) - before
-    assert got == int(locked["amount"]) - gas_cost(stack, refunded["tx_hash"])
-    again = buyer.otc("refund", order_id)
-    assert again.exit_code == 3
-    assert "is refunded: there is nothing to refund" in again.stderr
+        # Past T_q, B refunds on-chain.
+        timelock = int(locked["timelock"])
+        stack.devnet.advance_clock(timelock - stack.devnet.now() + 60)
+        shown = buyer.ok("order", "show", order_id)
+        assert shown["next_actions"]["rtc_buyer"]["code"] == "refund_quote"
+        before = eth_balance(stack, buyer.evm_account)
+        refunded = buyer.ok("refund", order_id)
+        assert refunded["lock_id"] == locked["lock_id"]
+        got = eth_balance(stack, buyer.evm_account) - before
+        assert got == int(locked["amount"]) - gas_cost(stack, refunded["tx_hash"])
+        again = buyer.otc("refund", order_id)
+        assert again.exit_code == 3
+        assert "is refunded: there is nothing to refund" in again.stderr
 
-    # The bridge sees the final refund and gives S's RTC back: the order ends expired.
-    lines = watch_to_the_end(seller, order_id)
-    assert lines[-1] == {"order_id": order_id, "final": "expired"}
+        # The bridge looks at the lock's final state again at refundable_at (it last
+        # looked at the claim deadline, when the lock was still claimable).
+        refundable_at = int(shown["deadlines"]["refundable_at"])
+        stack.devnet.advance_clock(max(refundable_at - stack.devnet.now() + 1, 0))
+        assert watcher.finish(timeout=120) == 0  # the watch ends with the order
+    finally:
+        watcher.stop()
+    assert watcher.seen[-1] == {"order_id": order_id, "final": "expired"}
+    assert "lock_expired" in {line.get("cause") for line in watcher.seen}
     assert rtc_balance(stack, seller.address) == FAUCET_RTC * RTC
     assert rtc_balance(stack, buyer.address) == 0
+
+
+def seller_code(line: dict[str, Any]) -> str | None:
+    return ((line.get("next_actions") or {}).get("rtc_seller") or {}).get("code")
 
 
 def locked_total(party: Party, order_id: str) -> str:
