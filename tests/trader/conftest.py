@@ -41,14 +41,18 @@ class Party:
     evm_account: str
     bridge_url: str
     node_url: str
+    # Sign quote-chain transactions here, with an EVM key file (`otc evm-key import`),
+    # instead of the RPC node's unlocked account; its passphrase, if encrypted.
+    signs_locally: bool = False
+    passphrase: str = ""
 
     def env(self) -> dict[str, str]:
         return {
             "OTC_HOME": str(self.home),
             "OTC_BRIDGE_URL": self.bridge_url,
             "OTC_NODE_URL": self.node_url,
-            "OTC_EVM_ACCOUNT": self.evm_account,
-            "OTC_KEY_PASSPHRASE": "",
+            "OTC_EVM_ACCOUNT": "" if self.signs_locally else self.evm_account,
+            "OTC_KEY_PASSPHRASE": self.passphrase,
             "OTC_KEY_FILE": "",
             "OTC_EVM_KEY_FILE": "",
             "OTC_RPC_URL": "",

@@ -32,9 +32,17 @@ def rtc_balance(stack: Stack, wallet: str) -> int:
     return stack.devnet.balance_i64(wallet)
 
 
-def new_party(stack: Stack, name: str, account: int, tmp_path: Path, fund: bool) -> Party:
+def new_party(
+    stack: Stack, name: str, account: int, tmp_path: Path, fund: bool, passphrase: str = ""
+) -> Party:
+    """A trader with an RTC key; with a passphrase, also an encrypted EVM key file of the
+    dev chain's account `account`, which signs its transactions locally."""
     party = stack.party(name, account, tmp_path)
     party.ok("key", "new")
+    if passphrase:
+        party.signs_locally, party.passphrase = True, passphrase
+        made = party.ok("evm-key", "import", "--dev-account", str(account), "--encrypt")
+        assert made["address"] == party.evm_account
     if fund:
         stack.devnet.faucet(party.address, str(FAUCET_RTC))
     return party
@@ -126,8 +134,14 @@ def test_a_sell_order_swap_in_eth_through_the_cli_only(stack: Stack, tmp_path: P
 
 
 def test_a_buy_order_swap_in_eth_through_the_cli_only(stack: Stack, tmp_path: Path) -> None:
-    buyer = new_party(stack, "buyer", 4, tmp_path, fund=False)
-    seller = new_party(stack, "seller", 5, tmp_path, fund=True)
+    # Both sign on the quote chain with encrypted key files, as in real use.
+    buyer = new_party(stack, "buyer", 4, tmp_path, fund=False, passphrase="buyer pass")
+    seller = new_party(stack, "seller", 5, tmp_path, fund=True, passphrase="seller pass")
+    wrong = buyer.otc("balance", env={"OTC_KEY_PASSPHRASE": "seller pass"})
+    assert wrong.exit_code == 0  # balances need only the address, never the key
+    refused = buyer.otc("lock", "otc_0000000000000000", env={"OTC_KEY_PASSPHRASE": "nope"})
+    assert refused.exit_code == 3  # no such order: the bridge answers before any key is read
+    assert "the bridge refused (404" in refused.stderr
 
     created = buyer.ok("order", "buy", "5", "0.002", "--pair", "RTC/ETH")
     order_id = created["order_id"]
@@ -137,6 +151,14 @@ def test_a_buy_order_swap_in_eth_through_the_cli_only(stack: Stack, tmp_path: Pa
     matched = seller.ok("order", "match", order_id)  # S's escrow, S's new hashlock
     assert matched["status"] == "matched"
     assert seller.ok("secret", "list")[0]["order_id"] == order_id
+
+    # A wrong passphrase stops the lock before anything is sent.
+    before = eth_balance(stack, buyer.evm_account)
+    wrong = buyer.otc("lock", order_id, env={"OTC_KEY_PASSPHRASE": "not it"})
+    assert wrong.exit_code == 4
+    assert "wrong passphrase" in wrong.stderr
+    assert eth_balance(stack, buyer.evm_account) == before
+    assert buyer.ok("order", "show", order_id)["status"] == "matched"
 
     lock_and_check(stack, buyer, order_id, total_wei)
     settle_and_check(stack, seller, buyer, order_id, 5, total_wei)
