@@ -14,11 +14,13 @@ import {
   type Address,
   type EIP1193Provider,
   type Hex,
+  type Log,
   type PublicClient,
   type WalletClient,
   createPublicClient,
   createWalletClient,
   custom,
+  getAddress,
   http,
   parseEventLogs,
 } from "viem";
@@ -102,6 +104,7 @@ export interface LockRequest {
 export interface Sent {
   readonly txHash: Hex;
   readonly lockId: Hex | null;
+  readonly blockNumber: bigint;
 }
 
 /** Progress of a multi-step action, in words for the page to show. */
@@ -124,7 +127,10 @@ export class QuoteWallet {
   async accounts(): Promise<Address[]> {
     const method = this.kind === "injected" ? "eth_requestAccounts" : "eth_accounts";
     const found = (await this.provider.request({ method })) as unknown;
-    return Array.isArray(found) ? (found.filter((a) => typeof a === "string") as Address[]) : [];
+    // Checksummed (EIP-55), as a person compares them and as the bridge stores them.
+    return Array.isArray(found)
+      ? found.filter((a): a is string => typeof a === "string").map((a) => getAddress(a))
+      : [];
   }
 
   /** The wallet must be on the pair's chain; the browser's wallet is asked to switch. */
@@ -159,14 +165,23 @@ export class QuoteWallet {
     });
   }
 
-  private async mined(
-    txHash: Hex,
-    what: string,
-  ): Promise<readonly { address: string; topics: readonly Hex[]; data: Hex }[]> {
+  private async mined(txHash: Hex, what: string): Promise<{ logs: readonly Log[]; blockNumber: bigint }> {
     const receipt = await this.reader.waitForTransactionReceipt({ hash: txHash, pollingInterval: 500 });
-    if (receipt.status !== "success")
+    if (receipt.status !== "success") {
       throw new RpcFailure(`The ${what} transaction ${txHash} failed on the chain.`);
-    return receipt.logs as readonly { address: string; topics: readonly Hex[]; data: Hex }[];
+    }
+    return { logs: receipt.logs, blockNumber: receipt.blockNumber };
+  }
+
+  /** Until `confirmations` blocks stand on `block` (the bridge counts a lock only then). */
+  async confirmed(block: bigint, confirmations: number, progress: Progress): Promise<void> {
+    for (;;) {
+      const head = await this.reader.getBlockNumber({ cacheTime: 0 });
+      const have = head >= block ? Number(head - block) + 1 : 0;
+      if (have > confirmations) return;
+      progress(`Waiting for the lock to be final: ${have} of ${confirmations + 1} blocks…`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 
   /** Lock the order's total on the HTLC: ETH directly; a token after an approval. */
@@ -214,10 +229,10 @@ export class QuoteWallet {
       value: token === null ? req.amount : 0n,
     });
     progress("Waiting for the lock to be mined…");
-    const logs = await this.mined(txHash, "lock");
-    const events = parseEventLogs({ abi: HTLC_ABI, eventName: "Locked", logs: logs as never });
+    const { logs, blockNumber } = await this.mined(txHash, "lock");
+    const events = parseEventLogs({ abi: HTLC_ABI, eventName: "Locked", logs: [...logs] });
     const ours = events.find((e) => e.address.toLowerCase() === this.target.htlc.toLowerCase());
-    return { txHash, lockId: ours?.args.id ?? null };
+    return { txHash, lockId: ours?.args.id ?? null, blockNumber };
   }
 
   async claim(from: Address, lockId: Hex, preimage: Hex): Promise<Sent> {
@@ -230,8 +245,8 @@ export class QuoteWallet {
       functionName: "claim",
       args: [lockId, preimage],
     });
-    await this.mined(txHash, "claim");
-    return { txHash, lockId };
+    const { blockNumber } = await this.mined(txHash, "claim");
+    return { txHash, lockId, blockNumber };
   }
 
   async refund(from: Address, lockId: Hex): Promise<Sent> {
@@ -244,8 +259,8 @@ export class QuoteWallet {
       functionName: "refund",
       args: [lockId],
     });
-    await this.mined(txHash, "refund");
-    return { txHash, lockId };
+    const { blockNumber } = await this.mined(txHash, "refund");
+    return { txHash, lockId, blockNumber };
   }
 
   async getLock(lockId: Hex): Promise<LockView> {

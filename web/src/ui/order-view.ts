@@ -120,6 +120,8 @@ export class OrderView {
   private readonly locks: SentLocks;
   private resultWords: { kind: "ok" | "error" | "busy"; text: string } | null = null;
   private lockState: string | null = null;
+  /** Actions finished on this page (the result's `data-actions`): tests wait on it. */
+  private finished = 0;
 
   constructor(
     private readonly listRoot: HTMLElement,
@@ -382,6 +384,7 @@ export class OrderView {
   private async run(step: () => Promise<void>): Promise<void> {
     if (this.busy) return;
     this.busy = true;
+    this.resultWords = null;
     this.render();
     try {
       await step();
@@ -390,9 +393,12 @@ export class OrderView {
     } finally {
       this.busy = false;
       const orderId = this.order?.order_id;
+      this.finished += 1;
       if (orderId !== undefined) await this.reload(orderId);
       const result = document.getElementById("action-result");
-      if (result !== null && this.resultWords?.kind !== "busy") focusOn(result);
+      // (read through a cast: the compiler cannot see that `step` set it)
+      const words = this.resultWords as { kind: string } | null;
+      if (result !== null && words?.kind !== "busy") focusOn(result);
     }
   }
 
@@ -495,6 +501,7 @@ export class OrderView {
         attrs: {
           role: this.resultWords?.kind === "error" ? "alert" : "status",
           tabindex: "-1",
+          "data-actions": String(this.finished),
           ...(this.resultWords ? { "data-kind": this.resultWords.kind } : {}),
         },
       },
@@ -602,6 +609,11 @@ export class OrderView {
       (words) => this.say("busy", words),
     );
     this.locks.put(order.order_id, sent.txHash);
+    // The bridge counts a lock once it is final: wait for that here rather than be told
+    // "not final" and wait out its Retry-After.
+    await wallet.confirmed(sent.blockNumber, pair.finality_confirmations ?? 1, (words) =>
+      this.say("busy", words),
+    );
     await this.report(order, sent.txHash);
     void this.deps.quoteWallet.refreshBalance();
   }
@@ -620,7 +632,8 @@ export class OrderView {
         const retry =
           err instanceof ApiError && (err.code === "not_final" || err.code === "chain_unreachable");
         if (!retry) throw err;
-        const wait = Math.min(Math.max(Number(err.body["retry_after_seconds"] ?? 0) || 2, 1), 15);
+        // The bridge's Retry-After, but never more than a few blocks: the chain is watched here.
+        const wait = Math.min(Math.max(Number(err.body["retry_after_seconds"] ?? 0) || 2, 1), 5);
         this.say("busy", `${err.words} Transaction ${txHash}; asking again in ${wait} s…`);
         await new Promise((resolve) => setTimeout(resolve, wait * 1000));
       }
