@@ -31,9 +31,9 @@ import pytest
 from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.devnet.process import DevnodeProcess
 from tests.crash.scenarios import BOUNDARIES, SCENARIOS, Harness, migrated_template
-from tests.support.fixtures import bridge, devnet, node
+from tests.support.fixtures import bridge, devchain, devnet, node
 
-__all__ = ["bridge", "bridge_template", "devnet", "harness", "node"]
+__all__ = ["bridge", "bridge_template", "devchain", "devnet", "harness", "node"]
 
 ROW = "crash_matrix_row"
 _rows: list[dict[str, Any]] = []

@@ -30,12 +30,13 @@ from otc_bridge.adapters.store.store import Store
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.devnet.control import DevnetControl
+from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
 from otc_bridge.domain.order import Order
 from otc_bridge.domain.rustchain import WORKER_WALLET
-from tests.support.fixtures import bridge, devnet
+from tests.support.fixtures import bridge, chained_node, devchain, devnet
 
-__all__ = ["bridge", "devnet", "node"]
+__all__ = ["bridge", "devchain", "devnet", "node"]
 
 T = TypeVar("T")
 
@@ -52,8 +53,8 @@ _scaffold_ips = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnodeProcess]:
-    with DevnodeProcess(tmp_path_factory.mktemp("devnode"), env=NODE_ENV) as proc:
+def node(tmp_path_factory: pytest.TempPathFactory, devchain: Devchain) -> Iterator[DevnodeProcess]:
+    with chained_node(tmp_path_factory.mktemp("devnode"), devchain, NODE_ENV) as proc:
         yield proc
 
 
