@@ -40,12 +40,11 @@ from playwright.sync_api import (
 )
 
 from otc_bridge.api.web import APP_DIR
-from otc_bridge.devnet.devchain.handoff import bridge_chain_environment
 from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
 from tests.browser.trading_page import ARTIFACTS, TradingPage, axe_source
 from tests.support.bridge import RunningBridge, bridge_env, running_bridge
-from tests.support.fixtures import devnet
+from tests.support.fixtures import chained_node, devnet
 
 __all__ = ["devnet"]
 
@@ -102,17 +101,15 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devchain]:
 
 @pytest.fixture(scope="session")
 def node(tmp_path_factory: pytest.TempPathFactory, chain: Devchain) -> Iterator[DevnodeProcess]:
-    env = {"RC_CONFIRMATION_DELAY_SECONDS": "0", "DEVNODE_CHAIN_RPC_URL": chain.rpc_url}
-    with DevnodeProcess(tmp_path_factory.mktemp("devnode"), env=env) as proc:
+    env = {"RC_CONFIRMATION_DELAY_SECONDS": "0"}
+    with chained_node(tmp_path_factory.mktemp("devnode"), chain, env) as proc:
         yield proc
 
 
 @pytest.fixture
-def bridge(
-    node: DevnodeProcess, chain: Devchain, devnet: object, tmp_path: Path
-) -> Iterator[RunningBridge]:
-    env = bridge_env(node, tmp_path, **bridge_chain_environment(chain.info, chain.rpc_url))
-    with running_bridge(env) as running:
+def bridge(node: DevnodeProcess, devnet: object, tmp_path: Path) -> Iterator[RunningBridge]:
+    # bridge_env verifies RTC/ETH and RTC/USDC on the node's chain (`chain`).
+    with running_bridge(bridge_env(node, tmp_path)) as running:
         yield running
 
 
