@@ -54,7 +54,8 @@ def list_orders(
     responses=schemas.replies_doc(200, schemas.OrderDetailResponse, 404),
 )
 def get_order(request: Request, order_id: str) -> JSONResponse:
-    return answer(200, replies.one_order(container(request).market.get_order(order_id)))
+    found = container(request)
+    return answer(200, replies.one_order(found.market.get_order(order_id), found.clock.now()))
 
 
 @router.get(
@@ -88,9 +89,11 @@ async def match_order(request: Request, order_id: str) -> JSONResponse:
 )
 async def report_lock(request: Request, order_id: str) -> JSONResponse:
     body = await json_body(request)
-    exchange = container(request).exchange
-    order = await write(request, lambda: exchange.report_lock(commands.report_lock(order_id, body)))
-    return answer(200, replies.one_order(order))
+    found = container(request)
+    order = await write(
+        request, lambda: found.exchange.report_lock(commands.report_lock(order_id, body))
+    )
+    return answer(200, replies.one_order(order, found.clock.now()))
 
 
 @router.post(

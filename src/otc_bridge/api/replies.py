@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from otc_bridge.domain.money import RTC_DECIMALS, micro_to_rtc_float, units_to_float
+from otc_bridge.domain.next_action import next_actions
 from otc_bridge.domain.order import Order, trade_id
 from otc_bridge.domain.pairs import PAIRS
 from otc_bridge.domain.states import Status
@@ -215,8 +216,11 @@ def order_page(page: OrderPage) -> dict[str, Any]:
     }
 
 
-def one_order(order: Order) -> dict[str, Any]:
-    return {"ok": True, "order": order_detail(order)}
+def one_order(order: Order, now: int) -> dict[str, Any]:
+    """`GET /api/orders/{id}`: the order, and each party's next action at `now`."""
+    view = order_detail(order)
+    view["next_actions"] = {role: a.wire() for role, a in next_actions(order, now).items()}
+    return {"ok": True, "order": view}
 
 
 def history(result: History) -> dict[str, Any]:

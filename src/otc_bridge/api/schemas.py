@@ -163,6 +163,23 @@ class OrderSummary(_Reply):
     escrow_job_id: str | None
 
 
+class NextAction(_Reply):
+    code: str = Field(
+        description="wait_for_match | lock_quote | wait_for_lock | reveal | wait_for_reveal "
+        "| claim_quote | wait_for_payout | refund_quote | cancel | none"
+    )
+    label: str = Field(description="The action in plain words")
+    deadline: int | None = Field(
+        description="Unix seconds: do it by then (refund_quote: possible from then); null "
+        "when no time applies"
+    )
+
+
+class NextActions(_Reply):
+    rtc_seller: NextAction = Field(description="The RTC seller (posts escrow, reveals)")
+    rtc_buyer: NextAction = Field(description="The RTC buyer (locks the quote, is paid RTC)")
+
+
 class OrderDetail(OrderSummary):
     quote_decimals: int
     maker_eth_address: str | None
@@ -184,6 +201,10 @@ class OrderDetail(OrderSummary):
     )
     version: int
     htlc_secret: str | None = Field(None, description="Only once the order is completed")
+    next_actions: NextActions = Field(
+        description="What each party should do now (domain/next_action.py; the page and "
+        "the trader CLI show the same)"
+    )
 
 
 class CreateOrderResponse(_Reply):

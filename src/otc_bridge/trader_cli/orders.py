@@ -1,0 +1,363 @@
+"""`otc order sell|buy|match|cancel|show`, `otc confirm` and `otc watch`: the order book
+side of a swap, signed with the trader's RTC key."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+from otc_bridge.clientlib.bridge import BridgeClient
+from otc_bridge.clientlib.sse import ServerEvent
+from otc_bridge.trader_cli.context import (
+    DEFAULT_BRIDGE,
+    BridgeOpt,
+    EvmAccountOpt,
+    EvmKeyFileOpt,
+    HomeOpt,
+    JsonOpt,
+    KeyFileOpt,
+    QuietOpt,
+    Trader,
+    answer_of,
+    local,
+    refused,
+    run,
+    trader,
+)
+from otc_bridge.trader_cli.keys import PREIMAGE_BACKUP
+from otc_bridge.trader_cli.order_view import (
+    TERMINAL,
+    action_line,
+    describe,
+    lock_of,
+    role_of,
+)
+from otc_bridge.trader_cli.words import when
+
+order_app = typer.Typer(no_args_is_help=True, help="Make, take, cancel and read orders.")
+
+OrderArg = Annotated[str, typer.Argument(help="The order id (otc_…).")]
+AmountArg = Annotated[str, typer.Argument(help="RTC amount, e.g. 10 or 2.5.")]
+PriceArg = Annotated[str, typer.Argument(help="Price per RTC in the quote currency.")]
+PairOpt = Annotated[str, typer.Option("--pair", help="RTC/ETH, RTC/USDC or RTC/ERG.")]
+TtlOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--ttl", help="Seconds the order stays open (default 7 days).", show_default=False
+    ),
+]
+QuoteAddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--eth-address",
+        help="Your quote-chain address (default: your EVM account's).",
+        show_default=False,
+    ),
+]
+
+
+def get_order(api: BridgeClient, order_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = answer_of(api.http.get(f"/api/orders/{order_id}"), ok=(200,))["order"]
+    return found
+
+
+def _quote_address(t: Trader, given: str | None, why: str) -> str:
+    address = given or t.evm_address()
+    if not address:
+        raise local(
+            f"{why}: give --eth-address, or set up an EVM account "
+            "(`otc evm-key new`, or --evm-account on a devnet)"
+        )
+    return address
+
+
+def _place(
+    t: Trader,
+    side: str,
+    terms: tuple[str, str, str, int | None],
+    address: str | None,
+    quiet: bool,
+) -> None:
+    amount, price, pair, ttl = terms
+    wallet = t.wallet()
+    if side == "sell":
+        quote = _quote_address(t, address, "a sell order needs the address the buyer's lock pays")
+        kept = t.secrets.new()  # on disk before its hashlock leaves this machine
+        hashlock: str | None = kept.hashlock
+    else:
+        quote = _quote_address(t, address, "a buy order needs the address you lock from")
+        hashlock = None
+    with t.client() as api:
+        body = answer_of(
+            api.create_order(
+                wallet,
+                side=side,
+                amount_rtc=amount,
+                price_per_rtc=price,
+                pair=pair,
+                ttl_seconds=ttl,
+                eth_address=quote,
+                htlc_hash=hashlock,
+            ),
+            ok=(201,),
+        )
+        now = api.now()
+    if hashlock:
+        t.secrets.attach(hashlock, body["order_id"])
+    lines = [
+        f"order {body['order_id']} ({side} {body['amount_rtc']} RTC at {body['price_per_rtc']} "
+        f"{body['quote_currency']}, {pair}): {body['status']}",
+        str(body.get("message", "")),
+        f"expires {when(body['expires_at'], now)}",
+    ]
+    if quiet and not t.as_json:
+        typer.echo(body["order_id"])
+    else:
+        t.show(body, *lines)
+    if hashlock:
+        t.warn(PREIMAGE_BACKUP.format(path=t.secrets.path))
+
+
+@order_app.command("sell")
+def order_sell(
+    amount: AmountArg,
+    price: PriceArg,
+    pair: PairOpt = "RTC/USDC",
+    ttl: TtlOpt = None,
+    eth_address: QuoteAddressOpt = None,
+    quiet: QuietOpt = False,
+    bridge: BridgeOpt = DEFAULT_BRIDGE,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    key_file: KeyFileOpt = None,
+    evm_account: EvmAccountOpt = None,
+    evm_key_file: EvmKeyFileOpt = None,
+) -> None:
+    """Sell RTC: your RTC goes into escrow on the node; a new preimage is kept for you."""
+    t = trader(bridge, as_json, home, key_file, evm_account, evm_key_file)
+    run(lambda: _place(t, "sell", (amount, price, pair, ttl), eth_address, quiet), t)
+
+
+@order_app.command("buy")
+def order_buy(
+    amount: AmountArg,
+    price: PriceArg,
+    pair: PairOpt = "RTC/USDC",
+    ttl: TtlOpt = None,
+    eth_address: QuoteAddressOpt = None,
+    quiet: QuietOpt = False,
+    bridge: BridgeOpt = DEFAULT_BRIDGE,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    key_file: KeyFileOpt = None,
+    evm_account: EvmAccountOpt = None,
+    evm_key_file: EvmKeyFileOpt = None,
+) -> None:
+    """Buy RTC: a seller who takes the order escrows the RTC; you then lock the quote."""
+    t = trader(bridge, as_json, home, key_file, evm_account, evm_key_file)
+    run(lambda: _place(t, "buy", (amount, price, pair, ttl), eth_address, quiet), t)
+
+
+@order_app.command("match")
+def order_match(
+    order_id: OrderArg,
+    eth_address: QuoteAddressOpt = None,
+    bridge: BridgeOpt = DEFAULT_BRIDGE,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    key_file: KeyFileOpt = None,
+    evm_account: EvmAccountOpt = None,
+    evm_key_file: EvmKeyFileOpt = None,
+) -> None:
+    """Take an open order: of a sell order you become the RTC buyer (you lock the quote),
+    of a buy order the RTC seller (your RTC is escrowed, a new preimage kept for you)."""
+    t = trader(bridge, as_json, home, key_file, evm_account, evm_key_file)
+
+    def body() -> None:
+        wallet = t.wallet()
+        with t.client() as api:
+            order = get_order(api, order_id)
+            hashlock: str | None = None
+            if order["side"] == "sell":
+                quote = _quote_address(t, eth_address, "the lock you make must come from it")
+            else:
+                quote = _quote_address(t, eth_address, "the buyer's lock must pay it")
+                hashlock = t.secrets.new().hashlock
+            reply = answer_of(
+                api.match(wallet, order_id, eth_address=quote, htlc_hash=hashlock), ok=(200,)
+            )
+            now = api.now()
+        if hashlock:
+            t.secrets.attach(hashlock, order_id)
+            t.warn(PREIMAGE_BACKUP.format(path=t.secrets.path))
+        deadline = (reply.get("deadlines") or {}).get("match_deadline")
+        you_lock = order["side"] == "sell"
+        t.show(
+            reply,
+            f"matched {order_id}: {reply['status']}",
+            f"the buyer locks {reply['total_quote']} {order.get('quote_currency', '')} by "
+            f"{when(deadline, now)}",
+            f"next: otc lock {order_id}" if you_lock else f"next: otc watch {order_id}",
+        )
+
+    run(body, t)
+
+
+@order_app.command("cancel")
+def order_cancel(
+    order_id: OrderArg,
+    bridge: BridgeOpt = DEFAULT_BRIDGE,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    key_file: KeyFileOpt = None,
+) -> None:
+    """Cancel your open order (its RTC escrow, if any, is refunded)."""
+    t = trader(bridge, as_json, home, key_file)
+
+    def body() -> None:
+        wallet = t.wallet()
+        with t.client() as api:
+            reply = answer_of(api.cancel(wallet, order_id), ok=(200,))
+        t.show(reply, f"{order_id}: {reply['status']}", str(reply.get("message", "")))
+
+    run(body, t)
+
+
+@order_app.command("show")
+def order_show(
+    order_id: OrderArg,
+    bridge: BridgeOpt = DEFAULT_BRIDGE,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    key_file: KeyFileOpt = None,
+) -> None:
+    """The order, its deadlines and your next action."""
+    t = trader(bridge, as_json, home, key_file)
+
+    def body() -> None:
+        with t.client() as api:
+            order = get_order(api, order_id)
+            now = api.now()
+        t.show(order, *describe(order, role_of(order, t.rtc_address()), now))
+
+    run(body, t)
+
+
+def confirm(
+    order_id: OrderArg,
+    bridge: BridgeOpt = DEFAULT_BRIDGE,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    key_file: KeyFileOpt = None,
+) -> None:
+    """RTC seller: reveal your kept preimage to the bridge; the escrowed RTC goes to the
+    buyer. Then claim the quote on-chain (`otc claim`)."""
+    t = trader(bridge, as_json, home, key_file)
+
+    def body() -> None:
+        address = t.rtc_address() or t.wallet().address
+        with t.client() as api:
+            order = get_order(api, order_id)
+            if role_of(order, address) != "rtc_seller":
+                raise refused(f"you ({address}) are not the RTC seller of {order_id}")
+            kept = t.secrets.find(str(order.get("htlc_hash") or ""))
+            if kept is None:
+                raise local(
+                    f"no kept preimage for hashlock {order.get('htlc_hash')} in {t.secrets.path}"
+                )
+            lock = lock_of(order) or {}
+            reply = answer_of(
+                api.confirm(
+                    order_id,
+                    wallet=address,
+                    secret=kept.preimage,
+                    quote_tx=str(lock.get("tx_hash") or ""),
+                ),
+                ok=(200,),
+            )
+        t.show(
+            reply,
+            f"{order_id}: {reply['status']}",
+            str(reply.get("message", "")),
+            f"next: otc claim {order_id} (claim the locked quote on-chain before the timelock)",
+        )
+
+    run(body, t)
+
+
+def watch(
+    order_id: OrderArg,
+    bridge: BridgeOpt = DEFAULT_BRIDGE,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    key_file: KeyFileOpt = None,
+) -> None:
+    """Follow the order: print each status change and your next action; exit once it ends
+    (completed, cancelled or expired)."""
+    t = trader(bridge, as_json, home, key_file)
+    run(lambda: _watch(t, order_id), t)
+
+
+def _emit(t: Trader, data: dict[str, Any], *lines: str) -> None:
+    if t.as_json:
+        typer.echo(json.dumps(data, sort_keys=True, default=str))  # one JSON object a line
+    else:
+        for line in lines:
+            typer.echo(line)
+
+
+def _watch(t: Trader, order_id: str) -> None:
+    with t.client() as api:
+        order = get_order(api, order_id)
+        role = role_of(order, t.rtc_address())
+        _emit(
+            t,
+            {"order_id": order_id, "status": order["status"], **_actions(order)},
+            *describe(order, role, api.now()),
+        )
+        if order["status"] not in TERMINAL:
+            listed = answer_of(api.http.get(f"/api/orders/{order_id}/events"), ok=(200,))
+            last = str(listed["events"][-1]["seq"]) if listed["events"] else None
+            for event in _events(api, order_id, last):
+                if event.event != "order_event":
+                    continue
+                change = event.json()
+                order = get_order(api, order_id)
+                _emit(
+                    t,
+                    {**change, "order_id": order_id, **_actions(order)},
+                    f"{when(change['at'])}  {change['from']} → {change['to']} ({change['cause']})",
+                    *(f"  {line}" for line in action_line(order, role, api.now())),
+                )
+            order = get_order(api, order_id)
+    _emit(
+        t, {"order_id": order_id, "final": order["status"]}, f"{order_id} ended: {order['status']}"
+    )
+
+
+def _actions(order: dict[str, Any]) -> dict[str, Any]:
+    return {"next_actions": order.get("next_actions")}
+
+
+def _events(api: BridgeClient, order_id: str, last: str | None) -> Iterator[ServerEvent]:
+    """The order's events after `last`, as they happen, until the stream's `end`; a stream
+    that drops is resumed from the last id seen (each event comes once)."""
+    while True:
+        try:
+            with api.order_stream(order_id, last_event_id=last, read_timeout=60.0) as stream:
+                if stream.status_code == 204:  # the terminal event was already seen
+                    return
+                if stream.status_code != 200:
+                    stream.response.read()
+                    answer_of(stream.response, ok=(200,))
+                for event in stream.events():
+                    last = event.id or last
+                    if event.event == "end":
+                        return
+                    yield event
+        except (httpx.ReadTimeout, httpx.RemoteProtocolError):
+            continue  # resume from `last`
