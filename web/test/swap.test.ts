@@ -93,7 +93,8 @@ test("the next action follows the status; payout_pending is never done", () => {
   assert.equal(payout.code, "wait_for_payout");
   assert.equal(payout.label, WAITING_FOR_PAYOUT);
   assert.equal(statusWords("payout_pending"), "waiting for the RTC payout to confirm");
-  assert.equal(at("open", "rtc_seller"), "cancel");
+  assert.equal(at("open", "rtc_seller"), "wait_for_match");
+  assert.equal(at("open", "rtc_seller", 95000), "cancel"); // expired unmatched
   const ended = order({ status: "expired", quote_lock: { lock_id: "0x" + "1".repeat(64) } });
   assert.equal(derivedNextAction(ended, "rtc_buyer", 30000).code, "refund_quote");
   assert.equal(derivedNextAction(order({ status: "expired" }), "rtc_buyer", 30000).code, "none");

@@ -58,9 +58,16 @@ export function derivedNextAction(order: OrderDetail, role: Role, now: number): 
     case "opening":
       return none("The RTC escrow is being locked on the node.");
     case "open":
-      return isMaker
-        ? { code: "cancel", label: "Waiting for a taker; you may cancel the order.", deadline: d.expires_at }
-        : { code: "wait_for_match", label: "Waiting for a taker.", deadline: d.expires_at };
+      if (isMaker && d.expires_at !== null && now > d.expires_at) {
+        return { code: "cancel", label: "Your order has expired unmatched: cancel it.", deadline: null };
+      }
+      return {
+        code: "wait_for_match",
+        label: isMaker
+          ? "Waiting for a taker (you may cancel until someone matches)."
+          : "Waiting for a taker.",
+        deadline: d.expires_at,
+      };
     case "matching":
       return none("The seller's RTC escrow is being locked on the node.");
     case "matched":
@@ -109,6 +116,12 @@ export function derivedNextAction(order: OrderDetail, role: Role, now: number): 
     default:
       return none(`Status: ${order.status.replace(/_/g, " ")}.`);
   }
+}
+
+/** The maker of an open order may always cancel it, whatever the next action says. */
+export function mayCancel(order: OrderDetail, role: Role): boolean {
+  if (role === "viewer" || order.status !== "open") return false;
+  return (order.side === "sell") === (role === "rtc_seller");
 }
 
 export function nextAction(order: OrderDetail, role: Role, now: number): NextAction {

@@ -20,6 +20,7 @@ import { formatUnits } from "../lib/money";
 import {
   type NextAction,
   type Role,
+  mayCancel,
   nextAction,
   quoteAddresses,
   roleOf,
@@ -423,10 +424,10 @@ export class OrderView {
     const needWallet = (): Child =>
       connected === null ? h("p", { class: "hint" }, "Choose a wallet in “Quote wallet” first.") : null;
     const lockId = order.quote_lock?.lock_id ?? null;
+    if (mayCancel(order, role)) {
+      buttons.push(this.button("cancel-order", "Cancel the order", () => this.cancel(order), "secondary"));
+    }
     switch (action.code) {
-      case "cancel":
-        buttons.push(this.button("cancel-order", "Cancel the order", () => this.cancel(order), "secondary"));
-        break;
       case "lock_quote":
         buttons.push(
           needWallet(),
@@ -469,10 +470,6 @@ export class OrderView {
               this.claim(order, lockId),
             ),
           );
-        } else if (this.lockState === "claimed") {
-          buttons.push(
-            h("p", { id: "claimed-note" }, `Your ${order.quote_currency} has been claimed on-chain.`),
-          );
         }
         break;
       case "refund_quote":
@@ -484,14 +481,17 @@ export class OrderView {
           );
           if (at !== null)
             buttons.push(h("p", { class: "hint" }, `The contract allows the refund from ${when(at)}.`));
-        } else if (this.lockState === "refunded") {
-          buttons.push(
-            h("p", { id: "refunded-note" }, `Your ${order.quote_currency} lock has been refunded.`),
-          );
         }
         break;
       default:
         break;
+    }
+    // What the chain says of the lock, whatever the next action: claimed or refunded.
+    if (role === "rtc_seller" && this.lockState === "claimed") {
+      buttons.push(h("p", { id: "claimed-note" }, `Your ${order.quote_currency} has been claimed on-chain.`));
+    }
+    if (role === "rtc_buyer" && this.lockState === "refunded") {
+      buttons.push(h("p", { id: "refunded-note" }, `Your ${order.quote_currency} lock has been refunded.`));
     }
     const result = h(
       "div",
