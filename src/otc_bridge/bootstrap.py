@@ -27,6 +27,7 @@ from otc_bridge.services.market import Market
 from otc_bridge.services.operators import Operators
 from otc_bridge.services.ratelimit import RateLimiter
 from otc_bridge.services.validation import MAX_PRICE_NANO, MIN_ORDER_MICRO
+from otc_bridge.services.watch_status import WatchStatus
 from otc_bridge.services.webhooks import WebhookRegistry
 from otc_bridge.settlement.alerts import Alerts
 from otc_bridge.settlement.driver import SettlementDriver
@@ -36,6 +37,8 @@ from otc_bridge.settlement.outbox import AlertDispatcher, OutboxAlerts
 from otc_bridge.settlement.quote_chains import QuoteChains
 from otc_bridge.settlement.reconciler import Reconciler
 from otc_bridge.settlement.toolkit import DriverPolicy, Toolkit
+from otc_bridge.settlement.watch.build import build_watchers
+from otc_bridge.settlement.watch.watcher import Watchers
 from otc_bridge.settlement.webhook_delivery import RetryPolicy, WebhookDelivery
 
 
@@ -58,6 +61,7 @@ class Container:
     feed: Feed  # what the event streams read
     webhooks: WebhookRegistry
     webhook_delivery: WebhookDelivery
+    watchers: Watchers  # a chain watcher per configured quote chain (none when off)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _delivery_thread: threading.Thread | None = None
@@ -94,12 +98,20 @@ class Container:
         )
         self._delivery_thread.start()
 
+    def start_watchers(self) -> int:
+        """The chain watchers, a thread per chain (every worker, and the API process when
+        it runs the embedded worker); each polls only while it holds its chain's lease.
+        Returns how many chains are watched."""
+        self.watchers.start(self._stop)
+        return len(self.watchers.chains)
+
     def close(self) -> None:
         self._stop.set()
         for thread in (self._thread, self._delivery_thread):
             if thread is not None:
                 thread.join(timeout=60)
         self._thread = self._delivery_thread = None
+        self.watchers.join(timeout=60)
         self.webhook_delivery.close()
         self.dispatcher.close()
         self.node.close()
@@ -235,7 +247,13 @@ def build(
             lease_seconds=settings.reconcile_lease_seconds,
             batch=settings.reconcile_batch,
         ),
-        operators=Operators(store=store, node=node, clock=clock, settlement=settlement),
+        operators=Operators(
+            store=store,
+            node=node,
+            clock=clock,
+            settlement=settlement,
+            watch=WatchStatus(store=store, evm=settings.evm, settings=settings.watcher),
+        ),
         dispatcher=dispatcher,
         limiter=limiter,
         admin=AdminGate(
@@ -248,4 +266,12 @@ def build(
         feed=Feed(store=store, market=market),
         webhooks=WebhookRegistry(settings=hooks, store=store, clock=clock, auth=auth, box=box),
         webhook_delivery=delivery,
+        watchers=build_watchers(
+            settings.evm,
+            settings.watcher,
+            store=store,
+            clock=clock,
+            settlement=settlement,
+            alerts=alerts,
+        ),
     )

@@ -22,6 +22,7 @@ from otc_bridge.cli_operator import (
     reconcile,
     webhooks_app,
 )
+from otc_bridge.cli_watcher import watcher_app
 
 if TYPE_CHECKING:
     from otc_bridge.config import Settings
@@ -36,6 +37,7 @@ app.add_typer(orders_app, name="orders")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(devnet_app, name="devnet")
+app.add_typer(watcher_app, name="watcher")
 app.command()(reconcile)
 
 
@@ -106,8 +108,8 @@ def worker(
     ),
 ) -> None:
     """Run the reconciler (startup pass, then one pass per OTC_RECONCILE_INTERVAL_SECONDS),
-    the alert delivery and the webhook deliveries, until SIGTERM/SIGINT. Safe to run on
-    several hosts."""
+    the alert delivery, the webhook deliveries and the chain watchers, until SIGTERM/SIGINT.
+    Safe to run on several hosts."""
     import os
 
     from otc_bridge.observability import logs
@@ -128,6 +130,11 @@ def worker(
         signal.signal(sig, lambda *_: stop.set())
     settings = container.settings
     container.start_webhook_delivery()
+    watched = container.start_watchers()
+    if watched:
+        typer.echo(
+            f"watching {watched} quote chain(s) (one watcher per chain across workers)", err=True
+        )
     try:
         if settings.reconcile_disabled or settings.reconcile_interval_seconds <= 0:
             typer.echo(

@@ -238,6 +238,10 @@ def explain_words(explained: dict[str, Any]) -> str:
             f"  payout: key {payout['key']}, tx {payout['tx_hash'] or '—'}, "
             f"attempt {payout['attempt']}"
         )
+    if explained.get("watcher"):
+        from otc_bridge.services.watch_status import chain_lines
+
+        lines.extend("  watcher: " + line.strip() for line in chain_lines(explained["watcher"]))
     for name, fact in explained["node"].items():
         lines.append(f"  node, {name.replace('_', ' ')}: {json.dumps(fact, default=str)}")
     lines.append("  history:")

@@ -19,6 +19,7 @@ from otc_bridge.adapters.store.engine import sqlite_url
 from otc_bridge.domain.deadlines import DeadlinePolicy
 from otc_bridge.envparse import env_bool, env_int, env_list, env_str
 from otc_bridge.push_config import StreamSettings, WebhookSettings
+from otc_bridge.settlement.watch.config import WatcherSettings
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ class Settings:
     # the push channels: event streams and webhooks (push_config.py)
     streams: StreamSettings = field(default_factory=StreamSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    # the chain watcher (settlement/watch/config.py, docs/operations.md)
+    watcher: WatcherSettings = field(default_factory=WatcherSettings)
 
     @property
     def secret_key_file(self) -> Path:
@@ -167,6 +170,7 @@ class Settings:
             alert_webhook=env_str("RC_SOPHIACHECK_WEBHOOK", "", environ) or None,
             streams=StreamSettings.from_env(environ),
             webhooks=WebhookSettings.from_env(environ),
+            watcher=WatcherSettings.from_env(environ),
         )
 
 

@@ -95,7 +95,6 @@ def test_addresses_and_hashlocks_compare_without_regard_to_case() -> None:
         ({"receiver": OTHER}, RefusalCode.WRONG_RECEIVER, OTHER),
         ({"receiver": BUYER}, RefusalCode.WRONG_RECEIVER, BUYER),
         ({"sender": OTHER}, RefusalCode.WRONG_SENDER, OTHER),
-        ({"state": LockState.CLAIMED}, RefusalCode.LOCK_NOT_OPEN, "claimed"),
         ({"state": LockState.REFUNDED}, RefusalCode.LOCK_NOT_OPEN, "refunded"),
         ({"state": LockState.NONE}, RefusalCode.LOCK_NOT_OPEN, "none"),
         ({"confirmations": 1}, RefusalCode.NOT_FINAL, "1 confirmations"),
@@ -179,6 +178,21 @@ def test_timelock_must_end_a_settlement_margin_before_the_escrow_expires() -> No
     assert latest > boundary  # the default escrow leaves room for the longest timelock
 
 
+def test_a_lock_the_seller_already_claimed_still_backs_the_order() -> None:
+    """S may claim as soon as the lock is mined, before anyone reported it: B is owed the
+    RTC (I5), so the claimed lock is accepted, even past the claim margin."""
+    claimed = replace(GOOD, state=LockState.CLAIMED)
+    assert check_lock(EXPECTED, claimed, NOW) == Accepted()
+    late = NOW + (GOOD.timelock - NOW) - 1  # one second before T_q
+    assert check_lock(EXPECTED, claimed, late) == Accepted()
+    assert (
+        refusal(replace(GOOD, amount=1, state=LockState.CLAIMED)).code == RefusalCode.AMOUNT_TOO_LOW
+    )
+    assert (
+        refusal(replace(GOOD, state=LockState.LOCKED), late).code == RefusalCode.TIMELOCK_TOO_SHORT
+    )
+
+
 def test_finality_bound_is_inclusive() -> None:
     assert check_lock(EXPECTED, replace(GOOD, confirmations=2), NOW) == Accepted()
     assert check_lock(EXPECTED, replace(GOOD, confirmations=50), NOW) == Accepted()
@@ -188,7 +202,7 @@ def test_finality_bound_is_inclusive() -> None:
 def test_only_not_final_and_unreachable_are_retryable() -> None:
     assert refusal(replace(GOOD, confirmations=1)).retryable
     assert not refusal(replace(GOOD, amount=1)).retryable
-    assert not refusal(replace(GOOD, state=LockState.CLAIMED)).retryable
+    assert not refusal(replace(GOOD, state=LockState.REFUNDED)).retryable
     assert not refusal(replace(GOOD, receiver=OTHER)).retryable
 
 

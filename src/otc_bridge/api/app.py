@@ -69,6 +69,7 @@ def create_app(container: Container, *, start_worker: bool | None = None) -> Fas
         if run_worker:
             container.start_reconciler()
             container.start_webhook_delivery()
+            container.start_watchers()
         yield
         await streams.shutdown(app)
         container.close()

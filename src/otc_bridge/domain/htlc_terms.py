@@ -224,7 +224,7 @@ def _too_short(e: ExpectedLock, o: ObservedLock, now: int) -> Refused | None:
             f">= {e.timelock_min}s",
         )
     left = o.timelock - now
-    if left < e.claim_margin:
+    if left < e.claim_margin and o.state != LockState.CLAIMED:  # claimed: nothing to wait for
         return _refuse(
             RefusalCode.TIMELOCK_TOO_SHORT,
             "the timelock is too close: the seller could no longer claim in time",
@@ -259,7 +259,10 @@ def _after_escrow(e: ExpectedLock, o: ObservedLock, now: int) -> Refused | None:
 
 
 def _open(e: ExpectedLock, o: ObservedLock, now: int) -> Refused | None:
-    if o.state == LockState.LOCKED:
+    # A lock S already claimed still backs the order: its terms were the order's, and the
+    # claim paid S the quote and published the preimage, so B is owed the RTC (I5). Only
+    # a refunded lock (B took the quote back) or none at all does not.
+    if o.state in (LockState.LOCKED, LockState.CLAIMED):
         return None
     return _refuse(
         RefusalCode.LOCK_NOT_OPEN, "the lock is no longer open", o.state.name.lower(), "locked"

@@ -30,6 +30,7 @@ from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
     from otc_bridge.adapters.node.transport import CallRecord
+    from otc_bridge.adapters.store.chain_watch import Checkpoint
     from otc_bridge.adapters.store.store import Store
     from otc_bridge.domain.clock import Clock
     from otc_bridge.domain.order import Order
@@ -80,6 +81,26 @@ STREAMS_OPEN = Gauge(
 )
 WEBHOOK_DELIVERIES = Counter(
     "otc_webhook_deliveries_total", "Webhook delivery attempts by outcome", ["outcome"]
+)
+
+# The chain watcher (settlement/watch): per chain id; its checkpoint, head and lag are
+# database gauges (DatabaseCollector), right whichever process holds the chain's lease.
+WATCHER_POLLS = Counter(
+    "otc_watcher_polls_total", "Chain watcher polls by result", ["chain", "result"]
+)
+WATCHER_RPC_CALLS = Counter(
+    "otc_watcher_rpc_calls_total", "JSON-RPC calls the chain watcher made", ["chain"]
+)
+WATCHER_EVENTS = Counter(
+    "otc_watcher_events_total",
+    "Final HTLC events the chain watcher handled, by kind and outcome",
+    ["chain", "kind", "outcome"],
+)
+WATCHER_REORGS = Counter(
+    "otc_watcher_reorgs_total",
+    "Re-orgs the chain watcher met (unfinal: a sighting vanished; during_poll: the chain "
+    "moved under a read; rewind: the checkpoint's block was replaced)",
+    ["chain", "kind"],
 )
 
 # What each transition closes, for the phase histogram, and when that phase started.
@@ -141,6 +162,7 @@ class DatabaseCollector(Collector):
             alerts = uow.alerts.pending_count()
             deliveries = uow.deliveries.pending_count()
             oldest_due = uow.market.oldest_due(now)
+            watched = uow.chain_watch.checkpoints()
         orders = GaugeMetricFamily("otc_orders", "Orders by state", labels=["state"])
         for status in Status:
             orders.add_metric([status.value], by_state.get(status.value, 0))
@@ -156,6 +178,39 @@ class DatabaseCollector(Collector):
             "How overdue the most overdue automatic action is (0: nothing due)",
             value=max(0, now - oldest_due) if oldest_due is not None else 0,
         )
+        yield from _watcher_gauges(watched)
+
+
+def _watcher_gauges(watched: list[Checkpoint]) -> Iterator[Any]:
+    gauges = {
+        "head": GaugeMetricFamily(
+            "otc_watcher_head_block", "The quote chain's head at the last poll", labels=["chain"]
+        ),
+        "checkpoint": GaugeMetricFamily(
+            "otc_watcher_checkpoint_block",
+            "The last block whose events the chain watcher acted on",
+            labels=["chain"],
+        ),
+        "lag": GaugeMetricFamily(
+            "otc_watcher_lag_blocks", "Blocks between the checkpoint and the head", labels=["chain"]
+        ),
+        "rewinds": GaugeMetricFamily(
+            "otc_watcher_rewinds", "Re-orgs that rewound the checkpoint (ever)", labels=["chain"]
+        ),
+        "polled": GaugeMetricFamily(
+            "otc_watcher_last_poll_timestamp_seconds",
+            "When the chain watcher last recorded a poll (Unix seconds)",
+            labels=["chain"],
+        ),
+    }
+    for checkpoint in watched:
+        label = [checkpoint.chain_key.split(":")[0]]
+        gauges["head"].add_metric(label, checkpoint.head_number)
+        gauges["checkpoint"].add_metric(label, checkpoint.block.number)
+        gauges["lag"].add_metric(label, checkpoint.lag)
+        gauges["rewinds"].add_metric(label, checkpoint.reorgs)
+        gauges["polled"].add_metric(label, checkpoint.head_seen_at)
+    yield from gauges.values()
 
 
 def render(store: Store, clock: Clock) -> tuple[bytes, str]:

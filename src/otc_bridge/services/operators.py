@@ -17,6 +17,7 @@ from otc_bridge.domain.order import Order
 from otc_bridge.domain.states import Status
 from otc_bridge.services.errors import Conflict, InvalidRequest, NotFound
 from otc_bridge.services.views import deadlines, order_detail
+from otc_bridge.services.watch_status import WatchStatus
 from otc_bridge.settlement.flows import Resolution, Settlement
 
 NEXT_ACTION = {
@@ -38,11 +39,20 @@ RESOLUTIONS = tuple(r.value for r in Resolution)
 
 
 class Operators:
-    def __init__(self, *, store: Store, node: NodeClient, clock: Clock, settlement: Settlement):
+    def __init__(
+        self,
+        *,
+        store: Store,
+        node: NodeClient,
+        clock: Clock,
+        settlement: Settlement,
+        watch: WatchStatus | None = None,
+    ):
         self.store = store
         self.node = node
         self.clock = clock
         self.settlement = settlement
+        self.watch = watch  # the chain watchers' checkpoints and sightings
 
     def list_orders(self, status: str, *, limit: int = 100) -> list[Order]:
         if status not in {s.value for s in Status}:
@@ -80,6 +90,7 @@ class Operators:
                 "amount_i64": job.released_i64 if job else None,
             },
             "node": node,
+            "watcher": self.watch.for_order(order, self.clock.now()) if self.watch else None,
             "history": [
                 {
                     "seq": e.seq,

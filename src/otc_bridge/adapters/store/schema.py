@@ -272,3 +272,50 @@ class WebhookDeliveryRow(Base):
         UniqueConstraint("webhook_id", "order_id", "seq", name="uq_webhook_deliveries_event"),
         Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
     )
+
+
+class ChainWatchRow(Base):
+    """A chain watcher's checkpoint: the last block whose HTLC events were all acted on
+    (it was final then), by number and hash, plus what operators are shown (the head last
+    seen, re-orgs met). One row per watched chain and contract."""
+
+    __tablename__ = "chain_watch"
+
+    chain_key: Mapped[str] = mapped_column(String(80), primary_key=True)  # chain id:contract
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[str] = mapped_column(String(66))
+    block_time: Mapped[int] = mapped_column(BigInteger)
+    head_number: Mapped[int] = mapped_column(BigInteger)
+    head_seen_at: Mapped[int] = mapped_column(BigInteger)  # Unix seconds, the bridge's clock
+    reorgs: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ChainWatchMarkRow(Base):
+    """Recent checkpoints (number and hash), newest kept: where a re-org's fork point is
+    sought when the checkpoint's own block is no longer on the chain."""
+
+    __tablename__ = "chain_watch_marks"
+
+    chain_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    block_hash: Mapped[str] = mapped_column(String(66))
+    block_time: Mapped[int] = mapped_column(BigInteger)
+
+
+class ChainSightingRow(Base):
+    """HTLC events seen in blocks not yet final: shown to operators, never acted on.
+    Rewritten on every poll, so a re-org drops what it removed."""
+
+    __tablename__ = "chain_sightings"
+
+    chain_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    block_hash: Mapped[str] = mapped_column(String(66))
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    kind: Mapped[str] = mapped_column(String(12))  # locked | claimed | refunded
+    lock_id: Mapped[str] = mapped_column(String(66))
+    hashlock: Mapped[str | None] = mapped_column(String(66))  # Locked only
+
+    __table_args__ = (Index("ix_chain_sightings_hashlock", "hashlock"),)

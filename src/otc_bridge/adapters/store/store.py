@@ -11,7 +11,8 @@ write. A unit of work holds:
 * `alerts`: the alert outbox;
 * `market`: the read models (book, open orders, trades, statistics);
 * `webhooks` and `deliveries`: trader webhooks and their delivery outbox;
-* `feed`: what the event streams poll.
+* `feed`: what the event streams poll;
+* `chain_watch`: the chain watchers' checkpoints, marks and unfinal sightings.
 
 Every status change goes through `orders.transition(move)`; each history row it writes is
 published to the push channels in the same transaction (`publish.py`).
@@ -26,6 +27,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
 from otc_bridge.adapters.store.alert_outbox import AlertOutbox
+from otc_bridge.adapters.store.chain_watch import ChainWatch
 from otc_bridge.adapters.store.feed import FeedQueries
 from otc_bridge.adapters.store.guards import RequestGuards
 from otc_bridge.adapters.store.leases import Fence, Leases
@@ -51,6 +53,7 @@ class UnitOfWork:
         self.webhooks = Webhooks(conn)
         self.deliveries = WebhookOutbox(conn)
         self.feed = FeedQueries(conn)
+        self.chain_watch = ChainWatch(conn)
 
 
 class Store:
