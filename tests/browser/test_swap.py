@@ -3,9 +3,9 @@ the page's built-in wallet over the dev chain's unlocked accounts, against a rea
 (HTLC and devnet USDC), a devnode and the bridge. Every test checks what the page shows
 against the API, the devnode's ledger and the chain, and saves screenshots.
 
-The bridge's worker is run by the test (`bridge.run_worker()`) where the embedded worker
-would run it: the payout's confirmation, the quote_locked step that sees an on-chain
-claim or an expired lock.
+The bridge's worker is run by the test where the embedded worker would run it: the chain
+watcher's poll (an on-chain claim settles the order at once), the reconciler's pass (the
+payout's confirmation, the quote_locked step that refunds an expired lock).
 """
 
 from __future__ import annotations
@@ -106,11 +106,14 @@ def evm(chain: Devchain) -> Chain:
 def until_status(
     bridge: RunningBridge, devnet: DevnetControl, order_id: str, wanted: str, seconds: float = 60
 ) -> None:
-    """Run the bridge's worker and the node's confirmation tick until the order reaches
-    `wanted` (a deadline, no guessing)."""
+    """Run what the bridge's worker runs (the chain watcher's poll, the reconciler's pass)
+    and the node's confirmation tick until the order reaches `wanted` (a deadline, no
+    guessing)."""
     end = time.monotonic() + seconds
     pause = threading.Event()
     while True:
+        for watcher in bridge.container.watchers.chains:
+            watcher.poll_once()
         bridge.run_worker()
         devnet.tick()  # this suite's devnode confirms payouts at its next tick
         status = bridge.client.order(order_id)["status"]
@@ -323,14 +326,16 @@ def test_the_seller_claims_on_chain_and_the_bridge_settles_from_the_claim(
     secret = swap.secret
     assert all(secret not in body for body in swap.seller.sent_to_bridge()), "the chain has it"
 
-    # Without the chain watcher, the bridge looks at the lock at the claim deadline.
-    devnet.advance_clock(order["deadlines"]["claim_deadline"] - devnet.now() + 5)
+    # The chain watcher sees the claim (once final) and settles with its preimage; nobody
+    # calls the bridge, and no clock moves.
     until_status(bridge, devnet, order_id, "completed")
     swap.buyer.expect_status("completed")
     swap.seller.expect_status("completed")
     expect(swap.seller.by_id("claimed-note")).to_be_visible()
     swap.seller.screen("claimed-on-chain")
-    causes = [e["cause"] for e in bridge.client.events(order_id)]
-    assert "quote_claimed" in causes
+    claimed = [e for e in bridge.client.events(order_id) if e["cause"] == "quote_claimed"]
+    assert [(e["from"], e["to"], e["actor"]) for e in claimed] == [
+        ("quote_locked", "settling", "watcher")
+    ]
     assert bridge.client.order(order_id)["htlc_secret"] == secret
     assert devnet.balance_i64(swap.buyer_rtc) == AMOUNT_MICRO
