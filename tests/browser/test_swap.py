@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import ViewportSize, expect
 from web3 import Web3
 
 from otc_bridge.devnet.control import DevnetControl
@@ -29,6 +29,7 @@ from tests.support.bridge import RunningBridge
 PRICES = {"ETH": ("RTC/ETH", "0.001", 2 * 10**15), "USDC": ("RTC/USDC", "0.25", 500_000)}
 AMOUNT_RTC, AMOUNT_MICRO, ESCROW_MICRO = "2", 2_000_000, 2_100_000  # 5 % node fee
 FAUCET_RTC, FAUCET_MICRO = "10", 10_000_000
+PHONE = ViewportSize(width=360, height=780)
 ERC20 = [
     {
         "type": "function",
@@ -161,6 +162,8 @@ class Swap:
         expect(maker.place_order()).to_have_attribute("data-kind", "ok")
         order_id = maker.placed_order_id()
         maker.expect_order(order_id)
+        expect(taker.page.locator(f'button[data-take="{order_id}"]')).to_be_visible()
+        taker.picture("trading-page")  # the market with the order to take (the README's)
         taker.take(order_id, other)
         self.secret = self.seller.save_secret(order_id)
         return order_id
@@ -228,6 +231,7 @@ def test_a_whole_swap_through_the_page(
     expect(swap.seller.by_id("claimed-note")).to_be_visible()
     swap.seller.screen("completed-and-claimed")
     swap.buyer.screen("completed")
+    swap.seller.picture("order-view", "order-detail")  # the README's pictures
 
     # The page's story against the API, the ledger and the chain.
     done = bridge.client.order(order_id)
@@ -250,10 +254,10 @@ def test_a_whole_swap_through_the_page(
         assert seller_gain + evm.gas_paid(tx_in(claimed.inner_text())) == swap.total
 
 
-def test_a_maker_cancels_an_open_order_and_the_escrow_comes_back(
+def test_a_maker_cancels_an_open_order_at_phone_width_with_the_keyboard(
     trader: Opener, bridge: RunningBridge, devnet: DevnetControl, chain: Devchain
 ) -> None:
-    seller = trader().open("?pair=RTC/USDC")
+    seller = trader(viewport=PHONE).open("?pair=RTC/USDC")
     address = seller.create_key()
     devnet.faucet(address, FAUCET_RTC)
     seller.fill_order(side="sell", amount=AMOUNT_RTC, price="0.25", address=chain.info.accounts[1])
@@ -262,15 +266,22 @@ def test_a_maker_cancels_an_open_order_and_the_escrow_comes_back(
     seller.save_secret(order_id)
     seller.expect_order(order_id)
     seller.expect_next("wait_for_match")  # and the maker may cancel until someone matches
-    expect(seller.by_id("cancel-order")).to_be_visible()
     assert devnet.balance_i64(address) == FAUCET_MICRO - ESCROW_MICRO
-    result = seller.act("cancel-order")
+    width = seller.page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], "the order view scrolls sideways on a phone"
+    seller.screen("open-order-phone")
+
+    result = seller.by_id("action-result")
+    seller.by_id("cancel-order").focus()
+    seller.page.keyboard.press("Enter")
+    expect(result).to_have_attribute("data-actions", "1")
     expect(result).to_have_attribute("data-kind", "ok")
+    expect(result).to_be_focused()  # the outcome is where focus lands
     seller.expect_status("cancelled")
-    expect(
-        seller.page.locator('#my-orders-list li[data-order="' + order_id + '"]')
-    ).to_contain_text("cancelled")
-    seller.screen("cancelled")
+    expect(seller.page.locator(f'#my-orders-list li[data-order="{order_id}"]')).to_contain_text(
+        "cancelled"
+    )
+    seller.screen("cancelled-phone")
     assert bridge.client.order(order_id)["status"] == "cancelled"
     assert devnet.balance_i64(address) == FAUCET_MICRO
 

@@ -184,6 +184,16 @@ class TradingPage:
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
+    def picture(self, name: str, element_id: str | None = None) -> Path:
+        """The window as a person sees it (no scrolling), or one element: for the README."""
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{self.test}--{name}.png"
+        if element_id is None:
+            self.page.screenshot(path=str(path))
+        else:
+            self.by_id(element_id).screenshot(path=str(path))
+        return path
+
     def screen(self, name: str) -> Path:
         """One screen the suite records: accessible, and saved as a screenshot."""
         self.assert_accessible(name)

@@ -108,3 +108,16 @@ test("the bridge's next_actions win over the page's own derivation", () => {
   assert.equal(nextAction(served, "rtc_seller", 2000).code, "none");
   assert.equal(nextAction(served, "rtc_buyer", 2000).code, "wait_for_reveal");
 });
+
+test("the quote leg's refusals are in plain words, with the bridge's values", async () => {
+  const { plainWords } = await import("../src/lib/errors");
+  assert.equal(
+    plainWords(409, { error: "quote_locked", message: "refundable at 1700000000" }),
+    "The payment is locked on-chain, so the order can no longer be cancelled. (refundable at 1700000000)",
+  );
+  assert.equal(
+    plainWords(422, { error: "wrong_sender" }),
+    "The lock was made from another address than the buyer's.",
+  );
+  assert.match(plainWords(409, { error: "claim_deadline_passed" }), /claim the payment on-chain/);
+});

@@ -70,6 +70,7 @@ const CAUSES: Record<string, string> = {
   payout_voided: "RTC payout voided",
   settlement_failed: "Settlement needs an operator",
   operator: "Operator action",
+  step: "Settlement step",
 };
 
 function when(seconds: number): string {
@@ -267,10 +268,13 @@ export class OrderView {
     const quote = order.quote_currency;
     const role = this.role();
     const now = this.deps.nowSeconds();
-    const action = nextAction(order, role, now);
+    const action = this.afterTheChain(nextAction(order, role, now), role);
     const roleWords = { rtc_seller: "You sell RTC", rtc_buyer: "You buy RTC", viewer: "You are not a party" }[
       role
     ];
+    // A live redraw must not drop a keyboard user's focus to the page's start.
+    const active = document.activeElement;
+    const focusedId = active instanceof HTMLElement && this.detailRoot.contains(active) ? active.id : null;
     fill(
       this.detailRoot,
       h("h3", { id: "order-detail-heading", attrs: { tabindex: "-1" } }, `Order ${order.order_id}`),
@@ -292,6 +296,28 @@ export class OrderView {
       this.deadlinesBlock(order, now),
       this.timelineBlock(),
     );
+    if (focusedId !== null) {
+      const again =
+        (focusedId && document.getElementById(focusedId)) || document.getElementById("action-result");
+      if (again !== null) focusOn(again);
+    }
+  }
+
+  /** The bridge learns of a claim or a refund only when it acts on one: the chain's
+   * state of the lock, read here, says when that step is already done. */
+  private afterTheChain(action: NextAction, role: Role): NextAction {
+    const quote = this.order?.quote_currency ?? "quote";
+    if (action.code === "claim_quote" && role === "rtc_seller" && this.lockState === "claimed") {
+      return {
+        code: "none",
+        label: `Nothing left to do: your ${quote} is claimed on-chain.`,
+        deadline: null,
+      };
+    }
+    if (action.code === "refund_quote" && role === "rtc_buyer" && this.lockState === "refunded") {
+      return { code: "none", label: `Nothing left to do: your ${quote} lock is refunded.`, deadline: null };
+    }
+    return action;
   }
 
   private deadlinesBlock(order: OrderDetail, now: number): HTMLElement {
