@@ -296,6 +296,21 @@ def test_the_buyer_refunds_after_the_timelock_when_the_seller_never_reveals(
     swap = Swap(trader, devnet, chain, "USDC")
     buyer_before = evm.balance("USDC", swap.buyer_account)
     order_id = swap.place("sell")
+    # A lock from another account than the one the buyer gave would be refused by the
+    # bridge: the page says so in words and sends nothing.
+    other = chain.info.accounts[3]
+    other_nonce = evm.w3.eth.get_transaction_count(Web3.to_checksum_address(other))
+    swap.buyer.use_dev_wallet(other)
+    refused = swap.buyer.act("lock-quote")
+    expect(refused).to_have_attribute("data-kind", "error")
+    expect(refused).to_have_text(
+        f"Choose the account {swap.buyer_account} in “Quote wallet”: it is the address you "
+        "gave for this order, and the bridge accepts a lock only from it."
+    )
+    swap.buyer.screen("lock-refused")
+    assert evm.w3.eth.get_transaction_count(Web3.to_checksum_address(other)) == other_nonce
+    assert bridge.client.order(order_id)["status"] == "matched"
+    swap.buyer.use_dev_wallet(swap.buyer_account)
     order = swap.lock(order_id)
     lock_id = order["quote_lock"]["lock_id"]
     assert evm.balance("USDC", swap.buyer_account) == buyer_before - swap.total

@@ -135,6 +135,7 @@ class TradingPage:
         self.page.locator(f'button[data-take="{order_id}"]').click()
         expect(self.by_id("take-address")).to_be_focused()
         self.by_id("take-address").fill(address)
+        self.screen("take-form")
         self.by_id("take-submit").click()
         self.expect_order(order_id)
 

@@ -103,12 +103,14 @@ export class QuoteWalletPanel {
     if (target === null) return;
     const provider = kind === "injected" ? injectedProvider() : devChainProvider(target.rpcUrl);
     if (provider === null) return;
+    if (kind === this.kind && this.wallet !== null) return; // already chosen: keep the account
+    const previous = this.account;
     this.kind = kind;
     this.wallet = new QuoteWallet(provider, kind, target);
     this.problem = "";
     try {
       this.accounts = await this.wallet.accounts();
-      this.account = this.accounts[0] ?? null;
+      this.account = this.accounts.find((a) => a === previous) ?? this.accounts[0] ?? null;
       if (this.account === null) this.problem = "The wallet shared no account.";
     } catch (err) {
       this.problem = walletWords(err);
