@@ -2,7 +2,8 @@
 
 * `node`, `devnet`, `bridge`: the shared devnode fixtures (one devnode per module and
   xdist worker, faults cleared and conservation asserted around each test; a fresh
-  in-thread bridge per test).
+  in-thread bridge per test, with RTC/ERG on its unverified policy: the scenarios trade
+  it, see `scenarios.PAIR`).
 * `harness`: a fresh `otc-bridge serve` subprocess on a fresh database (copied from a
   migrated template) against that devnode.
 
@@ -30,13 +31,27 @@ import pytest
 
 from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.devnet.process import DevnodeProcess
-from tests.crash.scenarios import BOUNDARIES, SCENARIOS, Harness, migrated_template
-from tests.support.fixtures import bridge, devchain, devnet, node
+from tests.crash.scenarios import (
+    BOUNDARIES,
+    QUOTE_POLICY,
+    SCENARIOS,
+    Harness,
+    migrated_template,
+)
+from tests.support.bridge import RunningBridge, bridge_env, running_bridge
+from tests.support.fixtures import devchain, devnet, node
 
 __all__ = ["bridge", "bridge_template", "devchain", "devnet", "harness", "node"]
 
 ROW = "crash_matrix_row"
 _rows: list[dict[str, Any]] = []
+
+
+@pytest.fixture
+def bridge(node: DevnodeProcess, devnet: DevnetControl, tmp_path: Path) -> Iterator[RunningBridge]:
+    """The shared fixture's bridge, with RTC/ERG (the pair the scenarios trade) enabled."""
+    with running_bridge(bridge_env(node, tmp_path, **QUOTE_POLICY)) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

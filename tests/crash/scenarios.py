@@ -57,8 +57,13 @@ AMOUNT_I64 = 10_000_000
 ESCROW_I64 = job_escrow_i64(AMOUNT_I64)  # what S pays: the amount plus the node's 5 % fee
 FEE_I64 = job_fee_i64(AMOUNT_I64)
 PRICE = "0.1"
-SELLER_ADDR = "0x" + "aa" * 20
-BUYER_ADDR = "0x" + "bb" * 20
+# The matrix covers the RTC side's boundaries, so it trades RTC/ERG under its documented
+# `unverified` policy (confirm straight from `matched`, on the seller's word): no quote
+# chain to drive. The quote lock's own boundaries are crashed on the EVM pairs elsewhere.
+PAIR = "RTC/ERG"
+QUOTE_POLICY = {"OTC_RTC_ERG_QUOTE_POLICY": "unverified"}
+SELLER_ADDR = "9fRAWhdxEsTcdb8PhGNrZfwqa65zfkuYHAMmkQLcic1gdLSV5vA"
+BUYER_ADDR = "9gXPZWxZyZXgEhzP1ajPxvsHWQpCoqYVsLqMSeTN4nLeqXSq6TG"
 QUOTE_TX = "0x" + "cd" * 32
 SHORT_TTL = 3600  # the shortest order TTL the bridge accepts
 MAX_STEPS = 40  # user actions plus waits one session may take: a bound, never a timeout
@@ -500,6 +505,7 @@ class Session:
             lambda: self.client.create_order(
                 self.maker,
                 side=self.scenario.maker_side,
+                pair=PAIR,
                 amount_rtc=AMOUNT_RTC,
                 price_per_rtc=PRICE,
                 ttl_seconds=self.scenario.ttl_seconds,
@@ -820,7 +826,7 @@ class Harness:
     template: Path | None = None  # a migrated SQLite database to start from
 
     def __post_init__(self) -> None:
-        env = bridge_env(self.node, self.state_dir)
+        env = bridge_env(self.node, self.state_dir, **QUOTE_POLICY)
         url = env["OTC_DATABASE_URL"]
         if self.template is not None and url.startswith("sqlite:///"):
             copy_database(self.template, Path(url.removeprefix("sqlite:///")))

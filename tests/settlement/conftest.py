@@ -34,6 +34,7 @@ from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
 from otc_bridge.domain.order import Order
 from otc_bridge.domain.rustchain import WORKER_WALLET
+from tests.support.chain import chain_for, locked
 from tests.support.fixtures import bridge, chained_node, devchain, devnet
 
 __all__ = ["bridge", "devchain", "devnet", "node"]
@@ -42,7 +43,7 @@ T = TypeVar("T")
 
 DAY = 86400
 SELLER_ADDR = "0x" + "aa" * 20
-BUYER_ADDR = "0x" + "bb" * 20
+BUYER_ADDR = "0x" + "bb" * 20  # impersonated on the dev chain to lock the quote leg
 QUOTE_TX = "0x" + "cd" * 32
 NODE_ENV = {"RC_ADMIN_RATE_LIMIT_MAX": "100000"}
 CLI = Path(sys.executable).with_name("otc-bridge")
@@ -86,8 +87,11 @@ def funded(devnet: DevnetControl, amount: str = "100") -> Wallet:
     return wallet
 
 
-def open_trade(client: BridgeClient, devnet: DevnetControl, amount: str = "10") -> Trade:
-    """Create a sell order (its escrow locked on the node) and match it."""
+def open_trade(
+    client: BridgeClient, devnet: DevnetControl, amount: str = "10", *, lock: bool = True
+) -> Trade:
+    """Create a sell order (its escrow locked on the node), match it and (unless `lock`
+    is False) lock its quote leg on the devnode's chain: `quote_locked`, ready to confirm."""
     seller, buyer, secret = funded(devnet), Wallet(), Secret()
     created = client.create_order(
         seller,
@@ -101,6 +105,8 @@ def open_trade(client: BridgeClient, devnet: DevnetControl, amount: str = "10") 
     order_id = created.json()["order_id"]
     matched = client.match(buyer, order_id, eth_address=BUYER_ADDR)
     assert matched.status_code == 200, matched.text
+    if lock:
+        locked(client, chain_for(devnet.base_url), order_id)
     amount_i64 = created.json()["amount_micro_rtc"]
     return Trade(order_id, seller, buyer, secret, amount_i64)
 

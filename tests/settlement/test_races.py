@@ -51,7 +51,7 @@ from tests.support.client import TraderClient
 API_PROCESSES = 3
 GRACE = 1  # OTC_SETTLEMENT_STUCK_SECONDS: the reconciler may step in after one second
 RETRY = 15  # OTC_RETRY_SECONDS' default: how soon a step that met a refusal is retried
-SETTLED = ["opening", "open", "matched", "settling", "payout_pending", "completed"]
+SETTLED = ["opening", "open", "matched", "quote_locked", "settling", "payout_pending", "completed"]
 
 
 @dataclass

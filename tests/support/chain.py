@@ -69,6 +69,12 @@ def chain_of(node_url: str) -> Devchain | None:
     return _CHAINS.get(node_url)
 
 
+def chain_for(node_url: str) -> Devchain:
+    chain = chain_of(node_url)
+    assert chain is not None, f"no dev chain is wired to the devnode at {node_url}"
+    return chain
+
+
 def chain_env(node_url: str) -> dict[str, str]:
     """The bridge's EVM settings for the node's chain (none if it has no chain)."""
     chain = chain_of(node_url)
