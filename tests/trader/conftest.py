@@ -10,8 +10,12 @@ that party's environment and nothing else of the test's.
 from __future__ import annotations
 
 import json
+import queue
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,7 @@ from otc_bridge.devnet.process import DevnodeProcess
 from otc_bridge.trader_cli.app import app
 from tests.support.bridge import RunningBridge, bridge_env, running_bridge
 
+VENV_BIN = Path(sys.executable).parent
 WORKER_INTERVAL = 0.5  # the embedded worker's cadence here (OTC_RECONCILE_INTERVAL_SECONDS)
 
 
@@ -36,14 +41,18 @@ class Party:
     evm_account: str
     bridge_url: str
     node_url: str
+    # Sign quote-chain transactions here, with an EVM key file (`otc evm-key import`),
+    # instead of the RPC node's unlocked account; its passphrase, if encrypted.
+    signs_locally: bool = False
+    passphrase: str = ""
 
     def env(self) -> dict[str, str]:
         return {
             "OTC_HOME": str(self.home),
             "OTC_BRIDGE_URL": self.bridge_url,
             "OTC_NODE_URL": self.node_url,
-            "OTC_EVM_ACCOUNT": self.evm_account,
-            "OTC_KEY_PASSPHRASE": "",
+            "OTC_EVM_ACCOUNT": "" if self.signs_locally else self.evm_account,
+            "OTC_KEY_PASSPHRASE": self.passphrase,
             "OTC_KEY_FILE": "",
             "OTC_EVM_KEY_FILE": "",
             "OTC_RPC_URL": "",
@@ -61,10 +70,62 @@ class Party:
         assert result.exit_code == 0, (args, result.exit_code, result.output, result.stderr)
         return json.loads(result.stdout)
 
+    def spawn(self, *args: str) -> Watcher:
+        """The real `otc` console script in a subprocess, its stdout read line by line."""
+        env = {k: v for k, v in self.env().items() if v}
+        env.update({"PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": str(self.home)})
+        process = subprocess.Popen(
+            [str(VENV_BIN / "otc"), *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        return Watcher(process)
+
     @property
     def address(self) -> str:
         body = json.loads((self.home / "rtc-key.json").read_text())
         return str(body["public"])
+
+
+class Watcher:
+    """A running `otc … --json` whose JSON lines are read as they come."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[dict[str, Any]] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def until(self, wanted: Callable[[dict[str, Any]], bool], timeout: float) -> dict[str, Any]:
+        """The first line (from now) that satisfies `wanted`, within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no such line within {timeout}s; seen {self.seen}"
+            line = self.lines.get(timeout=left)
+            assert line is not None, f"the process ended first; seen {self.seen}"
+            self.seen.append(json.loads(line))
+            if wanted(self.seen[-1]):
+                return self.seen[-1]
+
+    def finish(self, timeout: float) -> int:
+        code = self.process.wait(timeout=timeout)
+        while (line := self.lines.get(timeout=timeout)) is not None:
+            self.seen.append(json.loads(line))
+        return code
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
 
 
 @dataclass
@@ -108,6 +169,8 @@ def stack(chain: Devchain, linked_node: DevnodeProcess, tmp_path: Path) -> Itera
     env = {
         **bridge_env(linked_node, tmp_path / "bridge"),
         **bridge_chain_environment(chain.info, chain.rpc_url),
+        # `otc watch` looks at the clock on every keep-alive: send them often here.
+        "OTC_STREAM_KEEPALIVE_SECONDS": "1",
     }
     with DevnetControl(linked_node.url) as devnet, running_bridge(env) as bridge:
         stop = threading.Event()

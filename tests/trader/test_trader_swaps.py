@@ -32,9 +32,17 @@ def rtc_balance(stack: Stack, wallet: str) -> int:
     return stack.devnet.balance_i64(wallet)
 
 
-def new_party(stack: Stack, name: str, account: int, tmp_path: Path, fund: bool) -> Party:
+def new_party(
+    stack: Stack, name: str, account: int, tmp_path: Path, fund: bool, passphrase: str = ""
+) -> Party:
+    """A trader with an RTC key; with a passphrase, also an encrypted EVM key file of the
+    dev chain's account `account`, which signs its transactions locally."""
     party = stack.party(name, account, tmp_path)
     party.ok("key", "new")
+    if passphrase:
+        party.signs_locally, party.passphrase = True, passphrase
+        made = party.ok("evm-key", "import", "--dev-account", str(account), "--encrypt")
+        assert made["address"] == party.evm_account
     if fund:
         stack.devnet.faucet(party.address, str(FAUCET_RTC))
     return party
@@ -68,9 +76,13 @@ def settle_and_check(
 
     lines = watch_to_the_end(buyer, order_id)
     assert lines[-1] == {"order_id": order_id, "final": "completed"}
-    statuses = [line.get("to") for line in lines if "to" in line]
-    assert statuses[-1] == "completed"
-    assert "payout_pending" in {line.get("status") for line in lines[:1]} | set(statuses)
+    # What the watch saw: the status it started from, then each change (the payout may
+    # have confirmed before it started).
+    seen = [lines[0]["status"], *(line["to"] for line in lines if "to" in line)]
+    assert seen[-1] == "completed"
+    assert set(seen) <= {"payout_pending", "completed"}
+    history = [(e["to"], e["cause"]) for e in stack.bridge.client.events(order_id)]
+    assert history[-2:] == [("payout_pending", "payout_queued"), ("completed", "payout_confirmed")]
 
     # B got exactly the RTC; S's escrow left S at creation (nothing more moved since).
     assert rtc_balance(stack, buyer.address) == amount_rtc * RTC
@@ -122,8 +134,14 @@ def test_a_sell_order_swap_in_eth_through_the_cli_only(stack: Stack, tmp_path: P
 
 
 def test_a_buy_order_swap_in_eth_through_the_cli_only(stack: Stack, tmp_path: Path) -> None:
-    buyer = new_party(stack, "buyer", 4, tmp_path, fund=False)
-    seller = new_party(stack, "seller", 5, tmp_path, fund=True)
+    # Both sign on the quote chain with encrypted key files, as in real use.
+    buyer = new_party(stack, "buyer", 4, tmp_path, fund=False, passphrase="buyer pass")
+    seller = new_party(stack, "seller", 5, tmp_path, fund=True, passphrase="seller pass")
+    wrong = buyer.otc("balance", env={"OTC_KEY_PASSPHRASE": "seller pass"})
+    assert wrong.exit_code == 0  # balances need only the address, never the key
+    refused = buyer.otc("lock", "otc_0000000000000000", env={"OTC_KEY_PASSPHRASE": "nope"})
+    assert refused.exit_code == 3  # no such order: the bridge answers before any key is read
+    assert "the bridge refused (404" in refused.stderr
 
     created = buyer.ok("order", "buy", "5", "0.002", "--pair", "RTC/ETH")
     order_id = created["order_id"]
@@ -133,6 +151,14 @@ def test_a_buy_order_swap_in_eth_through_the_cli_only(stack: Stack, tmp_path: Pa
     matched = seller.ok("order", "match", order_id)  # S's escrow, S's new hashlock
     assert matched["status"] == "matched"
     assert seller.ok("secret", "list")[0]["order_id"] == order_id
+
+    # A wrong passphrase stops the lock before anything is sent.
+    before = eth_balance(stack, buyer.evm_account)
+    wrong = buyer.otc("lock", order_id, env={"OTC_KEY_PASSPHRASE": "not it"})
+    assert wrong.exit_code == 4
+    assert "wrong passphrase" in wrong.stderr
+    assert eth_balance(stack, buyer.evm_account) == before
+    assert buyer.ok("order", "show", order_id)["status"] == "matched"
 
     lock_and_check(stack, buyer, order_id, total_wei)
     settle_and_check(stack, seller, buyer, order_id, 5, total_wei)
@@ -155,26 +181,47 @@ def test_the_buyer_refunds_after_the_timelock_and_the_seller_gets_the_rtc_back(
     assert cancel.exit_code == 3
     assert "the bridge refused (409 quote_locked)" in cancel.stderr
 
-    # The seller never reveals. Past T_q (node, chain and bridge move together):
-    timelock = int(locked["timelock"])
-    stack.devnet.advance_clock(timelock - stack.devnet.now() + 60)
-    shown = buyer.ok("order", "show", order_id)
-    assert shown["next_actions"]["rtc_buyer"]["code"] == "refund_quote"
+    # The seller follows the order and never reveals. Past the claim deadline (node, chain
+    # and bridge move together) nothing changes status, yet `otc watch` says what to do
+    # now: the reveal is too late, a claim on-chain is not.
+    watcher = seller.spawn("watch", order_id, "--json")
+    try:
+        first = watcher.until(lambda line: "status" in line, timeout=60)
+        assert first["next_actions"]["rtc_seller"]["code"] == "reveal"
+        claim_deadline = int(first["next_actions"]["rtc_seller"]["deadline"])
+        stack.devnet.advance_clock(claim_deadline - stack.devnet.now() + 10)
+        told = watcher.until(lambda line: seller_code(line) == "claim_quote", timeout=60)
+        assert told["status"] == "quote_locked"
 
-    before = eth_balance(stack, buyer.evm_account)
-    refunded = buyer.ok("refund", order_id)
-    assert refunded["lock_id"] == locked["lock_id"]
-    got = eth_balance(stack, buyer.evm_account) - before
-    assert got == int(locked["amount"]) - gas_cost(stack, refunded["tx_hash"])
-    again = buyer.otc("refund", order_id)
-    assert again.exit_code == 3
-    assert "is refunded: there is nothing to refund" in again.stderr
+        # Past T_q, B refunds on-chain.
+        timelock = int(locked["timelock"])
+        stack.devnet.advance_clock(timelock - stack.devnet.now() + 60)
+        shown = buyer.ok("order", "show", order_id)
+        assert shown["next_actions"]["rtc_buyer"]["code"] == "refund_quote"
+        before = eth_balance(stack, buyer.evm_account)
+        refunded = buyer.ok("refund", order_id)
+        assert refunded["lock_id"] == locked["lock_id"]
+        got = eth_balance(stack, buyer.evm_account) - before
+        assert got == int(locked["amount"]) - gas_cost(stack, refunded["tx_hash"])
+        again = buyer.otc("refund", order_id)
+        assert again.exit_code == 3
+        assert "is refunded: there is nothing to refund" in again.stderr
 
-    # The bridge sees the final refund and gives S's RTC back: the order ends expired.
-    lines = watch_to_the_end(seller, order_id)
-    assert lines[-1] == {"order_id": order_id, "final": "expired"}
+        # The bridge looks at the lock's final state again at refundable_at (it last
+        # looked at the claim deadline, when the lock was still claimable).
+        refundable_at = int(shown["deadlines"]["refundable_at"])
+        stack.devnet.advance_clock(max(refundable_at - stack.devnet.now() + 1, 0))
+        assert watcher.finish(timeout=120) == 0  # the watch ends with the order
+    finally:
+        watcher.stop()
+    assert watcher.seen[-1] == {"order_id": order_id, "final": "expired"}
+    assert "lock_expired" in {line.get("cause") for line in watcher.seen}
     assert rtc_balance(stack, seller.address) == FAUCET_RTC * RTC
     assert rtc_balance(stack, buyer.address) == 0
+
+
+def seller_code(line: dict[str, Any]) -> str | None:
+    return ((line.get("next_actions") or {}).get("rtc_seller") or {}).get("code")
 
 
 def locked_total(party: Party, order_id: str) -> str:
@@ -218,7 +265,8 @@ def test_a_usdc_swap_where_the_seller_only_claims_on_chain(stack: Stack, tmp_pat
     stack.devnet.advance_clock(claim_deadline - stack.devnet.now() + 1)
     lines = watch_to_the_end(buyer, order_id)
     assert lines[-1] == {"order_id": order_id, "final": "completed"}
-    assert "quote_claimed" in {line.get("cause") for line in lines}
+    causes = [event["cause"] for event in stack.bridge.client.events(order_id)]
+    assert "quote_claimed" in causes  # the history says where the preimage came from
     assert rtc_balance(stack, buyer.address) == 10 * RTC
     final = seller.ok("order", "show", order_id)
     assert final["settlement_tx"] == claimed["tx_hash"]

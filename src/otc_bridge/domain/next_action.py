@@ -64,10 +64,6 @@ def next_action(order: Order, role: Role, now: int) -> NextAction:
     return NextAction(ActionCode.NONE, _describe(order, now), _headline_deadline(order))
 
 
-def _is_maker(order: Order, role: Role) -> bool:
-    return (role == "rtc_seller") == order.is_sell
-
-
 def _open_order(order: Order, now: int) -> NextAction:
     if now >= order.expires_at:
         return NextAction(
@@ -82,8 +78,10 @@ def _open_order(order: Order, now: int) -> NextAction:
 
 
 def _quote_claimed(order: Order) -> bool:
-    """True when the reveal came from S's claim on the quote chain: its evidence is then
-    another transaction than the lock's own (a reveal through confirm names the lock)."""
+    """True when the reveal came from S's claim on the quote chain. The reveal's evidence
+    names a transaction: a confirm records the verified lock's own (services/exchange.py
+    `_evidence`), a settlement from a claim records the claim's (settle_steps `_claimed`).
+    A claim S makes after a confirm is not known here: the chain has it, not the order."""
     reveal, lock = order.reveal, order.quote_lock
     if reveal is None or lock is None or not reveal.quote_tx:
         return False

@@ -100,32 +100,30 @@ def balance(
         if address:
             with httpx.Client(base_url=node, timeout=10.0) as http:
                 got = http.get("/wallet/balance", params={"miner_id": address})
-            if got.status_code != 200:
+            if got.status_code >= 500:
                 raise Failure(EXIT_UNREACHABLE, f"the node answered {got.status_code}: {got.text}")
+            if got.status_code != 200:
+                raise refused(f"the node refused ({got.status_code}): {got.text.strip()}")
             found = got.json()
             data["rtc"] = {"address": address, "amount_i64": found["amount_i64"]}
             lines.append(f"RTC   {format_units(int(found['amount_i64']), 6)}  ({address})")
         evm = t.evm_address()
         if evm:
-            data["quote"] = {"address": evm}
             with t.client() as api:
                 pairs = answer_of(api.http.get("/api/pairs"), ok=(200,))["pairs"]
-            seen_eth = False
+            held: dict[str, tuple[int, int]] = {}  # currency -> (base units, decimals)
             for info in pairs:
-                if info.get("chain") != "evm" or not info.get("htlc_contract"):
+                usable = info.get("enabled") is not False and info.get("htlc_contract")
+                if info.get("chain") != "evm" or not usable:
                     continue
                 settings = QuoteChainSettings.from_pair(info, rpc_url)
                 reader = QuoteWallet(settings, evm)
-                amount = reader.quote_balance()
-                if settings.token_address is None:
-                    seen_eth = True
-                currency = settings.currency
-                data["quote"][currency] = str(amount)
-                lines.append(f"{currency:5} {format_units(amount, settings.decimals)}  ({evm})")
-                if not seen_eth and settings.token_address is not None:
-                    data["quote"]["ETH"] = str(reader.eth_balance())
-                    lines.append(f"ETH   {format_units(reader.eth_balance(), 18)}  (gas)")
-                    seen_eth = True
+                held[settings.currency] = (reader.quote_balance(), settings.decimals)
+                if "ETH" not in held:  # what gas is paid in, on a token's chain too
+                    held["ETH"] = (reader.eth_balance(), 18)
+            data["quote"] = {"address": evm, **{c: str(a) for c, (a, _) in held.items()}}
+            for currency, (amount, decimals) in sorted(held.items()):
+                lines.append(f"{currency:5} {format_units(amount, decimals)}  ({evm})")
         if not data:
             raise local("no RTC key and no EVM account: nothing to show (see `otc key new`)")
         t.show(data, *lines)

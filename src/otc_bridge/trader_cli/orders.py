@@ -11,7 +11,7 @@ import httpx
 import typer
 
 from otc_bridge.clientlib.bridge import BridgeClient
-from otc_bridge.clientlib.sse import ServerEvent
+from otc_bridge.clientlib.sse import Comment, ServerEvent
 from otc_bridge.trader_cli.context import (
     DEFAULT_BRIDGE,
     BridgeOpt,
@@ -319,20 +319,31 @@ def _watch(t: Trader, order_id: str) -> None:
             {"order_id": order_id, "status": order["status"], **_actions(order)},
             *describe(order, role, api.now()),
         )
+        shown = _mine(order, role)
         if order["status"] not in TERMINAL:
             listed = answer_of(api.http.get(f"/api/orders/{order_id}/events"), ok=(200,))
             last = str(listed["events"][-1]["seq"]) if listed["events"] else None
-            for event in _events(api, order_id, last):
-                if event.event != "order_event":
-                    continue
-                change = event.json()
+            for item in _events(api, order_id, last):
                 order = get_order(api, order_id)
-                _emit(
-                    t,
-                    {**change, "order_id": order_id, **_actions(order)},
-                    f"{when(change['at'])}  {change['from']} → {change['to']} ({change['cause']})",
-                    *(f"  {line}" for line in action_line(order, role, api.now())),
-                )
+                now = api.now()
+                if isinstance(item, ServerEvent):
+                    change = item.json()
+                    _emit(
+                        t,
+                        {**change, "order_id": order_id, **_actions(order)},
+                        f"{when(change['at'])}  {change['from']} → {change['to']} "
+                        f"({change['cause']})",
+                        *(f"  {line}" for line in action_line(order, role, now)),
+                    )
+                elif _mine(order, role) != shown:
+                    # No status change, but a deadline passed (a timelock, the claim
+                    # deadline): the next action is another one now.
+                    _emit(
+                        t,
+                        {"order_id": order_id, "status": order["status"], **_actions(order)},
+                        *(f"{when(now)}  {line}" for line in action_line(order, role, now)),
+                    )
+                shown = _mine(order, role)
             order = get_order(api, order_id)
     _emit(
         t, {"order_id": order_id, "final": order["status"]}, f"{order_id} ended: {order['status']}"
@@ -343,9 +354,17 @@ def _actions(order: dict[str, Any]) -> dict[str, Any]:
     return {"next_actions": order.get("next_actions")}
 
 
-def _events(api: BridgeClient, order_id: str, last: str | None) -> Iterator[ServerEvent]:
-    """The order's events after `last`, as they happen, until the stream's `end`; a stream
-    that drops is resumed from the last id seen (each event comes once)."""
+def _mine(order: dict[str, Any], role: str | None) -> list[Any]:
+    """The codes of the next actions `watch` shows (yours, or both parties')."""
+    actions = order.get("next_actions") or {}
+    roles = [role] if role else ["rtc_seller", "rtc_buyer"]
+    return [(actions.get(r) or {}).get("code") for r in roles]
+
+
+def _events(api: BridgeClient, order_id: str, last: str | None) -> Iterator[ServerEvent | Comment]:
+    """The order's events after `last` as they happen, and the stream's keep-alives (a
+    moment to look at the clock), until the stream's `end`; a stream that drops is
+    resumed from the last id seen (each event comes once)."""
     while True:
         try:
             with api.order_stream(order_id, last_event_id=last, read_timeout=60.0) as stream:
@@ -354,10 +373,14 @@ def _events(api: BridgeClient, order_id: str, last: str | None) -> Iterator[Serv
                 if stream.status_code != 200:
                     stream.response.read()
                     answer_of(stream.response, ok=(200,))
-                for event in stream.events():
-                    last = event.id or last
-                    if event.event == "end":
+                for item in stream:
+                    if isinstance(item, Comment):
+                        yield item
+                        continue
+                    last = item.id or last
+                    if item.event == "end":
                         return
-                    yield event
+                    if item.event == "order_event":
+                        yield item
         except (httpx.ReadTimeout, httpx.RemoteProtocolError):
             continue  # resume from `last`
