@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from otc_bridge.adapters.evm.config import EvmChain
 from otc_bridge.adapters.evm.reader import EvmReader
@@ -251,10 +252,13 @@ def test_a_lock_reorged_away_before_finality_is_never_handed_over(
     r.catch_up(follower)
     with store.read() as uow:
         assert [s.lock_id for s in uow.chain_watch.sightings()] == [made.lock_id]
+    label = {"chain": str(devchain.info.chain_id), "kind": "unfinal"}
+    seen_before = REGISTRY.get_sample_value("otc_watcher_reorgs_total", label) or 0.0
     devchain.control.reorg(depth)  # replaces the lock's block and those after it
     devchain.control.mine(6)
     r.catch_up(follower)
     assert r.effects.handed == []
+    assert REGISTRY.get_sample_value("otc_watcher_reorgs_total", label) == seen_before + 1
     with store.read() as uow:
         assert uow.chain_watch.sightings() == []
         checkpoint = uow.chain_watch.checkpoint(follower.key)

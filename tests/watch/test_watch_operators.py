@@ -10,6 +10,7 @@ import logging
 import pytest
 
 from otc_bridge.observability import metrics
+from otc_bridge.settlement.watch.build import build_watchers
 from otc_bridge.settlement.watch.config import WatcherSettings
 from tests.settlement.conftest import otc_cli
 from tests.watch.conftest import Swaps
@@ -100,3 +101,16 @@ def test_settings_are_read() -> None:
         50,
         False,
     )
+
+
+def test_a_disabled_watcher_watches_nothing(swaps: Swaps) -> None:
+    container = swaps.bridge.container
+    assert len(container.watchers.chains) == 1  # one chain for RTC/ETH and RTC/USDC
+    off = build_watchers(
+        container.settings.evm,
+        WatcherSettings(enabled=False),
+        store=container.store,
+        clock=container.clock,
+        settlement=container.settlement,
+    )
+    assert off.chains == []

@@ -11,6 +11,8 @@ import pytest
 
 from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.domain.rustchain import WORKER_WALLET
+from otc_bridge.domain.states import Status
+from otc_bridge.settlement.quote_chains import LockRef
 from otc_bridge.settlement.watch.build import build_watchers
 from tests.watch.conftest import Swap, Swaps
 
@@ -152,3 +154,25 @@ def test_a_restarted_watcher_neither_repeats_nor_misses(swaps: Swaps) -> None:
     for order_id in (first.order_id, second.order_id):
         moves = [c for c in causes(swaps, order_id) if c[2] == "watcher" and c[1] != "step"]
         assert len(moves) == len(set(moves))  # no transition twice
+
+
+def test_a_report_that_loses_the_race_to_the_watcher_answers_the_verified_order(
+    swaps: Swaps,
+) -> None:
+    """B's `POST /lock` read the order while the watcher verified the same lock: the
+    report's write loses, and it answers the order as the watcher left it, not a 409."""
+    swap = swaps.open()
+    made = swaps.lock(swap)
+    swaps.devchain.control.mine(1)
+    settlement = swaps.bridge.container.settlement
+    stale = settlement.read(swap.order_id)  # what the request read: still matched
+    assert stale is not None
+    swaps.watch()  # the watcher verifies the lock first
+    answered = settlement.report_lock(stale, LockRef(tx_hash=made.tx.tx_hash), actor="lock")
+    assert answered is not None
+    assert answered.status is Status.QUOTE_LOCKED
+    assert answered.quote_lock is not None
+    assert answered.quote_lock.lock_id == made.lock_id
+    assert [c for c in causes(swaps, swap.order_id) if c[1] == "lock_verified"] == [
+        ("quote_locked", "lock_verified", "watcher")
+    ]

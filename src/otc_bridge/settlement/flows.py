@@ -120,9 +120,16 @@ class Settlement:
             raise already_used(lock.lock_id)
         move = transitions.lock_verified(order, lock, policy.deadlines, at=ctx.now)
         try:
-            return self.kit.commit(move, ctx)
+            moved = self.kit.commit(move, ctx)
         except LockAlreadyUsed:  # another order took it between the read and the write
             raise already_used(lock.lock_id) from None
+        if moved is None:
+            # Lost a race: the chain watcher (or another report) may have verified this
+            # very lock meanwhile, which is the answer this report asked for.
+            now = self.kit.read(order.order_id)
+            if now is not None and now.status is Status.QUOTE_LOCKED and same_lock(now, ref):
+                return now
+        return moved
 
     # ------------------------------------------------------------------ settlement
 

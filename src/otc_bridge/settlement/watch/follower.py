@@ -5,12 +5,13 @@ A poll, under the chain's lease (every write carries its fence):
 
 1. the head (`eth_getBlockByNumber latest`); a block is final when it has the chain's
    `finality_confirmations` (the head itself has one);
-2. the checkpoint's block again by number: a different hash means a re-org reached a block
-   we had already acted on, so the checkpoint goes back to the newest recent mark still
-   on the chain (at or below the fork) and the next polls read forward from there;
-3. the range's last final block, `eth_getLogs` once over the checkpoint's next block up
+2. the range's last final block, `eth_getLogs` once over the checkpoint's next block up
    to the head (at most `max_range_blocks`), and that last final block again: a hash
    that changed during the read means the chain moved under us, and the poll is retried;
+3. the checkpoint's block again by number, last (so a re-org that replaced it before any
+   of the reads above is seen): a different hash means a re-org reached a block we had
+   already acted on, so the checkpoint goes back to the newest recent mark still on the
+   chain (at or below the fork) and the next polls read forward from there;
 4. the final events go to the effects (idempotent calls into `Settlement`), in chain
    order; the events above the final block are only recorded as sightings;
 5. the checkpoint moves to the range's last final block, with a compare-and-set on the
@@ -151,11 +152,6 @@ class ChainFollower:
             checkpoint = uow.chain_watch.checkpoint(self.key)
         if checkpoint is None:
             return self._start(head.value, fence)
-        current = self._ask(partial(self.reader.block, checkpoint.block.number))
-        if isinstance(current, Unreachable):
-            return PollReport(PollResult.UNREACHABLE, reason=current.reason)
-        if isinstance(current, Missing) or current.value.hash != checkpoint.block.hash:
-            return self._rewind(checkpoint, head.value, fence)
         return self._forward(checkpoint, head.value, fence)
 
     def _forward(self, checkpoint: Checkpoint, head: BlockRef, fence: Fence) -> PollReport:
@@ -184,6 +180,15 @@ class ChainFollower:
             if again.value.hash != target.hash or not _consistent(events, target):
                 metrics.WATCHER_REORGS.labels(self.label, "during_poll").inc()
                 return PollReport(PollResult.MOVED, head.number, since.number, reason="re-org")
+        # The checkpoint's block, read last: if it is still ours, everything read above
+        # (before any re-org that could replace it) descends from it.
+        current = self._ask(partial(self.reader.block, since.number))
+        if isinstance(current, Unreachable):
+            return PollReport(
+                PollResult.UNREACHABLE, head.number, since.number, reason=current.reason
+            )
+        if isinstance(current, Missing) or current.value.hash != since.hash:
+            return self._rewind(checkpoint, head, fence)
         final_events = [
             e for e in events if target is not None and e.position.block_number <= target.number
         ]
@@ -192,9 +197,7 @@ class ChainFollower:
             for e in events
             if target is None or e.position.block_number > target.number
         ]
-        self._count_dropped(
-            sightings, above=target.number if target else since.number, upto=scan_to
-        )
+        self._count_dropped(events, sightings, since=since.number, upto=scan_to)
         new = Mark(target.number, target.hash, target.timestamp) if target is not None else since
         applied = Applied()
         if target is not None:
@@ -354,16 +357,20 @@ class ChainFollower:
     def _unreachable(got: Missing | Unreachable) -> PollReport:
         return PollReport(PollResult.UNREACHABLE, reason=got.reason)
 
-    def _count_dropped(self, sightings: list[Sighting], *, above: int, upto: int) -> None:
-        """A sighting of the last poll whose block is still above the final one and was
-        read again, but which is gone or in a block of another hash now, was
-        re-organised away before it was final."""
-        now = {(s.block_number, s.log_index): s.block_hash for s in sightings}
+    def _count_dropped(
+        self, events: list[HtlcEvent], sightings: list[Sighting], *, since: int, upto: int
+    ) -> None:
+        """A sighting of the last poll whose block was read again (final by now or not)
+        but which is gone, or in a block of another hash, was re-organised away before it
+        was final."""
+        read = {
+            (e.position.block_number, e.position.log_index): e.position.block_hash for e in events
+        }
         dropped = sorted(
             {
                 number
                 for (number, index), block_hash in self._seen.items()
-                if above < number <= upto and now.get((number, index)) != block_hash
+                if since < number <= upto and read.get((number, index)) != block_hash
             }
         )
         if dropped:
@@ -371,7 +378,7 @@ class ChainFollower:
             log.warning(
                 "chain %s: events in unfinal blocks %s were re-organised away", self.label, dropped
             )
-        self._seen = now
+        self._seen = {(s.block_number, s.log_index): s.block_hash for s in sightings}
 
 
 def _consistent(events: list[HtlcEvent], target: BlockRef) -> bool:
