@@ -126,6 +126,8 @@ def test_every_reply_of_every_route_matches_its_published_schema(tour: Tour) -> 
     # reads of the book and of one order
     statuses(tour.get(orders, orders), 200)
     statuses(tour.get(orders, orders, limit="x"), 400)
+    statuses(tour.get(orders, orders, wallet=seller.address), 200)
+    statuses(tour.get(orders, orders, wallet="alice"), 400)
     statuses(tour.get(one, f"{orders}/{sold}"), 200)
     statuses(tour.get(one, f"{orders}/{unknown}"), 404)
     statuses(tour.get(events, f"{orders}/{sold}/events"), 200)

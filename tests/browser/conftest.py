@@ -1,15 +1,19 @@
 """The browser suite: the trading page in Debian's chromium, driven by Playwright, against
 a real devnode and bridge.
 
-* `node`: one devnode for the suite whose payouts confirm at the next scheduler tick (no
-  day-long clock jump, so the page's signatures, made with the browser's clock, stay
-  inside the bridge's 300 s window). Tests use fresh wallets and compare balance deltas.
-* `bridge`, `devnet`: as in tests/support (a fresh bridge database per test).
+* `chain`: one real anvil for the suite (`Devchain`: HTLC and devnet USDC deployed, a
+  block a second, 2 confirmations final), the quote chain of RTC/ETH and RTC/USDC.
+* `node`: one devnode for the suite whose payouts confirm at the next scheduler tick; its
+  clock moves the chain's along (one clock for all). Tests use fresh wallets and compare
+  balance deltas; the page signs with the bridge's clock, so clock jumps are harmless.
+* `bridge`: a fresh bridge database per test, verifying quote locks on `chain`;
+  `devnet`: as in tests/support.
 * `browser`: one chromium per worker, launched from /usr/bin/chromium (never a browser
   Playwright downloads), headless, sandbox off (root in CI), no background network.
 * `page`: a fresh context per test that may talk to the bridge only: any other request is
   refused and fails the test, as do console errors and uncaught exceptions (a CSP
   violation is a console error). axe-core is loaded into it from web/node_modules.
+  `trader` opens more such contexts: each trader of a swap has a browser of their own.
 
 Under CI=true a skipped browser test fails the run: the suite must really run there.
 """
@@ -17,14 +21,14 @@ Under CI=true a skipped browser test fails the run: the suite must really run th
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import cast
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import (
     Browser,
+    BrowserContext,
     ConsoleMessage,
     Page,
     Playwright,
@@ -39,10 +43,10 @@ from otc_bridge.api.web import APP_DIR
 from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
 from tests.browser.trading_page import ARTIFACTS, TradingPage, axe_source
-from tests.support.bridge import RunningBridge
-from tests.support.fixtures import bridge, chained_node, devnet
+from tests.support.bridge import RunningBridge, bridge_env, running_bridge
+from tests.support.fixtures import chained_node, devnet
 
-__all__ = ["bridge", "devnet"]
+__all__ = ["devnet"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -90,13 +94,23 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(scope="session")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnodeProcess]:
+def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devchain]:
+    with Devchain(tmp_path_factory.mktemp("chain"), block_seconds=1) as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def node(tmp_path_factory: pytest.TempPathFactory, chain: Devchain) -> Iterator[DevnodeProcess]:
     env = {"RC_CONFIRMATION_DELAY_SECONDS": "0"}
-    with (  # the EVM pairs take orders only with their chain configured
-        Devchain(tmp_path_factory.mktemp("chain")) as chain,
-        chained_node(tmp_path_factory.mktemp("devnode"), chain, env) as proc,
-    ):
+    with chained_node(tmp_path_factory.mktemp("devnode"), chain, env) as proc:
         yield proc
+
+
+@pytest.fixture
+def bridge(node: DevnodeProcess, devnet: object, tmp_path: Path) -> Iterator[RunningBridge]:
+    # bridge_env verifies RTC/ETH and RTC/USDC on the node's chain (`chain`).
+    with running_bridge(bridge_env(node, tmp_path)) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -128,6 +142,7 @@ class PageProblems:
         self.foreign_requests: list[str] = []
         self.failed_loads: list[str] = []
         self.bodies: list[str] = []  # every request body the page sent
+        self.sent: list[tuple[str, str]] = []  # (url, body) of each
 
     def console(self, message: ConsoleMessage) -> None:
         # Chromium logs every HTTP error status as a console error; an API refusal is the
@@ -143,6 +158,7 @@ class PageProblems:
     def request(self, request: Request) -> None:
         if request.post_data:
             self.bodies.append(request.post_data)
+            self.sent.append((request.url, request.post_data))
 
     def check(self) -> None:
         assert self.foreign_requests == [], "the page tried to reach beyond the bridge"
@@ -151,30 +167,51 @@ class PageProblems:
         assert self.console_errors == [], "console errors (CSP violations show up here)"
 
 
+Opener = Callable[..., TradingPage]
+
+
 @pytest.fixture
-def trading_page(
-    browser: Browser, bridge: RunningBridge, request: pytest.FixtureRequest
-) -> Iterator[TradingPage]:
-    viewport = cast(ViewportSize, getattr(request, "param", {"width": 1280, "height": 900}))
-    context = browser.new_context(viewport=viewport, locale="en-GB", timezone_id="UTC")
-    context.add_init_script(script=axe_source())  # via CDP, so the page's CSP still holds
-    problems = PageProblems(bridge.url)
+def trader(
+    browser: Browser, bridge: RunningBridge, chain: Devchain, request: pytest.FixtureRequest
+) -> Iterator[Opener]:
+    """Opens a browser context of its own per call (one per trader); each is checked and
+    closed when the test ends."""
+    opened: list[tuple[BrowserContext, PageProblems]] = []
+    allowed = (bridge.url + "/", chain.rpc_url.rstrip("/"))
 
-    def gate(route: Route, routed_request: Request) -> None:
-        if routed_request.url.startswith(bridge.url + "/"):
-            route.continue_()
-        else:
-            problems.foreign_requests.append(routed_request.url)
-            route.abort()
+    def open_one(name: str = "", viewport: ViewportSize | None = None) -> TradingPage:
+        size = viewport or ViewportSize(width=1280, height=900)
+        context = browser.new_context(viewport=size, locale="en-GB", timezone_id="UTC")
+        context.add_init_script(script=axe_source())  # via CDP, so the page's CSP still holds
+        problems = PageProblems(bridge.url)
 
-    context.route("**/*", gate)
-    page: Page = context.new_page()
-    page.on("console", problems.console)
-    page.on("pageerror", lambda err: problems.page_errors.append(str(err)))
-    page.on("request", problems.request)
-    page.on("response", problems.response)
+        def gate(route: Route, routed_request: Request) -> None:
+            # The bridge, and the pair's chain RPC that /api/pairs names: nothing else.
+            if routed_request.url.startswith(allowed):
+                route.continue_()
+            else:
+                problems.foreign_requests.append(routed_request.url)
+                route.abort()
+
+        context.route("**/*", gate)
+        page: Page = context.new_page()
+        page.on("console", problems.console)
+        page.on("pageerror", lambda err: problems.page_errors.append(str(err)))
+        page.on("request", problems.request)
+        page.on("response", problems.response)
+        opened.append((context, problems))
+        label = request.node.name + (f"-{name}" if name else "")
+        return TradingPage(page, bridge, problems.bodies, label, problems.sent)
+
     try:
-        yield TradingPage(page, bridge, problems.bodies, request.node.name)
-        problems.check()
+        yield open_one
+        for _, problems in opened:
+            problems.check()
     finally:
-        context.close()
+        for context, _ in opened:
+            context.close()
+
+
+@pytest.fixture
+def trading_page(trader: Opener, request: pytest.FixtureRequest) -> TradingPage:
+    return trader(viewport=getattr(request, "param", None))

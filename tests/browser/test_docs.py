@@ -8,12 +8,18 @@ from playwright.sync_api import expect
 
 from tests.browser.trading_page import TradingPage
 
+# Swagger UI parses the whole /openapi.json before it draws anything: on a loaded machine
+# its first render alone can pass Playwright's default 5 s.
+FIRST_RENDER_MS = 30_000
+
 
 def test_the_api_docs_render_offline_under_the_strict_policy(trading_page: TradingPage) -> None:
     page = trading_page.page
     bridge = trading_page.bridge
     page.goto(f"{bridge.url}/docs")
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("otc-bridge")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+        "otc-bridge", timeout=FIRST_RENDER_MS
+    )
     document = bridge.client.http.get("/openapi.json").json()
     # Swagger UI draws one block per operation: the routes and the webhook we send
     # (OpenAPI's top-level `webhooks`) alike.
@@ -33,4 +39,4 @@ def test_the_page_links_to_the_docs(trading_page: TradingPage) -> None:
     trading_page.open()
     trading_page.page.get_by_role("link", name="documentation").click()
     expect(trading_page.page).to_have_url(f"{trading_page.bridge.url}/docs")
-    expect(trading_page.page.locator(".swagger-ui .info")).to_be_visible()
+    expect(trading_page.page.locator(".swagger-ui .info")).to_be_visible(timeout=FIRST_RENDER_MS)

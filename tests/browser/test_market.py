@@ -4,12 +4,16 @@ last price, the 24 h figures and the recent trades."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from decimal import Decimal
 
 from playwright.sync_api import Locator, expect
 
+from otc_bridge.adapters.evm.writer import HtlcWriter
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.devnet.control import DevnetControl
+from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.domain.money import format_units
 from tests.browser.trading_page import TradingPage
 from tests.support.bridge import RunningBridge
@@ -19,7 +23,34 @@ BUYER_ADDR = "0x" + "bb" * 20
 PAYOUT_POLL = 30  # the bridge's default OTC_PAYOUT_POLL_SECONDS
 
 
-def seed_market(bridge: RunningBridge, devnet: DevnetControl) -> str:
+def locked_and_reported(
+    bridge: RunningBridge, chain: Devchain, order_id: str, secret: Secret, seller: str, buyer: str
+) -> str:
+    """B's real lock on the dev chain, reported until the bridge counts it final."""
+    order = bridge.client.order(order_id)
+    writer = HtlcWriter.connect(chain.rpc_url, chain.info.htlc_contract, buyer)
+    made = writer.lock(
+        receiver=seller,
+        hashlock=secret.hash,
+        timelock=chain.control.head().timestamp + 6 * 3600,
+        amount=int(order["total_quote_base_units"]),
+        token=chain.info.usdc_token,
+        order_ref=order_id,
+    )
+    end = time.monotonic() + 30
+    pause = threading.Event()
+    while True:
+        reported = bridge.client.http.post(
+            f"/api/orders/{order_id}/lock", json={"quote_tx": made.tx.tx_hash}
+        )
+        if reported.status_code == 200:
+            return made.tx.tx_hash
+        assert reported.json()["error"] == "not_final", reported.text
+        assert time.monotonic() < end, reported.text
+        pause.wait(0.5)  # a block a second: final after two
+
+
+def seed_market(bridge: RunningBridge, devnet: DevnetControl, chain: Devchain) -> str:
     """Open orders on both sides and one completed trade; returns the trade's order id."""
     client = bridge.client
     seller, buyer = Wallet(), Wallet()
@@ -45,14 +76,14 @@ def seed_market(bridge: RunningBridge, devnet: DevnetControl) -> str:
         side="sell",
         amount_rtc="1",
         price_per_rtc="0.11",
-        eth_address=SELLER_ADDR,
+        eth_address=chain.info.accounts[3],
         htlc_hash=secret.hash,
     ).json()["order_id"]
     assert isinstance(traded, str)
-    assert client.match(Wallet(), traded, eth_address=BUYER_ADDR).status_code == 200
-    confirmed = client.confirm(
-        traded, wallet=seller.address, secret=secret.hex, quote_tx="0x" + "cd" * 32
-    )
+    taker = chain.info.accounts[4]
+    assert client.match(Wallet(), traded, eth_address=taker).status_code == 200
+    quote_tx = locked_and_reported(bridge, chain, traded, secret, chain.info.accounts[3], taker)
+    confirmed = client.confirm(traded, wallet=seller.address, secret=secret.hex, quote_tx=quote_tx)
     assert confirmed.status_code == 200, confirmed.text
     devnet.tick()  # the devnode of this suite confirms payouts at once
     devnet.advance_clock(PAYOUT_POLL + 1)  # the bridge reads the payout's status next poll
@@ -76,9 +107,9 @@ def as_js_number(value: float) -> str:
 
 
 def test_market_view_shows_the_book_spread_last_price_and_trades(
-    trading_page: TradingPage, bridge: RunningBridge, devnet: DevnetControl
+    trading_page: TradingPage, bridge: RunningBridge, devnet: DevnetControl, chain: Devchain
 ) -> None:
-    traded = seed_market(bridge, devnet)
+    traded = seed_market(bridge, devnet, chain)
     book = bridge.client.http.get("/api/orderbook", params={"pair": "RTC/USDC"}).json()
     trades = bridge.client.http.get("/api/trades", params={"pair": "RTC/USDC"}).json()["trades"]
     assert [t["order_id"] for t in trades] == [traded]

@@ -19,10 +19,13 @@ from otc_bridge.api.web import (
     content_security_policy,
     rpc_origins,
 )
+from otc_bridge.devnet.devchain.harness import Devchain
 from tests.support.bridge import RunningBridge
 
 
-def test_the_page_is_served_with_a_strict_content_security_policy(bridge: RunningBridge) -> None:
+def test_the_page_is_served_with_a_strict_content_security_policy(
+    bridge: RunningBridge, chain: Devchain
+) -> None:
     http = bridge.client.http
     page = http.get("/")
     assert page.status_code == 200
@@ -32,7 +35,8 @@ def test_the_page_is_served_with_a_strict_content_security_policy(bridge: Runnin
     csp = page.headers["content-security-policy"]
     assert "script-src 'self';" in csp
     assert "style-src 'self';" in csp
-    assert "connect-src 'self';" in csp  # no chain RPC configured on this bridge
+    # The bridge, and the quote chain's public RPC /api/pairs names: nothing else.
+    assert f"connect-src 'self' {chain.rpc_url.rstrip('/')};" in csp
     assert "unsafe" not in csp
     assert "default-src 'none'" in csp
     assert page.headers["cache-control"] == "no-cache"

@@ -17,7 +17,10 @@ import { type KeyState, KeyPanel } from "./ui/key-panel";
 import { renderBook, renderStats, renderTrades } from "./ui/market";
 import { MarketFeed } from "./ui/market-feed";
 import { Observable } from "./ui/observable";
+import { OpenOrders } from "./ui/open-orders";
 import { OrderForm } from "./ui/order-form";
+import { OrderView } from "./ui/order-view";
+import { QuoteWalletPanel } from "./ui/quote-wallet";
 import { SecretBackup } from "./ui/secret-backup";
 
 const DEFAULT_PAIR = "RTC/USDC";
@@ -54,7 +57,8 @@ async function loadPairs(api: BridgeApi, freshness: Freshness): Promise<readonly
 
 async function start(): Promise<void> {
   const api = new BridgeApi();
-  const vault = new Vault(browserStorage());
+  const storage = browserStorage();
+  const vault = new Vault(storage);
   const announce = announcer();
   const keyState = new Observable<KeyState | null>(await restoreKey(vault));
   const pair = new Observable<PairInfo | null>(null);
@@ -69,6 +73,29 @@ async function start(): Promise<void> {
   const secrets = new SecretBackup(byId("secret-backup"), vault);
   secrets.render();
 
+  let pairs: readonly PairInfo[] = [];
+  const quoteWallet = new QuoteWalletPanel(byId("quote-wallet"), pair);
+  const orderView = new OrderView(byId("my-orders"), byId("order-detail-body"), {
+    api,
+    vault,
+    storage,
+    key: keyState,
+    pairs: () => pairs,
+    quoteWallet,
+    nowSeconds: api.clock.nowSeconds,
+    announce,
+  });
+  orderView.render();
+  const openOrders = new OpenOrders(byId("open-orders"), {
+    api,
+    vault,
+    key: keyState,
+    pair,
+    secrets,
+    quoteWallet,
+    nowSeconds: api.clock.nowSeconds,
+    taken: (orderId) => void orderView.open(orderId, true),
+  });
   const feed = new MarketFeed(
     api,
     pair,
@@ -77,6 +104,7 @@ async function start(): Promise<void> {
       renderStats(byId("market-stats"), snap);
       renderBook(byId<HTMLTableElement>("book"), snap);
       renderTrades(byId<HTMLTableElement>("trades"), snap);
+      void openOrders.refresh();
     },
     api.clock.nowSeconds, // "24 h" as the bridge counts it
   );
@@ -87,10 +115,13 @@ async function start(): Promise<void> {
     pair,
     secrets,
     nowSeconds: api.clock.nowSeconds, // orders are signed with the bridge's time
-    placed: () => void feed.refresh(),
+    placed: (orderId) => {
+      void feed.refresh();
+      void orderView.open(orderId, false);
+    },
   });
 
-  const pairs = await loadPairs(api, freshness);
+  pairs = await loadPairs(api, freshness);
   const select = byId<HTMLSelectElement>("pair");
   const wanted = new URLSearchParams(location.search).get("pair") ?? DEFAULT_PAIR;
   const initial = pairs.find((p) => p.pair === wanted) ?? pairs[0] ?? null;
@@ -101,6 +132,8 @@ async function start(): Promise<void> {
   select.disabled = pairs.length === 0;
   select.addEventListener("change", () => pair.set(pairs.find((p) => p.pair === select.value) ?? null));
   pair.set(initial);
+  void orderView.refreshList();
+  await orderView.fromHash();
   document.body.dataset["ready"] = "true"; // for the browser tests: the page is wired
 }
 

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from otc_bridge.domain.deadlines import ORDER_TTL_DEFAULT
 from otc_bridge.domain.money import MAX_NUMBER_CHARS, MoneyError, parse_decimal, to_units
 from otc_bridge.domain.pairs import DEFAULT_PAIR, PAIRS
+from otc_bridge.domain.wallet_auth import canonical_wallet, is_native_wallet
 from otc_bridge.services.commands import (
     MALFORMED,
     CancelOrder,
@@ -313,11 +314,18 @@ def int_arg(
 
 
 def list_orders(args: Mapping[str, str]) -> ListOrders:
+    wallet = args.get("wallet")
+    if wallet is not None:
+        wallet = wallet.strip()
+        if not is_native_wallet(wallet):
+            # Only native addresses can own orders; anything else is a typo, not "none".
+            raise InvalidRequest("wallet_must_be_native_rtc_address")
     return ListOrders(
         pair=args.get("pair", "").strip().upper(),
         side=args.get("side", "").strip().lower(),
         limit=int_arg(args, "limit", 50, minimum=1, cap=PAGE_MAX),
         offset=int_arg(args, "offset", 0, minimum=0),
+        wallet=None if wallet is None else canonical_wallet(wallet),
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from otc_bridge.api import commands, replies, schemas
@@ -27,7 +29,8 @@ async def create_order(request: Request) -> JSONResponse:
 
 @router.get(
     "",
-    summary="Open orders (sells by price ascending, buys descending, oldest first)",
+    summary="Open orders (sells by price ascending, buys descending, oldest first); with "
+    "`wallet`, that wallet's orders as maker or taker, every status, newest first",
     responses=schemas.replies_doc(200, schemas.OrderListResponse, 400),
 )
 def list_orders(
@@ -36,6 +39,10 @@ def list_orders(
     side: str | None = None,
     limit: str | None = None,
     offset: str | None = None,
+    wallet: Annotated[
+        str | None,
+        Query(description="A native RTC address: its orders as maker or taker, any status"),
+    ] = None,
 ) -> JSONResponse:
     query = commands.list_orders(request.query_params)
     return answer(200, replies.order_page(container(request).market.list_orders(query)))

@@ -74,6 +74,9 @@ class ListOrders:
     side: str  # lower-cased; "" (or anything else) lists both sides
     limit: int
     offset: int
+    # A native RTC address: that wallet's orders (maker or taker), every status, newest
+    # first. None: the open book.
+    wallet: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,20 @@ class Market:
         self.pair_info = pair_info
 
     def list_orders(self, query: ListOrders) -> OrderPage:
-        """Open orders; an unknown pair or side filters nothing (as the reference does)."""
+        """Open orders; an unknown pair or side filters nothing (as the reference does).
+        With a wallet: that wallet's orders as maker or taker, every status."""
+        pair = query.pair if query.pair in PAIRS else None
+        side = query.side if query.side in {"buy", "sell"} else None
+        if query.wallet is not None:
+            with self.store.read() as uow:
+                found, total = uow.market.wallet_orders(
+                    wallet=query.wallet,
+                    pair=pair,
+                    side=side,
+                    limit=query.limit,
+                    offset=query.offset,
+                )
+            return OrderPage(found, total)
         with self.store.read() as uow:
             orders, total = uow.market.open_orders(
                 now=self.clock.now(),

@@ -14,6 +14,14 @@ export interface PairInfo {
     readonly settlement_margin_seconds: number;
   };
   readonly lock_window_seconds: number;
+  // EVM pairs with a configured chain (design §3); absent or null otherwise.
+  readonly chain_id?: number | null;
+  readonly htlc_contract?: string | null;
+  readonly token_address?: string | null;
+  readonly rpc_url?: string | null;
+  readonly finality_confirmations?: number | null;
+  readonly timelock_min_seconds?: number | null;
+  readonly timelock_max_seconds?: number | null;
   readonly limits: {
     readonly min_amount_rtc: number;
     readonly max_amount_rtc: number;
@@ -71,6 +79,10 @@ export interface OrderSummary {
   readonly expires_at: number;
 }
 
+export interface OrderSummaryWithTaker extends OrderSummary {
+  readonly taker_wallet?: string | null;
+}
+
 export interface OrdersResponse {
   readonly orders: readonly OrderSummary[];
   readonly total: number;
@@ -83,6 +95,56 @@ export interface Deadlines {
   readonly claim_deadline: number | null;
   readonly refundable_at: number | null;
   readonly escrow_expires_at: number | null;
+  readonly next_action_at?: number | null;
+}
+
+export interface NextActionView {
+  readonly code: string;
+  readonly label: string;
+  readonly deadline: number | null;
+}
+
+export interface QuoteLockView {
+  readonly lock_id?: string | null;
+  readonly tx_hash?: string | null;
+  readonly amount?: string | number | null;
+  readonly timelock?: number | null;
+  readonly sender?: string | null;
+  readonly receiver?: string | null;
+}
+
+export interface OrderDetail extends OrderSummary {
+  readonly htlc_hash: string | null;
+  readonly quote_decimals: number;
+  readonly maker_eth_address: string | null;
+  readonly taker_wallet: string | null;
+  readonly taker_eth_address: string | null;
+  readonly escrow_expires_at: number | null;
+  readonly settlement_tx: string | null;
+  readonly payout_tx_hash: string | null;
+  readonly deadlines: Deadlines;
+  readonly quote_lock: QuoteLockView | null;
+  readonly next_actions?: Readonly<Record<string, NextActionView>> | null;
+  readonly htlc_secret?: string | null;
+}
+
+export interface OrderDetailResponse {
+  readonly order: OrderDetail;
+}
+
+export interface OrderEvent {
+  readonly seq: number;
+  readonly from: string | null;
+  readonly to: string;
+  readonly cause: string;
+  readonly at: number;
+  readonly actor?: string | null;
+  readonly refs?: Readonly<Record<string, unknown>> | null;
+}
+
+export interface EventsResponse {
+  readonly order_id: string;
+  readonly events: readonly OrderEvent[];
 }
 
 export interface CreateOrderResponse {

@@ -9,6 +9,8 @@
 
 import type {
   CreateOrderResponse,
+  EventsResponse,
+  OrderDetailResponse,
   OrderbookResponse,
   OrdersResponse,
   PairsResponse,
@@ -133,5 +135,54 @@ export class BridgeApi {
 
   createOrder(body: object, context: WordsContext = {}): Promise<CreateOrderResponse> {
     return this.call<CreateOrderResponse>("POST", "/api/orders", body, context);
+  }
+
+  /** One wallet's orders, as maker or taker, every status, newest first. */
+  walletOrders(wallet: string, limit = 50): Promise<OrdersResponse> {
+    return this.get("/api/orders", { wallet, limit: String(limit) });
+  }
+
+  order(orderId: string): Promise<OrderDetailResponse> {
+    return this.get(`/api/orders/${encodeURIComponent(orderId)}`);
+  }
+
+  events(orderId: string): Promise<EventsResponse> {
+    return this.get(`/api/orders/${encodeURIComponent(orderId)}/events`);
+  }
+
+  /** The order's live stream (SSE); same origin, so the page's CSP allows it. */
+  streamUrl(orderId: string): string {
+    return `${this.base}/api/orders/${encodeURIComponent(orderId)}/stream`;
+  }
+
+  private action(
+    orderId: string,
+    verb: string,
+    body: object,
+    context: WordsContext,
+  ): Promise<Record<string, unknown>> {
+    return this.call("POST", `/api/orders/${encodeURIComponent(orderId)}/${verb}`, body, context);
+  }
+
+  match(orderId: string, body: object, context: WordsContext = {}): Promise<Record<string, unknown>> {
+    return this.action(orderId, "match", body, context);
+  }
+
+  cancel(orderId: string, body: object, context: WordsContext = {}): Promise<Record<string, unknown>> {
+    return this.action(orderId, "cancel", body, context);
+  }
+
+  confirm(orderId: string, body: object, context: WordsContext = {}): Promise<Record<string, unknown>> {
+    return this.action(orderId, "confirm", body, context);
+  }
+
+  /** Report B's HTLC lock; the bridge reads it from the chain (design §3). */
+  reportLock(orderId: string, quoteTx: string, context: WordsContext = {}): Promise<OrderDetailResponse> {
+    return this.call(
+      "POST",
+      `/api/orders/${encodeURIComponent(orderId)}/lock`,
+      { quote_tx: quoteTx },
+      context,
+    );
   }
 }

@@ -99,22 +99,42 @@ const EXACT: Readonly<Record<string, Words>> = {
     "The signature did not match the order's terms. Nothing was created. " + SIGN_AGAIN,
   wallet_auth_replayed: "This signed request was already used once. " + SIGN_AGAIN,
   // the quote leg's lock checks (design §1.2): the API's message carries the values
-  lock_not_found: "No HTLC lock was found for this payment.",
-  wrong_contract: "The payment was locked in another contract than the bridge's HTLC contract.",
-  wrong_token: "The payment was locked in the wrong token.",
-  amount_too_low: "The locked amount is less than the order's total.",
-  wrong_hashlock: "The lock uses another hashlock than the order's.",
-  wrong_receiver: "The lock pays another address than the seller's.",
-  wrong_sender: "The lock was made from another address than the buyer's.",
-  lock_too_late: "The lock was mined after the lock deadline.",
-  timelock_too_short: "The lock's timelock is too short.",
-  timelock_too_long: "The lock's timelock is too long.",
-  timelock_after_escrow: "The lock's timelock ends after the RTC escrow would.",
-  lock_not_open: "The lock was already claimed or refunded.",
-  not_final: "The lock is not final yet; the bridge counts it once it has enough confirmations.",
-  lock_already_used: "This lock already backs another order.",
+  lock_not_found: (_m, body) => withMessage("No HTLC lock was found for this payment.", body),
+  wrong_contract: (_m, body) =>
+    withMessage("The payment was locked in another contract than the bridge's HTLC contract.", body),
+  wrong_token: (_m, body) => withMessage("The payment was locked in the wrong token.", body),
+  amount_too_low: (_m, body) => withMessage("The locked amount is less than the order's total.", body),
+  wrong_hashlock: (_m, body) => withMessage("The lock uses another hashlock than the order's.", body),
+  wrong_receiver: (_m, body) => withMessage("The lock pays another address than the seller's.", body),
+  wrong_sender: (_m, body) => withMessage("The lock was made from another address than the buyer's.", body),
+  lock_too_late: (_m, body) => withMessage("The lock was mined after the lock deadline.", body),
+  timelock_too_short: (_m, body) => withMessage("The lock's timelock is too short.", body),
+  timelock_too_long: (_m, body) => withMessage("The lock's timelock is too long.", body),
+  timelock_after_escrow: (_m, body) =>
+    withMessage("The lock's timelock ends after the RTC escrow would.", body),
+  lock_not_open: (_m, body) => withMessage("The lock was already claimed or refunded.", body),
+  not_final: (_m, body) =>
+    withMessage("The lock is not final yet; the bridge counts it once it has enough confirmations.", body),
+  lock_already_used: (_m, body) => withMessage("This lock already backs another order.", body),
   chain_unreachable: "The bridge cannot reach the quote chain right now. Try again shortly.",
+  // the quote leg's order states (services/exchange.py)
+  order_not_matched: (_m, body) => withMessage("This order is not waiting for a quote lock.", body),
+  quote_not_locked: (_m, body) =>
+    withMessage("The buyer's lock is not verified yet: the secret can be revealed only after it.", body),
+  quote_locked: (_m, body) =>
+    withMessage("The payment is locked on-chain, so the order can no longer be cancelled.", body),
+  claim_deadline_passed: (_m, body) =>
+    withMessage("It is too late to reveal through the bridge: claim the payment on-chain instead.", body),
+  missing_quote_address: (_m, body) => withMessage("A quote-chain address is needed.", body),
+  invalid_quote_address: (_m, body) => withMessage("That quote-chain address is not valid.", body),
+  invalid_lock_reference: (_m, body) => withMessage("The lock's transaction id is not valid.", body),
 };
+
+/** A code's words plus the bridge's own message, which carries the values (deadlines…). */
+function withMessage(words: string, body: Body): string {
+  const message = typeof body["message"] === "string" ? body["message"].trim() : "";
+  return message ? `${words} (${message})` : words;
+}
 
 /** Error strings with values inside. */
 const PATTERNS: ReadonlyArray<readonly [RegExp, Words]> = [

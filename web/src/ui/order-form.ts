@@ -52,7 +52,7 @@ export interface OrderFormDeps {
   readonly pair: Observable<PairInfo | null>;
   readonly secrets: SecretBackup;
   readonly nowSeconds: () => number;
-  readonly placed: () => void;
+  readonly placed: (orderId: string) => void;
 }
 
 export class OrderForm {
@@ -404,7 +404,7 @@ export class OrderForm {
       if (pendingId !== null) this.deps.vault.renameSecret(pendingId, answer.order_id);
       this.say("ok", ...this.placedWords(answer.order_id, answer.status, terms, answer.escrow_job_id));
       this.amount.value = "";
-      this.deps.placed();
+      this.deps.placed(answer.order_id);
       this.deps.secrets.render(false);
     } catch (err) {
       const refused = err instanceof ApiError && err.status >= 400 && err.status < 500;

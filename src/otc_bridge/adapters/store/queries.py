@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from otc_bridge.adapters.store.rows import order_from_row
@@ -96,6 +96,29 @@ class MarketQueries:
             orders.extend(order_from_row(r._mapping) for r in rows)
             skip = 0
         return orders, sum(counts.values())
+
+    def wallet_orders(
+        self, *, wallet: str, pair: str | None, side: str | None, limit: int, offset: int
+    ) -> tuple[list[Order], int]:
+        """One wallet's orders as maker or taker, any status, newest first (the maker and
+        taker indexes serve the two halves of the OR)."""
+        clauses = [or_(ORDERS.c.maker_wallet == wallet, ORDERS.c.taker_wallet == wallet)]
+        if pair is not None:
+            clauses.append(ORDERS.c.pair == pair)
+        if side is not None:
+            clauses.append(ORDERS.c.side == side)
+        where = and_(*clauses)
+        total = int(
+            self._conn.execute(select(func.count()).select_from(ORDERS).where(where)).scalar_one()
+        )
+        rows = self._conn.execute(
+            select(ORDERS)
+            .where(where)
+            .order_by(ORDERS.c.created_at.desc(), ORDERS.c.order_id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return [order_from_row(r._mapping) for r in rows], total
 
     def book_side(self, *, now: int, pair: str, side: str, depth: int) -> list[Level]:
         price = ORDERS.c.price_per_rtc_nano_quote
