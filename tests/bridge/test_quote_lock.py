@@ -165,3 +165,34 @@ def test_an_expired_unclaimed_lock_refunds_the_seller_and_ends_the_order(
     causes = [e["cause"] for e in bridge.client.events(order_id)]
     assert "lock_expired" in causes
     assert devnet.balance_i64(seller.address) == 100_000_000  # the escrow came back whole
+
+
+def test_at_the_match_deadline_an_unreported_lock_is_counted_not_refunded(
+    bridge: RunningBridge, devnet: DevnetControl, devchain: Devchain
+) -> None:
+    """B locked in time but nobody reported it (no watcher here): at the match deadline
+    the driver finds the lock by the order's hashlock and counts it (quote_locked).
+    Refunding S then would let S, who holds the preimage, claim B's lock as well as
+    keep the RTC."""
+    order_id, seller, _ = matched_sell(bridge, devnet)
+    order = bridge.client.order(order_id)
+    made = lock_on_chain(devchain, order, now=bridge.client.now())
+    devnet.advance_clock(order["deadlines"]["match_deadline"] + 1 - bridge.container.clock.now())
+    make_final(devchain)
+    bridge.run_worker()
+    after = bridge.client.order(order_id)
+    assert after["status"] == "quote_locked", after["status"]
+    assert after["quote_lock"]["lock_id"] == made.lock_id.lower()
+    assert devnet.balance_i64(seller.address) < 100_000_000  # S's escrow still held
+
+
+def test_at_the_match_deadline_with_no_lock_a_sell_order_ends_and_refunds(
+    bridge: RunningBridge, devnet: DevnetControl, devchain: Devchain
+) -> None:
+    order_id, seller, _ = matched_sell(bridge, devnet)
+    deadline = bridge.client.order(order_id)["deadlines"]["match_deadline"]
+    devnet.advance_clock(deadline + 1 - bridge.container.clock.now())
+    for _ in range(3):  # the timeout, then the refund's confirmation on the node
+        bridge.run_worker()
+    assert bridge.client.order(order_id)["status"] == "expired"
+    assert devnet.balance_i64(seller.address) == 100_000_000

@@ -6,6 +6,7 @@ One reader per configured chain (pairs on one chain share it and its connection)
 
 from __future__ import annotations
 
+from otc_bridge.adapters.evm.codec import lock_id_of
 from otc_bridge.adapters.evm.config import EvmPairConfig, EvmSettings
 from otc_bridge.adapters.evm.reader import EvmReader
 from otc_bridge.adapters.evm.results import (
@@ -47,6 +48,10 @@ class EvmQuoteChain:
         if ref.tx_hash is not None:
             return self.reader.lock_by_tx(ref.tx_hash)
         return Missing("no lock id or transaction given")
+
+    def lock_id_of(self, hashlock: str) -> str:
+        chain = self.config.chain
+        return lock_id_of(chain.chain_id, chain.htlc_contract, hashlock)
 
     def final_lock_state(self, lock_id: str, from_block: int) -> FinalLockView | Unreachable:
         """The lock at the final block; for a claim, the preimage from its `Claimed` log

@@ -17,7 +17,7 @@ from typing import Any
 
 from otc_bridge.adapters.store.store import Fence
 from otc_bridge.domain import hashing, settling, transitions
-from otc_bridge.domain.errors import LockAlreadyUsed, OrderNotMatched, PairDisabled, WrongPreimage
+from otc_bridge.domain.errors import OrderNotMatched, PairDisabled, WrongPreimage
 from otc_bridge.domain.move import Move
 from otc_bridge.domain.order import Hashlock, Order, required
 from otc_bridge.domain.settling import Evidence
@@ -25,7 +25,7 @@ from otc_bridge.domain.states import Cause, Status
 from otc_bridge.settlement.driver import SettlementDriver
 from otc_bridge.settlement.escrow_steps import EscrowOutcome, lock_escrow
 from otc_bridge.settlement.quote_chains import LockRef
-from otc_bridge.settlement.quote_lock import already_used, same_lock, verify
+from otc_bridge.settlement.quote_lock import same_lock, take_lock
 from otc_bridge.settlement.toolkit import Toolkit
 
 
@@ -108,21 +108,7 @@ class Settlement:
         chain = self.kit.chains.for_pair(order.pair)
         if chain is None:
             raise PairDisabled(self.kit.chains.disabled_reason(order.pair) or order.pair)
-        ctx = self.kit.ctx(actor)
-        policy = self.kit.policy
-        found = self.kit.call("quote.find_lock", lambda: chain.find_lock(ref))
-        lock = verify(
-            order, chain, found, policy.deadlines, now=ctx.now, retry_seconds=policy.retry_seconds
-        )
-        with self.kit.store.read() as uow:
-            holder = uow.orders.by_quote_lock(lock.lock_id)
-        if holder is not None and holder != order.order_id:
-            raise already_used(lock.lock_id)
-        move = transitions.lock_verified(order, lock, policy.deadlines, at=ctx.now)
-        try:
-            moved = self.kit.commit(move, ctx)
-        except LockAlreadyUsed:  # another order took it between the read and the write
-            raise already_used(lock.lock_id) from None
+        moved = take_lock(self.kit, order, chain, ref, self.kit.ctx(actor))
         if moved is None:
             # Lost a race: the chain watcher (or another report) may have verified this
             # very lock meanwhile, which is the answer this report asked for.

@@ -11,7 +11,9 @@ failing check (`LockRefused`, nothing written) or turned into the `QuoteLock` fa
 from __future__ import annotations
 
 from otc_bridge.adapters.evm.results import Found, LockSighting, Missing, NotFinal, Unreachable
+from otc_bridge.domain import transitions
 from otc_bridge.domain.deadlines import DeadlinePolicy
+from otc_bridge.domain.errors import LockAlreadyUsed
 from otc_bridge.domain.htlc_terms import (
     ExpectedLock,
     RefusalCode,
@@ -20,6 +22,7 @@ from otc_bridge.domain.htlc_terms import (
 )
 from otc_bridge.domain.order import Order, QuoteLock, required
 from otc_bridge.settlement.quote_chains import LockRef, LockTerms, QuoteChain
+from otc_bridge.settlement.toolkit import Ctx, Toolkit
 
 
 class LockRefused(Exception):
@@ -121,3 +124,25 @@ def already_used(lock_id: str) -> LockRefused:
 def same_lock(order: Order, ref: LockRef) -> bool:
     lock = order.quote_lock
     return lock is not None and ref.names(lock.lock_id, lock.tx_hash)
+
+
+def take_lock(
+    kit: Toolkit, order: Order, chain: QuoteChain, ref: LockRef, ctx: Ctx
+) -> Order | None:
+    """`matched → quote_locked` when the lock `ref` names backs the order (raises
+    `LockRefused`, nothing written, otherwise). The one path for a reported lock, a
+    watched one and the match deadline's last look at the chain. None: lost a race."""
+    policy = kit.policy
+    found = kit.call("quote.find_lock", lambda: chain.find_lock(ref))
+    lock = verify(
+        order, chain, found, policy.deadlines, now=ctx.now, retry_seconds=policy.retry_seconds
+    )
+    with kit.store.read() as uow:
+        holder = uow.orders.by_quote_lock(lock.lock_id)
+    if holder is not None and holder != order.order_id:
+        raise already_used(lock.lock_id)
+    move = transitions.lock_verified(order, lock, policy.deadlines, at=ctx.now)
+    try:
+        return kit.commit(move, ctx)
+    except LockAlreadyUsed:  # another order took it between the read and the write
+        raise already_used(lock.lock_id) from None

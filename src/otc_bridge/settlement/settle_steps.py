@@ -21,12 +21,14 @@ from typing import Any
 from otc_bridge.adapters.evm.results import Unreachable
 from otc_bridge.adapters.node import JobStatus, NodeResult, Ok, Rejected, StepDone, TxPhase, TxState
 from otc_bridge.domain import hashing, settling, transitions
-from otc_bridge.domain.htlc_terms import LockState
+from otc_bridge.domain.htlc_terms import RETRYABLE_CODES, LockState
 from otc_bridge.domain.move import Step
 from otc_bridge.domain.order import Order, Payout, required
 from otc_bridge.domain.rustchain import WORKER_WALLET
 from otc_bridge.domain.settling import Evidence
 from otc_bridge.domain.states import Cause
+from otc_bridge.settlement.quote_chains import LockRef
+from otc_bridge.settlement.quote_lock import LockRefused, take_lock
 from otc_bridge.settlement.toolkit import Ctx, Toolkit
 
 RELEASED = JobStatus.COMPLETED.value
@@ -40,10 +42,25 @@ _PROGRESS = {
 
 
 def match_timeout(kit: Toolkit, order: Order, ctx: Ctx) -> Order:
-    """No reveal (or verified quote lock) by the match deadline: undo the match."""
+    """No reveal (or verified quote lock) by the match deadline: undo the match, but only
+    once the chain shows no lock that backs it. B may have locked in time without anyone
+    reporting it (no watcher, a watcher behind, a lock not final yet): undoing the match
+    then would refund S while S, who knows the preimage, could still claim B's lock."""
     deadline = order.match.deadline if order.match else None
     if deadline is None or ctx.now <= deadline:
         return kit.reschedule(order, (deadline or ctx.now) + 1, ctx)
+    chain = kit.chains.for_pair(order.pair)
+    if chain is not None and order.htlc_hash is not None:
+        ref = LockRef(lock_id=chain.lock_id_of("0x" + order.htlc_hash))
+        try:
+            taken = take_lock(kit, order, chain, ref, ctx)
+        except LockRefused as refusal:
+            if refusal.verdict.code in RETRYABLE_CODES:  # not final yet, or no answer
+                return kit.reschedule(order, ctx.now + kit.policy.retry_seconds, ctx)
+            # No lock, or one that does not back the order (too late, too little, ...):
+            # B's to refund after its timelock, as the API told B when it was refused.
+        else:
+            return taken if taken is not None else kit.reread(order)
     return kit.apply(transitions.match_timeout(order, at=ctx.now), ctx)
 
 

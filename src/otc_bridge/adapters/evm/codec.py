@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
@@ -169,3 +170,14 @@ def decode_revert(data: bytes | str | None) -> DecodedRevert | None:
     except Exception:  # a malformed payload is just "unknown"
         return None
     return DecodedRevert(name, tuple(args))
+
+
+def lock_id_of(chain_id: int, htlc_contract: str, hashlock: str | bytes) -> str:
+    """The id the HTLC gives the lock made with `hashlock` (0x + 64 hex digits):
+    `keccak256(abi.encode(block.chainid, address(this), hashlock))`. A hashlock backs one
+    lock ever, so this names the only lock an order's hashlock can have."""
+    raw = hashlock if isinstance(hashlock, bytes) else bytes.fromhex(hashlock.removeprefix("0x"))
+    encoded = abi_encode(
+        ["uint256", "address", "bytes32"], [chain_id, to_checksum_address(htlc_contract), raw]
+    )
+    return "0x" + keccak(encoded).hex()
