@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from eth_utils.address import to_checksum_address
 
 from otc_bridge.adapters.evm.writer import HtlcWriter
@@ -17,6 +18,8 @@ from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
+from otc_bridge.domain.errors import IllegalTransition
+from otc_bridge.domain.settling import Evidence
 from tests.support.bridge import RunningBridge, bridge_env, running_bridge
 from tests.support.chain import fund, lock_on_chain, locked, make_final
 
@@ -196,3 +199,18 @@ def test_at_the_match_deadline_with_no_lock_a_sell_order_ends_and_refunds(
         bridge.run_worker()
     assert bridge.client.order(order_id)["status"] == "expired"
     assert devnet.balance_i64(seller.address) == 100_000_000
+
+
+def test_the_one_writer_refuses_a_reveal_before_the_lock_whoever_calls(
+    bridge: RunningBridge, devnet: DevnetControl
+) -> None:
+    """I4 is the settlement layer's, not only the confirm route's: a reveal on an EVM
+    pair's `matched` order is refused by `Settlement.reveal` itself, nothing written."""
+    order_id, _, secret = matched_sell(bridge, devnet)
+    before = bridge.client.order(order_id)
+    settlement = bridge.container.settlement
+    order = settlement.read(order_id)
+    assert order is not None
+    with pytest.raises(IllegalTransition):
+        settlement.reveal(order, secret.hex, Evidence(quote_tx="0x" + "00" * 32), "test")
+    unchanged(bridge, order_id, before["version"])

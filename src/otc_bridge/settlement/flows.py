@@ -17,14 +17,14 @@ from typing import Any
 
 from otc_bridge.adapters.store.store import Fence
 from otc_bridge.domain import hashing, settling, transitions
-from otc_bridge.domain.errors import OrderNotMatched, PairDisabled, WrongPreimage
+from otc_bridge.domain.errors import IllegalTransition, OrderNotMatched, PairDisabled, WrongPreimage
 from otc_bridge.domain.move import Move
 from otc_bridge.domain.order import Hashlock, Order, required
 from otc_bridge.domain.settling import Evidence
 from otc_bridge.domain.states import Cause, Status
 from otc_bridge.settlement.driver import SettlementDriver
 from otc_bridge.settlement.escrow_steps import EscrowOutcome, lock_escrow
-from otc_bridge.settlement.quote_chains import LockRef
+from otc_bridge.settlement.quote_chains import LockRef, QuotePolicy
 from otc_bridge.settlement.quote_lock import same_lock, take_lock
 from otc_bridge.settlement.toolkit import Toolkit
 
@@ -131,6 +131,14 @@ class Settlement:
         """S's preimage is known (S confirmed, or a claim on the quote chain showed it:
         `cause` QUOTE_CLAIMED): seal it and move the order to `settling`. Drive it on with
         `drive`, or leave it to the reconciler (it is due after the grace window)."""
+        if order.status is Status.MATCHED and (
+            self.kit.chains.policy(order.pair) is not QuotePolicy.UNVERIFIED
+        ):
+            # I4 held by the one writer, whoever calls: straight from `matched` only on a
+            # pair whose documented policy takes the seller's word (RTC/ERG, off by default).
+            raise IllegalTransition(
+                f"{order.order_id}: no reveal before the quote lock is verified on {order.pair}"
+            )
         hashlock = required(order.hashlock, "hashlock", order)
         if not hashing.preimage_matches(preimage, hashlock.hash):
             raise WrongPreimage(f"the preimage does not hash to {order.order_id}'s hashlock")
