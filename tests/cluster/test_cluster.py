@@ -113,7 +113,7 @@ def test_an_api_killed_at_each_settlement_boundary(cluster: Cluster, boundary: s
         assert victim.wait(30) == -9  # SIGKILLed itself at the boundary
     finally:
         victim.restart()
-    if cluster.order(swap.order_id, 1)["status"] == "matched":
+    if cluster.order(swap.order_id, 1)["status"] == "quote_locked":
         # Killed before the intent was durable: the seller's client retries elsewhere.
         assert confirm(cluster, swap, 2).status_code == 200
     assert "htlc_secret" not in cluster.order(swap.order_id, 1)
