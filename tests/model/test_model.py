@@ -386,8 +386,8 @@ class BridgeModel(RuleBasedStateMachine):
         """Every run starts with one sell order (client hash) and one buy order on the
         book, so that no run is spent without an order to act on."""
         self._begin()
-        sell = self._create_sell("2.01", "0.1", "RTC/USDC", None, True, "rich")
-        buy = self._create_buy("3", "0.333333333", "RTC/ETH", None)
+        sell = self._create_sell("2.01", "0.1", MODEL_PAIR, None, True, "rich")
+        buy = self._create_buy("3", "0.333333333", MODEL_PAIR, None)
         self.healthy = True  # the checks run after the initialize rules
         return multiple(sell, buy)
 

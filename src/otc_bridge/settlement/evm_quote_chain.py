@@ -53,7 +53,7 @@ class EvmQuoteChain:
         chain = self.config.chain
         return lock_id_of(chain.chain_id, chain.htlc_contract, hashlock)
 
-    def final_lock_state(self, lock_id: str, from_block: int) -> FinalLockView | Unreachable:
+    def final_lock_state(self, lock_id: str, from_block: int = 0) -> FinalLockView | Unreachable:
         """The lock at the final block; for a claim, the preimage from its `Claimed` log
         (sought from the lock's own block up to the final one)."""
         head = self.reader.head()
