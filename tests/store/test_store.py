@@ -17,6 +17,8 @@ from otc_bridge.adapters.store.migrate import alembic_config, upgrade
 from otc_bridge.adapters.store.rows import order_columns, order_from_row
 from otc_bridge.adapters.store.store import Store
 from otc_bridge.domain import transitions
+from otc_bridge.domain.deadlines import DeadlinePolicy
+from otc_bridge.domain.errors import LockAlreadyUsed
 from otc_bridge.domain.hashing import GENESIS, event_hash
 from otc_bridge.domain.move import Move, Step, step, transition
 from otc_bridge.domain.order import (
@@ -26,6 +28,7 @@ from otc_bridge.domain.order import (
     Match,
     Order,
     Payout,
+    QuoteLock,
     Refund,
     Reveal,
     SecretOrigin,
@@ -192,6 +195,52 @@ def test_the_domain_moves_carry_an_order_to_completed_and_its_trade_once(store: 
     ]
 
 
+QUOTE_LOCK = QuoteLock(
+    lock_id="0x" + "11" * 32,
+    tx_hash="0x" + "22" * 32,
+    block_number=12,
+    block_hash="0x" + "33" * 32,
+    amount=10**30,  # more than a BIGINT holds (18-decimal tokens)
+    timelock=40_000,
+    sender="0x" + "b" * 40,
+    receiver="0x" + "a" * 40,
+    verified_at=2_000,
+)
+
+
+def test_one_quote_lock_backs_one_order_only(store: Store) -> None:
+    """The unique index on the lock id: a second order verified with the same lock is
+    refused as LockAlreadyUsed, and nothing of it is written."""
+    matched_orders = []
+    for order_id in ("otc_0001", "otc_0002"):
+        with store.write() as uow:
+            created = uow.orders.insert(new_order(order_id), actor="maker", at=1_000, refs={})
+        with store.write() as uow:
+            intent = uow.orders.transition(match(created, 1_001), actor="taker", at=1_001)
+        assert intent is not None
+        locked = transitions.escrow_locked(
+            intent, "job_" + order_id, 9_999_999, at=1_002, lock_window=3600
+        )
+        with store.write() as uow:
+            moved = uow.orders.transition(locked, actor="taker", at=1_002)
+        assert moved is not None
+        matched_orders.append(moved)
+    second = matched_orders[1]
+    policy = DeadlinePolicy()
+    verify = [transitions.lock_verified(o, QUOTE_LOCK, policy, at=2_000) for o in matched_orders]
+    with store.write() as uow:
+        assert uow.orders.transition(verify[0], actor="b", at=2_000) is not None
+    with pytest.raises(LockAlreadyUsed), store.write() as uow:
+        uow.orders.transition(verify[1], actor="b", at=2_001)
+    with store.read() as uow:
+        assert uow.orders.by_quote_lock(QUOTE_LOCK.lock_id) == "otc_0001"
+        again = uow.orders.get("otc_0002")
+        stored = uow.orders.get("otc_0001")
+    assert again == second  # untouched: still matched, same version
+    assert stored is not None
+    assert stored.quote_lock == QUOTE_LOCK
+
+
 def test_every_group_survives_the_flat_columns() -> None:
     bare = replace(new_order(), version=3, history_hash="h" * 64)
     full = replace(
@@ -208,6 +257,8 @@ def test_every_group_survives_the_flat_columns() -> None:
         reveal=Reveal(1_002, "0xquote"),
         payout=Payout(2, "otc_payout:otc_0001:2", "f" * 32, 7, 1_003, 1_100),
         refund=Refund(Status.CANCELLED, 1_004),
+        quote_lock=QUOTE_LOCK,
+        quote_timelock=QUOTE_LOCK.timelock,
         claim_deadline=4_601,
         completed_at=None,
         closed_at=1_005,

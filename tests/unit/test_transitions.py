@@ -78,13 +78,16 @@ def test_a_buy_order_match_records_s_escrow_intent_and_hashlock_before_the_lock(
     assert (locked.status, locked.match.deadline) == (Status.MATCHED, NOW + 65)
 
 
-def test_a_sell_order_match_timeout_relists_it_with_its_escrow() -> None:
+def test_a_sell_order_match_timeout_ends_it_with_a_refund_never_relisting_its_hashlock() -> None:
     order = matched("sell")
-    after = transitions.match_timeout(order, at=NOW + 3_700).after
-    assert after.status is Status.OPEN
-    assert after.match is None
-    assert after.escrow == order.escrow
-    assert after.hashlock == order.hashlock
+    move = transitions.match_timeout(order, at=NOW + 3_700)
+    after = move.after
+    assert (move.cause, after.status) == (Cause.MATCH_TIMEOUT, Status.REFUND_PENDING)
+    assert after.refund is not None
+    assert after.refund.target is Status.EXPIRED
+    assert move.history_refs["stalled_taker"] == B_WALLET
+    done = transitions.refund_confirmed(after, "cancelled", at=NOW + 3_701).after
+    assert done.status is Status.EXPIRED  # never back on the book with the same hashlock
 
 
 def test_a_buy_order_match_timeout_refunds_then_relists_without_s_data() -> None:

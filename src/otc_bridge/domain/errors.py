@@ -18,3 +18,12 @@ class InconsistentOrder(DomainError):
 
 class WrongPreimage(DomainError):
     """A revealed preimage does not hash to the order's hashlock."""
+
+
+class LockAlreadyUsed(DomainError):
+    """A quote lock already backs another order (one lock, one order)."""
+
+    def __init__(self, lock_id: str, other_order: str | None = None) -> None:
+        super().__init__(f"the quote lock {lock_id} already backs another order")
+        self.lock_id = lock_id
+        self.other_order = other_order

@@ -82,6 +82,22 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class QuoteLock:
+    """B's lock on the quote chain, as verified (every check passed, its block final).
+    The lock id backs this order only (a unique index in the store)."""
+
+    lock_id: str  # 0x + 64 hex, lower case
+    tx_hash: str
+    block_number: int
+    block_hash: str
+    amount: int  # in the quote token's base units
+    timelock: int  # T_q, Unix seconds on the chain's clock
+    sender: str  # B's quote address (the lock's refund goes there)
+    receiver: str  # S's quote address
+    verified_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class Reveal:
     """S revealed the preimage (confirm): forward only from here."""
 
@@ -133,7 +149,9 @@ class Order:
     reveal: Reveal | None = None
     payout: Payout | None = None
     refund: Refund | None = None
-    # Quote-leg deadlines (served in `deadlines`); set by the quote-leg check.
+    quote_lock: QuoteLock | None = None
+    # Quote-leg deadlines (served in `deadlines`), set with the verified quote lock:
+    # T_q, T_q - claim margin (no reveal from then), T_q + finality wait (S refundable).
     quote_timelock: int | None = None
     claim_deadline: int | None = None
     refundable_at: int | None = None

@@ -49,20 +49,29 @@ class Evidence:
 # ---------------------------------------------------------------------- reveal
 
 
-def reveal(order: Order, sealed: str, evidence: Evidence, *, at: int, grace: int) -> Move:
+def reveal(
+    order: Order,
+    sealed: str,
+    evidence: Evidence,
+    *,
+    at: int,
+    grace: int,
+    cause: Cause = Cause.CONFIRM,
+) -> Move:
     """S's preimage is known (sealed at rest): settle. From here the order only moves
-    forward, to B's payout or to an operator."""
+    forward, to B's payout or to an operator. `cause`: CONFIRM (S revealed through the
+    API) or QUOTE_CLAIMED (a claim on the quote chain showed the preimage)."""
     hashlock = required(order.hashlock, "hashlock", order)
     after = replace(
         order,
         status=Status.SETTLING,
         hashlock=replace(hashlock, sealed=sealed),
         reveal=Reveal(at=at, quote_tx=evidence.quote_tx),
-        claim_deadline=evidence.claim_deadline,
+        claim_deadline=evidence.claim_deadline or order.claim_deadline,
         next_action_at=at + grace,
     )
     refs = {"quote_tx": evidence.quote_tx, "quote_check": dict(evidence.facts)}
-    return transition(order, after, Cause.CONFIRM, refs)
+    return transition(order, after, cause, refs)
 
 
 # ---------------------------------------------------------------------- the escrow's release

@@ -22,6 +22,7 @@ class Status(StrEnum):
     OPEN = "open"
     MATCHING = "matching"  # buy order: the taker's escrow lock in flight
     MATCHED = "matched"
+    QUOTE_LOCKED = "quote_locked"  # B's quote lock is verified and final: S may reveal
     SETTLING = "settling"  # preimage accepted; releasing escrow and queuing the payout
     PAYOUT_PENDING = "payout_pending"  # payout queued on the node, not yet confirmed
     SETTLEMENT_RECOVERY = "settlement_recovery"  # needs an operator (with an alert)
@@ -48,6 +49,9 @@ class Cause(StrEnum):
     CANCEL = "cancel"
     EXPIRE = "expire"
     MATCH_TIMEOUT = "match_timeout"
+    LOCK_VERIFIED = "lock_verified"  # B's quote lock passed every check and is final
+    LOCK_EXPIRED = "lock_expired"  # its timelock passed, final and unclaimed: refund S
+    QUOTE_CLAIMED = "quote_claimed"  # the preimage came from a claim on the quote chain
     ESCROW_LOST = "escrow_lost"  # the node job left escrow without us
     REFUND_CONFIRMED = "refund_confirmed"
     CONFIRM = "confirm"
@@ -95,11 +99,17 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(S.REFUND_PENDING, S.EXPIRED, C.REFUND_CONFIRMED),
     _t(S.REFUND_PENDING, S.OPEN, C.REFUND_CONFIRMED),  # a buy order relisted after unmatch
     _t(S.REFUND_PENDING, S.SETTLEMENT_RECOVERY, C.ESCROW_LOST),  # someone else took it
-    # a match that was not followed by the quote lock in time is undone
-    _t(S.MATCHED, S.OPEN, C.MATCH_TIMEOUT),  # sell order relisted, escrow kept
+    # a match that was not followed by a verified quote lock in time is undone: the
+    # escrow is refunded (a sell order ends, its hashlock spent; a buy order is relisted)
     _t(S.MATCHED, S.REFUND_PENDING, C.MATCH_TIMEOUT, C.ESCROW_LOST),
     _t(S.MATCHED, S.EXPIRED, C.MATCH_TIMEOUT),  # buy order past expiry, escrow already gone
-    # settlement: forward only once the preimage is known
+    # the quote leg: B's lock verified and final (the only way in), then S reveals (or
+    # claims on the quote chain), or the lock runs out unclaimed and S is refunded
+    _t(S.MATCHED, S.QUOTE_LOCKED, C.LOCK_VERIFIED),
+    _t(S.QUOTE_LOCKED, S.SETTLING, C.CONFIRM, C.QUOTE_CLAIMED),
+    _t(S.QUOTE_LOCKED, S.REFUND_PENDING, C.LOCK_EXPIRED),
+    # settlement: forward only once the preimage is known. Straight from `matched` only
+    # for a pair on the documented `unverified` policy (RTC/ERG, off by default).
     _t(S.MATCHED, S.SETTLING, C.CONFIRM),
     _t(S.SETTLING, S.PAYOUT_PENDING, C.PAYOUT_QUEUED),
     _t(S.SETTLING, S.SETTLEMENT_RECOVERY, C.ESCROW_LOST, C.SETTLEMENT_FAILED),

@@ -12,8 +12,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from otc_bridge.domain.deadlines import DeadlinePolicy
 from otc_bridge.domain.move import Move, transition
-from otc_bridge.domain.order import Escrow, EscrowJob, Hashlock, Match, Order, Refund, required
+from otc_bridge.domain.order import (
+    Escrow,
+    EscrowJob,
+    Hashlock,
+    Match,
+    Order,
+    QuoteLock,
+    Refund,
+    required,
+)
 from otc_bridge.domain.rustchain import job_escrow_i64
 from otc_bridge.domain.states import Cause, Status
 
@@ -88,10 +98,17 @@ def create(terms: Terms, *, hashlock: Hashlock | None, at: int, grace: int) -> O
 
 
 def escrow_locked(
-    order: Order, job_id: str, job_expires_at: int | None, *, at: int, lock_window: int
+    order: Order,
+    job_id: str,
+    job_expires_at: int | None,
+    *,
+    at: int,
+    lock_window: int,
+    deadlines: DeadlinePolicy | None = None,
 ) -> Move:
     """The node confirmed the escrow job: a sell order opens, a buy order is matched
-    (its lock window starts now)."""
+    (its lock window starts now, cut short where the escrow would not outlive the latest
+    quote timelock by the settlement margin: `DeadlinePolicy.match_deadline`)."""
     escrow = required(order.escrow, "escrow intent", order)
     job = EscrowJob(
         job_id=job_id,
@@ -105,7 +122,7 @@ def escrow_locked(
     if order.status is Status.OPENING:
         after = replace(locked, status=Status.OPEN, next_action_at=order.expires_at + 1)
         return transition(order, after, Cause.ESCROW_LOCKED, refs)
-    deadline = at + lock_window
+    deadline = _match_deadline(at, lock_window, deadlines, job_expires_at)
     match = replace(required(order.match, "taker", order), matched_at=at, deadline=deadline)
     after = replace(locked, status=Status.MATCHED, match=match, next_action_at=deadline)
     return transition(order, after, Cause.ESCROW_LOCKED, refs)
@@ -154,12 +171,14 @@ def match(
     at: int,
     lock_window: int,
     grace: int,
+    deadlines: DeadlinePolicy | None = None,
 ) -> Move:
     """Take an open order. A sell order's escrow is already there: matched now, the lock
     window starts. A buy order's taker is S, whose escrow intent (with S's hashlock) is
     recorded before the node call that locks it (`matching`)."""
     if order.is_sell:
-        deadline = at + lock_window
+        job = order.escrow_job
+        deadline = _match_deadline(at, lock_window, deadlines, job.expires_at if job else None)
         after = replace(
             order,
             status=Status.MATCHED,
@@ -178,16 +197,68 @@ def match(
     return transition(order, after, Cause.MATCH)
 
 
+def _match_deadline(
+    at: int, lock_window: int, deadlines: DeadlinePolicy | None, escrow_expires_at: int | None
+) -> int:
+    if deadlines is None:
+        return at + lock_window
+    return deadlines.match_deadline(at, escrow_expires_at)
+
+
 def match_timeout(order: Order, *, at: int) -> Move:
-    """No quote lock by the match deadline: undo the match. A sell order still inside its
-    lifetime goes back on the book with its escrow; otherwise the escrow is refunded (a
-    buy order is relisted once it is back)."""
-    refs = {"taker": order.taker_wallet, "reason": "quote leg not settled before the deadline"}
-    if order.is_sell and at <= order.expires_at:
-        after = replace(order, status=Status.OPEN, match=None, next_action_at=order.expires_at + 1)
-        return transition(order, after, Cause.MATCH_TIMEOUT, refs)
+    """No verified quote lock by the match deadline: undo the match, refunding S's escrow.
+
+    A sell order is NOT relisted with its hashlock: the contract refuses a second lock
+    with it, and a late lock from the stalled taker would become claimable by the reveal
+    meant for the next taker. It ends (`expired` once refunded); S re-posts with a fresh
+    hashlock. A buy order's hashlock came from its taker S: it goes back on the book once
+    the refund is confirmed, hashlock cleared (`relist`), and the next taker brings one."""
+    refs = {
+        "stalled_taker": order.taker_wallet,
+        "reason": "no verified quote lock before the match deadline",
+    }
     target = Status.EXPIRED if order.is_sell else Status.OPEN
     return start_refund(order, target, Cause.MATCH_TIMEOUT, at=at, next_at=at, refs=refs)
+
+
+# ---------------------------------------------------------------------- the quote lock
+
+
+def lock_verified(order: Order, lock: QuoteLock, deadlines: DeadlinePolicy, *, at: int) -> Move:
+    """B's lock passed every check and is final: `quote_locked`. Its deadlines are fixed
+    now; the driver looks again at the claim deadline (a claim on chain, or expiry)."""
+    claim_deadline = deadlines.claim_deadline(lock.timelock)
+    after = replace(
+        order,
+        status=Status.QUOTE_LOCKED,
+        quote_lock=lock,
+        quote_timelock=lock.timelock,
+        claim_deadline=claim_deadline,
+        refundable_at=deadlines.refundable_at(lock.timelock),
+        next_action_at=claim_deadline,
+    )
+    refs = {
+        "lock_id": lock.lock_id,
+        "tx_hash": lock.tx_hash,
+        "block_number": lock.block_number,
+        "amount": str(lock.amount),
+        "timelock": lock.timelock,
+    }
+    return transition(order, after, Cause.LOCK_VERIFIED, refs)
+
+
+def lock_expired(order: Order, lock_state: str, final_block_time: int, *, at: int) -> Move:
+    """The chain's FINAL view shows B's lock refunded, or still locked past its timelock
+    and never claimed: S can no longer be paid on the quote chain, so S's escrow is
+    refunded and the order ends `expired`."""
+    lock = required(order.quote_lock, "quote lock", order)
+    refs = {
+        "lock_id": lock.lock_id,
+        "lock_state": lock_state,
+        "final_block_time": final_block_time,
+        "quote_timelock": lock.timelock,
+    }
+    return start_refund(order, Status.EXPIRED, Cause.LOCK_EXPIRED, at=at, next_at=at, refs=refs)
 
 
 # ---------------------------------------------------------------------- cancel and expiry

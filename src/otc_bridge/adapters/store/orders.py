@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from otc_bridge.adapters.store.event_rows import event_from_row
@@ -21,6 +22,7 @@ from otc_bridge.adapters.store.leases import Fence, fence_holds
 from otc_bridge.adapters.store.publish import publish
 from otc_bridge.adapters.store.rows import changed_columns, order_columns, order_from_row
 from otc_bridge.adapters.store.tables import EVENTS, ORDERS, TRADES
+from otc_bridge.domain.errors import LockAlreadyUsed
 from otc_bridge.domain.hashing import GENESIS, event_hash
 from otc_bridge.domain.move import Move
 from otc_bridge.domain.order import Order, OrderEvent, is_order_id, trade_id
@@ -97,7 +99,16 @@ class Orders:
             guard = and_(guard, fence_holds(fence))
         changes = changed_columns(before, move.after)
         changes.update(version=seq, history_hash=digest)
-        if self._conn.execute(update(ORDERS).where(guard).values(**changes)).rowcount != 1:
+        try:
+            updated = self._conn.execute(update(ORDERS).where(guard).values(**changes))
+        except IntegrityError as exc:
+            lock_id = changes.get("quote_lock_id")
+            if lock_id is None:
+                raise
+            # The unique index: this lock backs another order. The transaction is spoilt
+            # (PostgreSQL) and rolls back with the exception; nothing was written.
+            raise LockAlreadyUsed(lock_id) from exc
+        if updated.rowcount != 1:
             return None
         self._append(replace(event, hash=digest))
         after = replace(move.after, version=seq, history_hash=digest)
@@ -106,6 +117,13 @@ class Orders:
             self._insert_trade(after, at=at)
         self._committed.append((before, target.value, move.history_cause, at))
         return after
+
+    def by_quote_lock(self, lock_id: str) -> str | None:
+        """The order a verified quote lock backs, if any."""
+        row = self._conn.execute(
+            select(ORDERS.c.order_id).where(ORDERS.c.quote_lock_id == lock_id)
+        ).first()
+        return None if row is None else str(row[0])
 
     def reschedule(self, order: Order, at: int | None, *, fence: Fence | None = None) -> bool:
         """Set when the worker should look at the order next (no history row: scheduling

@@ -2,8 +2,8 @@
 
 A group is stored when it exists and its columns are NULL when it does not; a group is
 read back when its key column (the escrow's poster, the hashlock, the taker, the reveal
-time, the payout key, the refund target) is set. Every write of a group sets its key
-column, so the two directions agree for every row the bridge writes.
+time, the payout key, the refund target, the quote lock id) is set. Every write of a group
+sets its key column, so the two directions agree for every row the bridge writes.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from otc_bridge.domain.order import (
     Match,
     Order,
     Payout,
+    QuoteLock,
     Refund,
     Reveal,
     SecretOrigin,
@@ -79,6 +80,17 @@ def order_columns(order: Order) -> dict[str, Any]:
         matched_at=match.matched_at if match else None,
         match_deadline=match.deadline if match else None,
     )
+    quote = order.quote_lock
+    values.update(
+        quote_lock_id=quote.lock_id if quote else None,
+        quote_lock_tx=quote.tx_hash if quote else None,
+        quote_lock_block=quote.block_number if quote else None,
+        quote_lock_block_hash=quote.block_hash if quote else None,
+        quote_lock_amount=quote.amount if quote else None,
+        quote_lock_sender=quote.sender if quote else None,
+        quote_lock_receiver=quote.receiver if quote else None,
+        quote_lock_verified_at=quote.verified_at if quote else None,
+    )
     reveal = order.reveal
     values.update(
         settling_at=reveal.at if reveal else None,
@@ -112,6 +124,7 @@ def order_from_row(row: Mapping[Any, Any]) -> Order:
         if row["settling_at"] is not None
         else None,
         payout=_payout(row),
+        quote_lock=_quote_lock(row),
         refund=Refund(Status(row["refund_target"]), row["refund_started_at"] or 0)
         if row["refund_target"] is not None
         else None,
@@ -165,6 +178,22 @@ def _match(row: Mapping[Any, Any]) -> Match | None:
         taker_address=row["taker_eth_address"],
         matched_at=row["matched_at"],
         deadline=row["match_deadline"],
+    )
+
+
+def _quote_lock(row: Mapping[Any, Any]) -> QuoteLock | None:
+    if row["quote_lock_id"] is None:
+        return None
+    return QuoteLock(
+        lock_id=row["quote_lock_id"],
+        tx_hash=row["quote_lock_tx"] or "",
+        block_number=row["quote_lock_block"] or 0,
+        block_hash=row["quote_lock_block_hash"] or "",
+        amount=int(row["quote_lock_amount"] or 0),
+        timelock=row["quote_timelock"] or 0,
+        sender=row["quote_lock_sender"] or "",
+        receiver=row["quote_lock_receiver"] or "",
+        verified_at=row["quote_lock_verified_at"] or 0,
     )
 
 

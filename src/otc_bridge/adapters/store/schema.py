@@ -82,6 +82,15 @@ class OrderRow(Base):
     quote_timelock: Mapped[int | None] = mapped_column(BigInteger)
     claim_deadline: Mapped[int | None] = mapped_column(BigInteger)
     refundable_at: Mapped[int | None] = mapped_column(BigInteger)
+    # B's verified quote lock (migration 0006): one lock backs one order only
+    quote_lock_id: Mapped[str | None] = mapped_column(String(66))
+    quote_lock_tx: Mapped[str | None] = mapped_column(String(66))
+    quote_lock_block: Mapped[int | None] = mapped_column(BigInteger)
+    quote_lock_block_hash: Mapped[str | None] = mapped_column(String(66))
+    quote_lock_amount: Mapped[int | None] = mapped_column(BigUnits)
+    quote_lock_sender: Mapped[str | None] = mapped_column(String(64))
+    quote_lock_receiver: Mapped[str | None] = mapped_column(String(64))
+    quote_lock_verified_at: Mapped[int | None] = mapped_column(BigInteger)
     # settlement
     settling_at: Mapped[int | None] = mapped_column(BigInteger)
     payout_attempt: Mapped[int] = mapped_column(Integer, default=0)
@@ -122,6 +131,7 @@ class OrderRow(Base):
         Index("ix_orders_maker", "maker_wallet"),
         Index("ix_orders_taker", "taker_wallet"),
         Index("ix_orders_htlc_hash", "htlc_hash"),
+        Index("uq_orders_quote_lock_id", "quote_lock_id", unique=True),
     )
 
 
