@@ -1,10 +1,12 @@
 """Fixtures for the crash suites, and the crash matrix's table.
 
-* `node`, `devnet`, `bridge`: the shared devnode fixtures (one devnode per module and
-  xdist worker, faults cleared and conservation asserted around each test; a fresh
-  in-thread bridge per test).
+* `chain`: one dev chain (anvil, the HTLC and DevUSDC deployed) per module and xdist
+  worker; B locks the quote leg on it and the bridge verifies the lock from it.
+* `node`, `devnet`, `bridge`: one devnode per module and xdist worker, whose clock moves
+  the chain's (faults cleared and conservation asserted around each test); a fresh
+  in-thread bridge per test, configured for the chain as `make run` configures it.
 * `harness`: a fresh `otc-bridge serve` subprocess on a fresh database (copied from a
-  migrated template) against that devnode.
+  migrated template) against that devnode and chain.
 
 Each crash-matrix test attaches its table row to its report (`user_properties`, which
 xdist carries to the controller). The table is printed in the terminal summary, whatever
@@ -29,11 +31,13 @@ from typing import Any
 import pytest
 
 from otc_bridge.devnet.control import DevnetControl
+from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
 from tests.crash.scenarios import BOUNDARIES, SCENARIOS, Harness, migrated_template
-from tests.support.fixtures import bridge, devnet, node
+from tests.quote.conftest import bridge, chain, node
+from tests.support.fixtures import devnet
 
-__all__ = ["bridge", "bridge_template", "devnet", "harness", "node"]
+__all__ = ["bridge", "bridge_template", "chain", "devnet", "harness", "node"]
 
 ROW = "crash_matrix_row"
 _rows: list[dict[str, Any]] = []
@@ -46,9 +50,13 @@ def bridge_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def harness(
-    node: DevnodeProcess, devnet: DevnetControl, tmp_path: Path, bridge_template: Path
+    node: DevnodeProcess,
+    devnet: DevnetControl,
+    chain: Devchain,
+    tmp_path: Path,
+    bridge_template: Path,
 ) -> Iterator[Harness]:
-    running = Harness(node, devnet, tmp_path / "bridge", bridge_template)
+    running = Harness(node, devnet, chain, tmp_path / "bridge", bridge_template)
     try:
         yield running
     finally:
