@@ -30,9 +30,10 @@ from otc_bridge.services.validation import MAX_PRICE_NANO, MIN_ORDER_MICRO
 from otc_bridge.services.webhooks import WebhookRegistry
 from otc_bridge.settlement.alerts import Alerts
 from otc_bridge.settlement.driver import SettlementDriver
+from otc_bridge.settlement.evm_quote_chain import evm_quote_chains
 from otc_bridge.settlement.flows import Settlement
 from otc_bridge.settlement.outbox import AlertDispatcher, OutboxAlerts
-from otc_bridge.settlement.quote_leg import verifier_for
+from otc_bridge.settlement.quote_chains import QuoteChains
 from otc_bridge.settlement.reconciler import Reconciler
 from otc_bridge.settlement.toolkit import DriverPolicy, Toolkit
 from otc_bridge.settlement.webhook_delivery import RetryPolicy, WebhookDelivery
@@ -46,6 +47,7 @@ class Container:
     clock: Clock
     alerts: Alerts
     settlement: Settlement
+    chains: QuoteChains
     exchange: Exchange
     market: Market
     reconciler: Reconciler
@@ -104,35 +106,48 @@ class Container:
         self.store.dispose()
 
 
-def pair_info(settings: Settings) -> dict[str, dict[str, Any]]:
+def pair_info(settings: Settings, chains: QuoteChains) -> dict[str, dict[str, Any]]:
+    return {name: _pair_info(settings, chains, name) for name in PAIRS}
+
+
+def _pair_info(settings: Settings, chains: QuoteChains, name: str) -> dict[str, Any]:
+    """What a client needs to trade a pair: whether it is enabled (and why not), and for
+    an EVM pair the chain, contract, token and RPC to lock with, and the timelock window."""
     policy = settings.deadlines
+    pair = PAIRS[name]
+    config = settings.evm.for_pair(name) if name in settings.evm.pairs else None
+    chain = config.chain if config is not None else None
+    low = (config.timelock_min_seconds if config else None) or policy.quote_timelock_min
+    high = (config.timelock_max_seconds if config else None) or policy.quote_timelock_max
+    reason = chains.disabled_reason(name)
     return {
-        name: {
-            "pair": name,
-            "quote_currency": pair.quote_currency,
-            "decimals": pair.decimals,
-            "chain": pair.chain,
-            "chain_id": None,
-            "htlc_contract": None,
-            "token_address": None,
-            "rpc_url": None,
-            "finality_confirmations": None,
-            "quote_verification": settings.quote_verification,
-            "timelock_window": {
-                "min_seconds": policy.quote_timelock_min,
-                "max_seconds": policy.quote_timelock_max,
-                "claim_margin_seconds": policy.claim_margin,
-                "settlement_margin_seconds": policy.settlement_margin,
-            },
-            "lock_window_seconds": policy.lock_window,
-            "limits": {
-                "min_amount_rtc": micro_to_rtc_float(MIN_ORDER_MICRO),
-                "max_amount_rtc": micro_to_rtc_float(MAX_REWARD_MICRO),
-                "max_price": MAX_PRICE_NANO / 10**9,
-                "max_ttl_seconds": policy.max_order_ttl,
-            },
-        }
-        for name, pair in PAIRS.items()
+        "pair": name,
+        "quote_currency": pair.quote_currency,
+        "decimals": config.decimals if config is not None else pair.decimals,
+        "chain": pair.chain,
+        "enabled": reason is None,
+        "disabled_reason": reason,
+        "chain_id": chain.chain_id if chain else None,
+        "htlc_contract": chain.htlc_contract if chain else None,
+        "token_address": config.token_address if config else None,
+        "rpc_url": config.public_rpc_url if config else None,
+        "finality_confirmations": chain.finality_confirmations if chain else None,
+        "timelock_min_seconds": low,
+        "timelock_max_seconds": high,
+        "quote_verification": chains.policy(name).value,
+        "timelock_window": {
+            "min_seconds": low,
+            "max_seconds": high,
+            "claim_margin_seconds": policy.claim_margin,
+            "settlement_margin_seconds": policy.settlement_margin,
+        },
+        "lock_window_seconds": policy.lock_window,
+        "limits": {
+            "min_amount_rtc": micro_to_rtc_float(MIN_ORDER_MICRO),
+            "max_amount_rtc": micro_to_rtc_float(MAX_REWARD_MICRO),
+            "max_price": MAX_PRICE_NANO / 10**9,
+            "max_ttl_seconds": policy.max_order_ttl,
+        },
     }
 
 
@@ -155,7 +170,9 @@ def build(
     box = SecretBox.from_settings(
         settings.secret_key, settings.secret_key_file, create=create_secret_key
     )
+    chains = evm_quote_chains(settings.evm, erg_policy=settings.rtc_erg_quote_policy)
     kit = Toolkit(
+        chains=chains,
         store=store,
         node=node,
         clock=clock,
@@ -182,9 +199,9 @@ def build(
         settlement=settlement,
         secret_box=box,
         auth=auth,
-        verifier=verifier_for(settings.quote_verification),
+        chains=chains,
     )
-    market = Market(store=store, clock=clock, pair_info=pair_info(settings))
+    market = Market(store=store, clock=clock, pair_info=pair_info(settings, chains))
     hooks = settings.webhooks
     delivery = WebhookDelivery(
         store=store,
@@ -207,6 +224,7 @@ def build(
         clock=clock,
         alerts=alerts,
         settlement=settlement,
+        chains=chains,
         exchange=exchange,
         market=market,
         reconciler=Reconciler(

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from otc_bridge.adapters.evm.config import EvmSettings
+from otc_bridge.adapters.evm.config import from_env as evm_from_env
 from otc_bridge.adapters.node.config import NodeConfig
 from otc_bridge.adapters.store.engine import sqlite_url
 from otc_bridge.domain.deadlines import DeadlinePolicy
@@ -63,7 +65,11 @@ class Settings:
     retry_seconds: int = 15  # how soon a step that met an unknown outcome is retried
     payout_poll_seconds: int = 30
     request_budget_seconds: float = 10.0  # how long a request may drive an order
-    quote_verification: str = "none"  # "unverified": devnet only, see settlement.quote_leg
+    # The quote chains (adapters/evm/config.py, docs/chains.md): an EVM pair takes orders
+    # only when its chain is configured. RTC/ERG has no verifier: "unverified" (off by
+    # default) enables it, trusting the seller's word that the buyer paid.
+    evm: EvmSettings = field(default_factory=EvmSettings)
+    rtc_erg_quote_policy: str = "none"
     alert_webhook: str | None = None
     # the push channels: event streams and webhooks (push_config.py)
     streams: StreamSettings = field(default_factory=StreamSettings)
@@ -95,7 +101,15 @@ class Settings:
             settlement_margin=env_int(
                 "OTC_SETTLEMENT_MARGIN_SECONDS", 21600, minimum=600, environ=environ
             ),
+            finality_wait=env_int(
+                "OTC_QUOTE_FINALITY_WAIT_SECONDS", 600, minimum=0, environ=environ
+            ),
         )
+        if env_str("OTC_QUOTE_VERIFICATION", "", environ):
+            log.warning(
+                "OTC_QUOTE_VERIFICATION is gone: EVM pairs are always verified on chain; "
+                "RTC/ERG's unverified policy is OTC_RTC_ERG_QUOTE_POLICY"
+            )
         return cls(
             database_url=db_url,
             db_pool_size=env_int("OTC_DB_POOL_SIZE", 5, minimum=1, maximum=100, environ=environ),
@@ -146,7 +160,10 @@ class Settings:
             request_budget_seconds=env_int(
                 "OTC_REQUEST_BUDGET_SECONDS", 10, minimum=1, environ=environ
             ),
-            quote_verification=_quote_policy(env_str("OTC_QUOTE_VERIFICATION", "none", environ)),
+            evm=evm_from_env(environ),
+            rtc_erg_quote_policy=_quote_policy(
+                env_str("OTC_RTC_ERG_QUOTE_POLICY", "none", environ)
+            ),
             alert_webhook=env_str("RC_SOPHIACHECK_WEBHOOK", "", environ) or None,
             streams=StreamSettings.from_env(environ),
             webhooks=WebhookSettings.from_env(environ),
@@ -155,6 +172,6 @@ class Settings:
 
 def _quote_policy(raw: str) -> str:
     if raw not in {"none", "unverified"}:
-        log.warning("OTC_QUOTE_VERIFICATION=%r is not none|unverified; using none", raw)
+        log.warning("OTC_RTC_ERG_QUOTE_POLICY=%r is not none|unverified; using none", raw)
         return "none"
     return raw

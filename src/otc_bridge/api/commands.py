@@ -39,9 +39,11 @@ from otc_bridge.services.commands import (
     MatchOrder,
     RegisterWebhook,
     RemoveWebhook,
+    ReportLock,
 )
 from otc_bridge.services.errors import InvalidRequest
 from otc_bridge.services.validation import MAX_ADDRESS_LENGTH
+from otc_bridge.settlement.quote_chains import is_hex32
 
 MAX_SQL_INT = 2**62
 MAX_SEQ = 2**31 - 1  # history sequence numbers are 32-bit
@@ -80,7 +82,7 @@ class LongNumber:
 Body = NoBody | InvalidJson | object  # otherwise: the parsed JSON value, `null` included
 # Which write a body belongs to: create and webhook registration need a body; match,
 # cancel, confirm and the other webhook calls read a missing one as {}.
-Write = Literal["create", "match", "cancel", "confirm", "register_webhook", "webhook"]
+Write = Literal["create", "match", "cancel", "confirm", "lock", "register_webhook", "webhook"]
 _BODY_REQUIRED: frozenset[str] = frozenset({"create", "register_webhook"})
 
 
@@ -265,6 +267,25 @@ def confirm_order(order_id: str, body: Body) -> ConfirmOrder:
     if len(quote_tx) > MAX_ADDRESS_LENGTH:
         raise InvalidRequest("quote_tx is too long")
     return ConfirmOrder(order_id, wallet, quote_tx, _text(data, "secret"))
+
+
+def report_lock(order_id: str, body: Body) -> ReportLock:
+    """`{"quote_tx": "0x…"}` or `{"lock_id": "0x…"}`: exactly one, 0x + 64 hex."""
+    data = json_object(body, route="lock")
+    given = {key: _text(data, key) for key in ("lock_id", "quote_tx") if _text(data, key)}
+    if len(given) != 1:
+        raise InvalidRequest(
+            "invalid_lock_reference", message="send exactly one of lock_id and quote_tx"
+        )
+    ((key, value),) = given.items()
+    if not is_hex32(value):
+        raise InvalidRequest(
+            "invalid_lock_reference", message=f"{key} must be 0x followed by 64 hex digits"
+        )
+    value = value.lower()
+    if key == "lock_id":
+        return ReportLock(order_id, lock_id=value, quote_tx=None)
+    return ReportLock(order_id, lock_id=None, quote_tx=value)
 
 
 # ---------------------------------------------------------------------- query strings

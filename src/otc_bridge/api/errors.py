@@ -17,6 +17,7 @@ from otc_bridge.services.errors import (
     TooManyRequests,
     Unauthenticated,
     Unavailable,
+    Unprocessable,
 )
 
 STATUS: dict[type[Refused], int] = {
@@ -26,6 +27,7 @@ STATUS: dict[type[Refused], int] = {
     NotFound: 404,
     Conflict: 409,
     Gone: 410,
+    Unprocessable: 422,
     TooManyRequests: 429,
     Unavailable: 503,
 }

@@ -16,14 +16,15 @@ router = APIRouter(tags=["operations"])
 
 @router.get(
     "/healthz",
-    summary="Liveness plus DB and node reachability (503 when either is down)",
+    summary="Liveness, DB and node reachability (503 when either is down), each quote chain",
     responses=schemas.replies_doc(200, schemas.HealthResponse, (503, schemas.HealthResponse)),
 )
 def healthz(request: Request) -> JSONResponse:
     c = container(request)
     db = c.store.ping()
     probe = c.node.tx_status("0" * 32)
-    body = replies.health(db=db, node=isinstance(probe, Ok | Rejected))
+    chains = c.chains.health()
+    body = replies.health(db=db, node=isinstance(probe, Ok | Rejected), chains=chains)
     return answer(200 if body["ok"] else 503, body)
 
 

@@ -1,4 +1,4 @@
-"""Order routes: create, list, read, history, match, cancel, confirm."""
+"""Order routes: create, list, read, history, match, cancel, lock, confirm."""
 
 from __future__ import annotations
 
@@ -71,6 +71,19 @@ async def match_order(request: Request, order_id: str) -> JSONResponse:
     exchange = container(request).exchange
     matched = await write(request, lambda: exchange.match(commands.match_order(order_id, body)))
     return answer(200, replies.matched(matched))
+
+
+@router.post(
+    "/{order_id}/lock",
+    summary="Report B's quote lock (unsigned); the order is quote_locked once it is verified",
+    openapi_extra=schemas.body_doc(schemas.ReportLockRequest),
+    responses=schemas.replies_doc(200, schemas.OrderDetailResponse, 400, 404, 409, 422, 429, 503),
+)
+async def report_lock(request: Request, order_id: str) -> JSONResponse:
+    body = await json_body(request)
+    exchange = container(request).exchange
+    order = await write(request, lambda: exchange.report_lock(commands.report_lock(order_id, body)))
+    return answer(200, replies.one_order(order))
 
 
 @router.post(

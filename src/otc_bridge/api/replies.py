@@ -35,6 +35,7 @@ from otc_bridge.services.views import (
     order_summary,
     trade_view,
 )
+from otc_bridge.settlement.quote_chains import ChainStatus
 
 REFERENCE_RATE_USD = 0.10
 
@@ -288,12 +289,25 @@ def pairs(infos: list[dict[str, Any]]) -> dict[str, Any]:
 # ---------------------------------------------------------------------- operations
 
 
-def health(*, db: bool, node: bool) -> dict[str, Any]:
+def health(*, db: bool, node: bool, chains: list[ChainStatus]) -> dict[str, Any]:
+    """Quote chains are reported, and do not fail the bridge's health: a dead RPC only
+    stops its pairs' locks from being verified (they answer 503 chain_unreachable)."""
     return {
         "ok": db and node,
         "db": "ok" if db else "unreachable",
         "node": "ok" if node else "unreachable",
-        "chain": None,
+        "chains": [
+            {
+                "pairs": c.name,
+                "chain_id": c.chain_id,
+                "status": "unreachable"
+                if not c.reachable
+                else ("misconfigured" if c.problem else "ok"),
+                "head": c.head,
+                "problem": c.problem,
+            }
+            for c in chains
+        ],
     }
 
 

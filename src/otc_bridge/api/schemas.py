@@ -56,6 +56,14 @@ class CancelOrderRequest(BaseModel):
     wallet_auth: WalletAuth
 
 
+class ReportLockRequest(BaseModel):
+    """Exactly one of the two. Unsigned: anyone may report a lock (the chain is the
+    authority; the checks bind it to the order)."""
+
+    quote_tx: str | None = Field(None, description="The transaction that made the lock, 0x+64 hex")
+    lock_id: str | None = Field(None, description="The lock's id in the pair's HTLC, 0x+64 hex")
+
+
 class ConfirmRequest(BaseModel):
     wallet: str = Field(description="The RTC seller's wallet")
     quote_tx: str = Field(description="The quote-leg transaction (lock or claim)")
@@ -87,6 +95,12 @@ class ErrorBody(_Reply):
     reason: str | None = Field(None, description="Why the quote leg cannot be verified")
     policy: str | None = Field(None, description="The quote-leg verification policy")
     claim_deadline: int | None = None
+    refundable_at: int | None = Field(
+        None, description="quote_locked (cancel refused): when S's escrow becomes refundable"
+    )
+    observed: str | None = Field(None, description="A refused quote lock: what the chain shows")
+    expected: str | None = Field(None, description="A refused quote lock: what the order needs")
+    pair: str | None = Field(None, description="pair_disabled: the pair")
     max_bytes: int | None = Field(None, description="413: the largest body accepted")
     limit: int | None = Field(
         None, description="429: the cap that was reached (open streams, webhooks per wallet)"
@@ -97,13 +111,36 @@ class ErrorBody(_Reply):
 
 
 class Deadlines(_Reply):
-    expires_at: int
-    match_deadline: int | None
-    quote_timelock: int | None
-    claim_deadline: int | None
-    refundable_at: int | None
-    escrow_expires_at: int | None
-    next_action_at: int | None
+    """Unix seconds; null until known (design §2)."""
+
+    expires_at: int = Field(description="The order leaves the book (unmatched) then")
+    match_deadline: int | None = Field(
+        description="B's quote lock must be mined (block timestamp) and reported by then"
+    )
+    quote_timelock: int | None = Field(description="T_q, from the verified quote lock")
+    claim_deadline: int | None = Field(
+        description="T_q - claim margin: S's reveal (confirm) is refused from then"
+    )
+    refundable_at: int | None = Field(
+        description="T_q + finality wait: the earliest S's escrow may be refunded, once the "
+        "chain's final view shows the lock unclaimed"
+    )
+    escrow_expires_at: int | None = Field(description="The RTC escrow job's expiry")
+    next_action_at: int | None = Field(description="When the bridge looks at the order next")
+
+
+class QuoteLockView(_Reply):
+    """B's verified lock on the quote chain."""
+
+    lock_id: str
+    tx_hash: str
+    block_number: int
+    block_hash: str
+    amount: str = Field(description="In the quote token's base units (a decimal string)")
+    timelock: int
+    sender: str = Field(description="B's quote address (refunded there after T_q)")
+    receiver: str = Field(description="S's quote address (paid by the claim)")
+    verified_at: int
 
 
 class OrderSummary(_Reply):
@@ -142,8 +179,8 @@ class OrderDetail(OrderSummary):
     payout_tx_hash: str | None
     payout_pending_id: int | None
     deadlines: Deadlines
-    quote_lock: dict[str, Any] | None = Field(
-        description="The verified quote lock; null (no quote-chain verification yet)"
+    quote_lock: QuoteLockView | None = Field(
+        description="B's verified quote lock; null until one is verified"
     )
     version: int
     htlc_secret: str | None = Field(None, description="Only once the order is completed")
@@ -354,12 +391,19 @@ class PairInfo(_Reply):
     quote_currency: str
     decimals: int
     chain: str = Field(description="evm | ergo")
+    enabled: bool = Field(description="false: the pair takes no orders and no matches")
+    disabled_reason: str | None = Field(description="Why the pair is disabled")
     chain_id: int | None = Field(description="null: no quote chain configured")
     htlc_contract: str | None
-    token_address: str | None
-    rpc_url: str | None
+    token_address: str | None = Field(description="null for ETH")
+    rpc_url: str | None = Field(description="A public RPC to lock with")
     finality_confirmations: int | None
-    quote_verification: str = Field(description="none | unverified (devnet only)")
+    timelock_min_seconds: int = Field(description="T_q - the lock's block time, at least")
+    timelock_max_seconds: int = Field(description="T_q - the lock's block time, at most")
+    quote_verification: str = Field(
+        description="verified (EVM, read from the chain) | unverified (RTC/ERG only, "
+        "trusts the seller) | none (disabled)"
+    )
     timelock_window: TimelockWindow
     lock_window_seconds: int
     limits: PairLimits
@@ -373,11 +417,19 @@ class PairsResponse(_Reply):
 # ---------------------------------------------------------------------- operations
 
 
+class ChainHealth(_Reply):
+    pairs: str = Field(description="The pairs on this chain, comma-separated")
+    chain_id: int
+    status: str = Field(description="ok | unreachable | misconfigured")
+    head: int | None = Field(description="The chain's latest block number")
+    problem: str | None
+
+
 class HealthResponse(_Reply):
     ok: bool
     db: str = Field(description="ok | unreachable")
     node: str = Field(description="ok | unreachable")
-    chain: str | None = Field(description="null: no quote chain is watched yet")
+    chains: list[ChainHealth] = Field(description="Each configured quote chain")
 
 
 class ReconcileSummary(_Reply):
@@ -409,6 +461,7 @@ ERRORS = {
     404: "Order not found",
     409: "The order's state does not allow this (or it changed meanwhile)",
     410: "The order has expired",
+    422: "The quote lock does not back the order (error names the check; nothing changed)",
     413: "Request body larger than OTC_MAX_BODY_BYTES",
     429: "Rate limited (Retry-After), or the node's active-escrow cap",
     503: "A dependency cannot serve this now; nothing was lost",
@@ -464,7 +517,7 @@ def replies_doc(
     doc: dict[int | str, dict[str, Any]] = {status: {"model": model, "headers": HEADERS}}
     for other in (*others, 413):
         code, body = other if isinstance(other, tuple) else (other, ErrorBody)
-        headers = {**HEADERS, **RETRY} if code == 429 else HEADERS
+        headers = {**HEADERS, **RETRY} if code in (409, 429, 503) else HEADERS
         doc[code] = {"model": body, "description": ERRORS.get(code, ""), "headers": headers}
     return doc
 

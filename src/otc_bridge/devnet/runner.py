@@ -52,8 +52,6 @@ def devnet_settings(
         # Webhooks may call back to this machine (a receiver on loopback), and soon.
         "OTC_WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "1",
         "OTC_WEBHOOK_POLL_SECONDS": "1",
-        # The devnet has no quote chain to verify against (see settlement/quote_leg.py).
-        "OTC_QUOTE_VERIFICATION": "unverified",
     }
     env = {name: given.get(name, value) for name, value in defaults.items()}
     env.update(

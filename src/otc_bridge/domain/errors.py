@@ -27,3 +27,15 @@ class LockAlreadyUsed(DomainError):
         super().__init__(f"the quote lock {lock_id} already backs another order")
         self.lock_id = lock_id
         self.other_order = other_order
+
+
+class OrderNotMatched(DomainError):
+    """A quote lock was reported for an order that is not waiting for one."""
+
+    def __init__(self, order_id: str, status: str) -> None:
+        super().__init__(f"order {order_id} is {status}, not matched: it takes no quote lock")
+        self.status = status
+
+
+class PairDisabled(DomainError):
+    """The pair's quote leg cannot be verified: it takes no orders, matches or locks."""

@@ -60,6 +60,15 @@ class ConfirmOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportLock:
+    """`POST /api/orders/{id}/lock`: exactly one of the two, each 0x + 64 hex."""
+
+    order_id: str
+    lock_id: str | None
+    quote_tx: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ListOrders:
     pair: str  # upper-cased; "" (or an unknown pair) lists every pair
     side: str  # lower-cased; "" (or anything else) lists both sides

@@ -34,6 +34,11 @@ class NotFound(Refused):
     """No such order."""
 
 
+class Unprocessable(Refused):
+    """Well-formed, but what it points at fails a check (a quote lock that does not back
+    the order: `observed` and `expected` say which)."""
+
+
 class Conflict(Refused):
     """The order is not in a state that allows this, or changed while it was done."""
 

@@ -17,6 +17,8 @@ from otc_bridge.adapters.store.store import Store
 from otc_bridge.config import Settings
 from otc_bridge.domain import hashing, transitions
 from otc_bridge.domain.clock import Clock
+from otc_bridge.domain.errors import OrderNotMatched, PairDisabled
+from otc_bridge.domain.htlc_terms import RefusalCode
 from otc_bridge.domain.money import micro_to_rtc_float
 from otc_bridge.domain.order import Hashlock, Order, SecretOrigin
 from otc_bridge.domain.pairs import PAIRS, total_quote_nano
@@ -26,20 +28,29 @@ from otc_bridge.domain.states import Status
 from otc_bridge.domain.wallet_auth import canonical_wallet
 from otc_bridge.services import validation
 from otc_bridge.services.auth import Authenticator
-from otc_bridge.services.commands import CancelOrder, ConfirmOrder, CreateOrder, MatchOrder
+from otc_bridge.services.commands import (
+    CancelOrder,
+    ConfirmOrder,
+    CreateOrder,
+    MatchOrder,
+    ReportLock,
+)
 from otc_bridge.services.errors import (
     Conflict,
     Forbidden,
     Gone,
     InvalidRequest,
     NotFound,
+    Refused,
     TooManyRequests,
     Unavailable,
+    Unprocessable,
 )
 from otc_bridge.services.results import Cancelled, Confirmed, Created, Matched
 from otc_bridge.settlement.escrow_steps import EscrowOutcome
 from otc_bridge.settlement.flows import Settlement
-from otc_bridge.settlement.quote_leg import QuoteVerifier
+from otc_bridge.settlement.quote_chains import LockRef, QuoteChains, QuotePolicy
+from otc_bridge.settlement.quote_lock import LockRefused
 
 ESCROW_HINT = "Ensure your wallet has sufficient RTC balance (reward + 5% platform fee)"
 ACTIVE_ESCROW_RETRY_SECONDS = 60
@@ -60,7 +71,7 @@ class Exchange:
         settlement: Settlement,
         secret_box: SecretBox,
         auth: Authenticator,
-        verifier: QuoteVerifier,
+        chains: QuoteChains,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -69,14 +80,20 @@ class Exchange:
         self.settlement = settlement
         self.box = secret_box
         self.auth = auth
-        self.verifier = verifier
+        self.chains = chains
 
     # ------------------------------------------------------------------ create
 
     def create(self, cmd: CreateOrder) -> Created:
         pair = PAIRS[cmd.pair]
         total_base = validation.order_terms(pair, cmd.amount_micro_rtc, cmd.price_nano)
-        eth_address = validation.quote_address(cmd.eth_address, pair.chain)
+        self._pair_enabled(cmd.pair)
+        role = (
+            "the seller's address, paid by the buyer's quote lock"
+            if cmd.side == "sell"
+            else "the buyer's address, which locks the quote leg and is refunded to"
+        )
+        eth_address = validation.quote_address(cmd.eth_address, pair.chain, role=role)
         client_hash = validation.client_hashlock(cmd.htlc_hash)
         if client_hash is not None and cmd.side != "sell":
             raise InvalidRequest("htlc_hash is only accepted from the RTC seller")
@@ -142,7 +159,13 @@ class Exchange:
                 order.order_id, actor=taker, budget_seconds=self.settings.request_budget_seconds
             )
             raise Gone("Order has expired")
-        eth_address = validation.quote_address(cmd.eth_address, PAIRS[order.pair].chain)
+        self._pair_enabled(order.pair)
+        role = (
+            "the buyer's address, which locks the quote leg and is refunded to"
+            if order.is_sell
+            else "the seller's address, paid by the buyer's quote lock"
+        )
+        eth_address = validation.quote_address(cmd.eth_address, PAIRS[order.pair].chain, role=role)
         if order.is_sell and client_hash is not None:
             raise InvalidRequest("htlc_hash is only accepted from the RTC seller")
         if not order.is_sell:
@@ -165,6 +188,16 @@ class Exchange:
         order = self._get(cmd.order_id)
         if order.maker_wallet != maker:
             raise Forbidden("Only the order creator can cancel")
+        if order.status is Status.QUOTE_LOCKED:
+            raise Conflict(
+                "quote_locked",
+                message=(
+                    "the buyer's quote lock is verified and can still be claimed: the "
+                    "order cannot be cancelled. If the seller never reveals, the escrow "
+                    f"is refunded automatically from refundable_at={order.refundable_at}"
+                ),
+                refundable_at=order.refundable_at,
+            )
         if order.status is not Status.OPEN:
             raise Conflict(f"Can only cancel open orders (current: {order.status.value})")
         moved = self.settlement.cancel(order, actor=maker)
@@ -184,7 +217,16 @@ class Exchange:
         """The RTC seller reveals the preimage: settle, and answer with what the database
         holds afterwards (completed only once the payout is confirmed on the node)."""
         order = self._get(cmd.order_id)
-        if order.status is not Status.MATCHED:
+        unverified = self.chains.policy(order.pair) is QuotePolicy.UNVERIFIED
+        if order.status is Status.MATCHED and not unverified:
+            raise Conflict(
+                "quote_not_locked",
+                message=(
+                    "the buyer's quote lock is not verified yet: it must be reported "
+                    f"(POST /api/orders/{order.order_id}/lock) and final before the reveal"
+                ),
+            )
+        if order.status not in (Status.MATCHED, Status.QUOTE_LOCKED):
             raise Conflict(f"Order must be matched to confirm (current: {order.status.value})")
         if canonical_wallet(cmd.wallet) != order.rtc_seller:
             raise Forbidden("Only the RTC seller can confirm settlement")
@@ -211,15 +253,7 @@ class Exchange:
                 if problem == "admin_key_missing"
                 else "Bridge payout unavailable: insecure admin transport"
             )
-        now = self.clock.now()
-        check = self.verifier.check(order, cmd.quote_tx, now)
-        if not check.accepted:
-            raise Unavailable(
-                "Quote leg cannot be verified", reason=check.reason, policy=check.policy
-            )
-        if check.claim_deadline is not None and now > check.claim_deadline:
-            raise Conflict("Confirm window has closed", claim_deadline=check.claim_deadline)
-        evidence = Evidence(cmd.quote_tx, check.facts, check.claim_deadline)
+        evidence = self._evidence(order, cmd.quote_tx)
         moved = self.settlement.reveal(order, secret, evidence, canonical_wallet(cmd.wallet))
         if moved is None:
             raise Conflict("Order is no longer matched (already settling or settled)")
@@ -231,7 +265,64 @@ class Exchange:
         )
         return Confirmed(final, secret.lower())
 
+    # ------------------------------------------------------------------ the quote lock
+
+    def report_lock(self, cmd: ReportLock) -> Order:
+        """Anyone may report B's lock: the chain is the authority, the checks bind it to
+        the order. Answers the order as stored (`quote_locked`); every refusal changed
+        nothing."""
+        order = self._get(cmd.order_id)
+        ref = LockRef(lock_id=cmd.lock_id, tx_hash=cmd.quote_tx)
+        try:
+            moved = self.settlement.report_lock(order, ref, actor="lock")
+        except OrderNotMatched as exc:
+            raise Conflict(
+                "order_not_matched",
+                message=f"the order is {exc.status}: only a matched order takes a quote lock",
+                status=exc.status,
+            ) from None
+        except PairDisabled as exc:
+            raise Conflict("pair_disabled", message=str(exc)) from None
+        except LockRefused as exc:
+            raise lock_refusal(exc) from None
+        if moved is None:
+            raise Conflict(
+                "order_not_matched", message="the order changed while the lock was checked"
+            )
+        return moved
+
     # ------------------------------------------------------------------ helpers
+
+    def _pair_enabled(self, pair: str) -> None:
+        """A pair whose quote leg cannot be verified takes no orders and no matches, so
+        no seller's RTC is escrowed for a trade that could never settle."""
+        reason = self.chains.disabled_reason(pair)
+        if reason is not None:
+            raise Conflict("pair_disabled", message=reason, pair=pair)
+
+    def _evidence(self, order: Order, quote_tx: str) -> Evidence:
+        """Why S may reveal now: B's verified lock, before its claim deadline; or, on the
+        documented `unverified` policy (RTC/ERG only), the seller's word."""
+        now = self.clock.now()
+        lock = order.quote_lock
+        if order.status is Status.QUOTE_LOCKED and lock is not None:
+            deadline = order.claim_deadline
+            if deadline is not None and now >= deadline:
+                raise Conflict(
+                    "claim_deadline_passed",
+                    message=(
+                        "too close to the quote lock's timelock to reveal safely: claim "
+                        "the quote leg on chain directly if it is still claimable"
+                    ),
+                    claim_deadline=deadline,
+                )
+            verified = {"policy": "verified", "lock_id": lock.lock_id, "quote_tx": quote_tx}
+            return Evidence(lock.tx_hash, verified, deadline)
+        deadline = order.match.deadline if order.match else None
+        if deadline is not None and now > deadline:
+            raise Conflict("Confirm window has closed", claim_deadline=deadline)
+        facts: dict[str, object] = {"policy": "unverified", "quote_tx": quote_tx, "verified": False}
+        return Evidence(quote_tx, facts, deadline)
 
     def _escrow_locked(self, outcome: EscrowOutcome, *, refused: Status, locked: Status) -> None:
         """A refusal by the node left the order in `refused` (nothing locked); an unknown
@@ -298,3 +389,23 @@ class Exchange:
         secret = preimage.hex()
         sealed = self.box.seal(secret)
         return secret, Hashlock(hashing.hashlock(preimage), SecretOrigin.SERVER, sealed=sealed)
+
+
+def lock_refusal(exc: LockRefused) -> Refused:
+    """A refused lock as the API answers it: 422 for a permanent check failure, 409 for
+    a lock that backs another order or is not final yet, 503 for a chain that cannot be
+    asked (the last two with a retry time)."""
+    verdict = exc.verdict
+    fields: dict[str, object] = {
+        "message": verdict.message,
+        "observed": verdict.observed,
+        "expected": verdict.expected,
+    }
+    if exc.retry_after is not None:
+        fields["retry_after_seconds"] = max(1, exc.retry_after)
+    code = verdict.code.value
+    if verdict.code is RefusalCode.CHAIN_UNREACHABLE:
+        return Unavailable(code, **fields)
+    if verdict.code in (RefusalCode.NOT_FINAL, RefusalCode.LOCK_ALREADY_USED):
+        return Conflict(code, **fields)
+    return Unprocessable(code, **fields)

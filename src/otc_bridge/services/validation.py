@@ -36,14 +36,25 @@ def order_terms(pair: Pair, amount_micro: int, price_nano: int) -> int:
     return total_base
 
 
-def quote_address(raw: str, chain: str) -> str:
-    """The party's quote-chain address (the reference's `eth_address` field, any chain)."""
+def quote_address(raw: str, chain: str, *, role: str = "") -> str:
+    """The party's quote-chain address (the reference's `eth_address` field, any chain).
+    Every order and every match needs one (`role` says whose it is and what it is for):
+    missing → `missing_quote_address`, malformed → `invalid_quote_address`."""
+    if not raw:
+        raise InvalidRequest(
+            "missing_quote_address",
+            message=f"eth_address is required: {role or 'your quote-chain address'}",
+        )
     if len(raw) > MAX_ADDRESS_LENGTH:
-        raise InvalidRequest("eth_address is too long")
-    if raw and chain == "evm" and not EVM_ADDRESS.fullmatch(raw):
-        raise InvalidRequest("eth_address must be a 0x-prefixed 40-hex address")
-    if raw and chain == "ergo" and not ERGO_ADDRESS.fullmatch(raw):
-        raise InvalidRequest("eth_address must be a base58 Ergo address")
+        raise InvalidRequest("invalid_quote_address", message="eth_address is too long")
+    if chain == "evm" and not EVM_ADDRESS.fullmatch(raw):
+        raise InvalidRequest(
+            "invalid_quote_address", message="eth_address must be a 0x-prefixed 40-hex address"
+        )
+    if chain == "ergo" and not ERGO_ADDRESS.fullmatch(raw):
+        raise InvalidRequest(
+            "invalid_quote_address", message="eth_address must be a base58 Ergo address"
+        )
     return raw
 
 

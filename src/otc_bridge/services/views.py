@@ -85,7 +85,7 @@ def order_detail(order: Order) -> dict[str, Any]:
             "payout_tx_hash": payout.tx_hash if payout else None,
             "payout_pending_id": payout.pending_id if payout else None,
             "deadlines": deadlines(order),
-            "quote_lock": None,
+            "quote_lock": quote_lock_view(order),
             "version": order.version,
         }
     )
@@ -93,6 +93,23 @@ def order_detail(order: Order) -> dict[str, Any]:
     if order.status is Status.COMPLETED and preimage:
         view["htlc_secret"] = preimage
     return view
+
+
+def quote_lock_view(order: Order) -> dict[str, Any] | None:
+    lock = order.quote_lock
+    if lock is None:
+        return None
+    return {
+        "lock_id": lock.lock_id,
+        "tx_hash": lock.tx_hash,
+        "block_number": lock.block_number,
+        "block_hash": lock.block_hash,
+        "amount": str(lock.amount),
+        "timelock": lock.timelock,
+        "sender": lock.sender,
+        "receiver": lock.receiver,
+        "verified_at": lock.verified_at,
+    }
 
 
 def trade_view(row: Trade) -> dict[str, Any]:

@@ -35,6 +35,7 @@ STEPS: Mapping[Status, Step] = MappingProxyType(
         Status.OPEN: escrow_steps.expire_if_due,
         Status.MATCHING: escrow_steps.resolve_escrow,
         Status.MATCHED: settle_steps.match_timeout,
+        Status.QUOTE_LOCKED: settle_steps.watch_quote_lock,
         Status.SETTLING: settle_steps.release,
         Status.PAYOUT_PENDING: settle_steps.check_payout,
         Status.SETTLEMENT_RECOVERY: settle_steps.watch_recovery,

@@ -64,7 +64,12 @@ def lock_escrow(kit: Toolkit, order: Order, ctx: Ctx) -> EscrowOutcome:
 def _locked(kit: Toolkit, order: Order, ctx: Ctx, job_id: str, job_expires_at: int | None) -> Order:
     lock_window = kit.policy.deadlines.lock_window
     move = transitions.escrow_locked(
-        order, job_id, job_expires_at, at=ctx.now, lock_window=lock_window
+        order,
+        job_id,
+        job_expires_at,
+        at=ctx.now,
+        lock_window=lock_window,
+        deadlines=kit.policy.deadlines,
     )
     return kit.apply(move, ctx)
 

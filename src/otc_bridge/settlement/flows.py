@@ -17,13 +17,15 @@ from typing import Any
 
 from otc_bridge.adapters.store.store import Fence
 from otc_bridge.domain import hashing, settling, transitions
-from otc_bridge.domain.errors import WrongPreimage
+from otc_bridge.domain.errors import LockAlreadyUsed, OrderNotMatched, PairDisabled, WrongPreimage
 from otc_bridge.domain.move import Move
 from otc_bridge.domain.order import Hashlock, Order, required
 from otc_bridge.domain.settling import Evidence
 from otc_bridge.domain.states import Cause, Status
 from otc_bridge.settlement.driver import SettlementDriver
 from otc_bridge.settlement.escrow_steps import EscrowOutcome, lock_escrow
+from otc_bridge.settlement.quote_chains import LockRef
+from otc_bridge.settlement.quote_lock import already_used, same_lock, verify
 from otc_bridge.settlement.toolkit import Toolkit
 
 
@@ -76,6 +78,7 @@ class Settlement:
             at=ctx.now,
             lock_window=policy.deadlines.lock_window,
             grace=policy.grace_seconds,
+            deadlines=policy.deadlines,
         )
         moved = self.kit.commit(move, ctx)
         if moved is None:
@@ -90,19 +93,58 @@ class Settlement:
         move = transitions.cancel(order, at=ctx.now, grace=self.kit.policy.grace_seconds)
         return self.kit.commit(move, ctx)
 
+    # ------------------------------------------------------------------ the quote lock
+
+    def report_lock(self, order: Order, ref: LockRef, *, actor: str) -> Order | None:
+        """B's lock, reported by anyone (the chain is the authority): read it from the
+        pair's chain, check it against the order (`domain.htlc_terms.check_lock`), and
+        move `matched → quote_locked`. Raises `LockRefused` (nothing written) when it
+        does not back the order, `OrderNotMatched` / `PairDisabled` when the order takes
+        no lock. The same lock reported again for its order answers the order as is."""
+        if order.status is Status.QUOTE_LOCKED and same_lock(order, ref):
+            return order
+        if order.status is not Status.MATCHED:
+            raise OrderNotMatched(order.order_id, order.status.value)
+        chain = self.kit.chains.for_pair(order.pair)
+        if chain is None:
+            raise PairDisabled(self.kit.chains.disabled_reason(order.pair) or order.pair)
+        ctx = self.kit.ctx(actor)
+        policy = self.kit.policy
+        found = self.kit.call("quote.find_lock", lambda: chain.find_lock(ref))
+        lock = verify(
+            order, chain, found, policy.deadlines, now=ctx.now, retry_seconds=policy.retry_seconds
+        )
+        with self.kit.store.read() as uow:
+            holder = uow.orders.by_quote_lock(lock.lock_id)
+        if holder is not None and holder != order.order_id:
+            raise already_used(lock.lock_id)
+        move = transitions.lock_verified(order, lock, policy.deadlines, at=ctx.now)
+        try:
+            return self.kit.commit(move, ctx)
+        except LockAlreadyUsed:  # another order took it between the read and the write
+            raise already_used(lock.lock_id) from None
+
     # ------------------------------------------------------------------ settlement
 
-    def reveal(self, order: Order, preimage: str, evidence: Evidence, actor: str) -> Order | None:
-        """S's preimage is known (S confirmed, or a claim on the quote chain showed it):
-        seal it and move the order to `settling`. Drive it on with `drive`, or leave it to
-        the reconciler (it is due after the grace window)."""
+    def reveal(
+        self,
+        order: Order,
+        preimage: str,
+        evidence: Evidence,
+        actor: str,
+        *,
+        cause: Cause = Cause.CONFIRM,
+    ) -> Order | None:
+        """S's preimage is known (S confirmed, or a claim on the quote chain showed it:
+        `cause` QUOTE_CLAIMED): seal it and move the order to `settling`. Drive it on with
+        `drive`, or leave it to the reconciler (it is due after the grace window)."""
         hashlock = required(order.hashlock, "hashlock", order)
         if not hashing.preimage_matches(preimage, hashlock.hash):
             raise WrongPreimage(f"the preimage does not hash to {order.order_id}'s hashlock")
         sealed = hashlock.sealed or self.kit.box.seal(preimage.lower())
         ctx = self.kit.ctx(actor)
         move = settling.reveal(
-            order, sealed, evidence, at=ctx.now, grace=self.kit.policy.grace_seconds
+            order, sealed, evidence, at=ctx.now, grace=self.kit.policy.grace_seconds, cause=cause
         )
         return self.kit.commit(move, ctx)
 

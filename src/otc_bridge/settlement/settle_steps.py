@@ -1,7 +1,10 @@
-"""Settlement steps, forward only once the preimage is known:
+"""Settlement steps: the match's timeout, the verified quote lock's watch (a claim on
+chain reveals the preimage; an expired, unclaimed lock refunds S), then forward only
+once the preimage is known:
 
-    matched ──reveal──▶ settling: claim → deliver → accept (escrow released to the
-    worker wallet) → payout intent ──▶ payout_pending: queued → confirmed ──▶ completed
+    matched ──lock──▶ quote_locked ──reveal──▶ settling: claim → deliver → accept
+    (escrow released to the worker wallet) → payout intent ──▶ payout_pending: queued →
+    confirmed ──▶ completed
 
 Each escrow call is resolved against the job's state on the node, so repeating any of
 them after a crash is safe. The payout's idempotency key and deterministic tx hash are
@@ -15,11 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from otc_bridge.adapters.evm.results import Unreachable
 from otc_bridge.adapters.node import JobStatus, NodeResult, Ok, Rejected, StepDone, TxPhase, TxState
-from otc_bridge.domain import settling, transitions
+from otc_bridge.domain import hashing, settling, transitions
+from otc_bridge.domain.htlc_terms import LockState
 from otc_bridge.domain.move import Step
-from otc_bridge.domain.order import Order, Payout
+from otc_bridge.domain.order import Order, Payout, required
 from otc_bridge.domain.rustchain import WORKER_WALLET
+from otc_bridge.domain.settling import Evidence
 from otc_bridge.domain.states import Cause
 from otc_bridge.settlement.toolkit import Ctx, Toolkit
 
@@ -39,6 +45,67 @@ def match_timeout(kit: Toolkit, order: Order, ctx: Ctx) -> Order:
     if deadline is None or ctx.now <= deadline:
         return kit.reschedule(order, (deadline or ctx.now) + 1, ctx)
     return kit.apply(transitions.match_timeout(order, at=ctx.now), ctx)
+
+
+# ------------------------------------------------------------------ quote_locked
+
+
+def watch_quote_lock(kit: Toolkit, order: Order, ctx: Ctx) -> Order:
+    """I5/I6 without anyone calling (design §4), from the chain's FINAL view of B's lock:
+    claimed → the claim's preimage settles the order (cause QUOTE_CLAIMED); refunded, or
+    still locked at a final block past T_q → S's escrow is refunded (LOCK_EXPIRED); else
+    look again at the claim deadline, then at refundable_at (sooner when unreachable)."""
+    lock = required(order.quote_lock, "quote lock", order)
+    chain = kit.chains.for_pair(order.pair)
+    retry = ctx.now + kit.policy.retry_seconds
+    if chain is None:  # the pair's chain was unconfigured since: never refund blind
+        kit.alert("critical", "Quote-locked order on a pair with no quote chain", order)
+        return kit.reschedule(order, ctx.now + kit.policy.recovery_poll_seconds, ctx)
+    view = kit.call(
+        "quote.final_lock_state", lambda: chain.final_lock_state(lock.lock_id, lock.block_number)
+    )
+    if isinstance(view, Unreachable):
+        return kit.reschedule(order, retry, ctx)
+    if view.state is LockState.CLAIMED and view.preimage is not None:
+        return _claimed(kit, order, ctx, view.preimage, view.claim_tx or "")
+    expired = view.state is LockState.REFUNDED or (
+        view.state is LockState.LOCKED and view.block_timestamp >= lock.timelock
+    )
+    if expired:
+        move = transitions.lock_expired(
+            order, view.state.name.lower(), view.block_timestamp, at=ctx.now
+        )
+        return kit.apply(move, ctx)
+    claim_deadline = order.claim_deadline or lock.timelock
+    if ctx.now < claim_deadline:
+        return kit.reschedule(order, claim_deadline, ctx)
+    refundable_at = order.refundable_at or lock.timelock
+    return kit.reschedule(order, max(refundable_at, retry), ctx)
+
+
+def _claimed(kit: Toolkit, order: Order, ctx: Ctx, preimage: str, claim_tx: str) -> Order:
+    """S claimed on the quote chain: the preimage is public there, so B's payout goes
+    ahead through the same reveal move a confirm makes."""
+    secret = preimage.removeprefix("0x").lower()
+    hashlock = required(order.hashlock, "hashlock", order)
+    if not hashing.preimage_matches(secret, hashlock.hash):  # the contract checked it
+        kit.alert("critical", "Claimed preimage does not match the hashlock", order)
+        return kit.reschedule(order, ctx.now + kit.policy.recovery_poll_seconds, ctx)
+    sealed = hashlock.sealed or kit.box.seal(secret)
+    facts = {
+        "lock_id": required(order.quote_lock, "quote lock", order).lock_id,
+        "claim_tx": claim_tx,
+    }
+    evidence = Evidence(claim_tx, facts, order.claim_deadline)
+    move = settling.reveal(
+        order,
+        sealed,
+        evidence,
+        at=ctx.now,
+        grace=kit.policy.grace_seconds,
+        cause=Cause.QUOTE_CLAIMED,
+    )
+    return kit.apply(move, ctx)
 
 
 # ------------------------------------------------------------------ settling

@@ -1,5 +1,5 @@
-"""What every settlement step and flow works with: the node, the secret box, the policy,
-and the guarded writes. The step modules depend on this, never on the driver.
+"""What every settlement step and flow works with: the node, the quote chains, the secret
+box, the policy, and the guarded writes. The step modules depend on this, never on the driver.
 
 `commit` is the one place that writes a move: the store's guarded transition under the
 caller's lease fence, then the crash boundary `commit:<from>-><to>` (or `commit:<step>`).
@@ -23,6 +23,7 @@ from otc_bridge.domain.order import Order
 from otc_bridge.observability import metrics
 from otc_bridge.settlement.alerts import Alerts
 from otc_bridge.settlement.crashpoints import crashpoint
+from otc_bridge.settlement.quote_chains import QuoteChains
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,7 +58,9 @@ class Toolkit:
         alerts: Alerts,
         secret_box: SecretBox,
         policy: DriverPolicy,
+        chains: QuoteChains | None = None,
     ) -> None:
+        self.chains = chains if chains is not None else QuoteChains()
         self.store = store
         self.node = node
         self.clock = clock
