@@ -32,6 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,8 @@ from otc_bridge.config import Settings
 from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.devnet.devchain.handoff import bridge_chain_environment
 from otc_bridge.devnet.devchain.harness import Devchain
-from otc_bridge.devnet.process import free_port
+from otc_bridge.devnet.process import DevnodeProcess, free_port
+from otc_bridge.settlement.evm_quote_chain import EvmQuoteChain
 
 AMOUNT = "10"
 PRICES = {"RTC/ETH": "0.001", "RTC/USDC": "0.1"}
@@ -87,11 +89,10 @@ def thread_server(container: Container) -> Iterator[str]:
 def reader_web3(container: Container, pair: str) -> Web3:
     """The bridge's own connection to the pair's chain (its reader's), whose provider
     counts every call."""
-    chain = container.quote_chains.for_pair(pair)
-    if chain is None:
-        raise SystemExit(f"{pair} has no quote chain in this bridge")
-    web3: Web3 = chain.reader.web3  # type: ignore[attr-defined]
-    return web3
+    chain = container.chains.for_pair(pair)
+    if not isinstance(chain, EvmQuoteChain):
+        raise SystemExit(f"{pair} has no EVM quote chain in this bridge")
+    return chain.reader.web3
 
 
 def matched_orders(
@@ -122,8 +123,96 @@ def matched_orders(
     return made
 
 
-def diff(after: Counter[str], before: Counter[str]) -> Counter[str]:
-    return Counter({k: after[k] - before[k] for k in after if after[k] - before[k]})
+@dataclass
+class Figures:
+    whole: list[float] = field(default_factory=list)  # lock tx sent -> 200 quote_locked
+    sending: list[float] = field(default_factory=list)  # the lock tx, sent to receipt
+    early: list[float] = field(default_factory=list)  # the report at 1 confirmation
+    final: list[float] = field(default_factory=list)  # the report once final
+    accepted_calls: list[Counter[str]] = field(default_factory=list)
+    refused_calls: list[Counter[str]] = field(default_factory=list)
+    answers: Counter[str] = field(default_factory=Counter)
+    setup: float = 0.0
+    conserved: bool = False
+
+
+def measure(args: argparse.Namespace, chain: Devchain, node: DevnodeProcess) -> Figures:
+    figures = Figures()
+    control = DevnetControl(node.url)
+    chain.control.catch_up(control.now())
+    env = bridge_env(
+        node,
+        node.state_dir.parent / "bridge",
+        OTC_RECONCILE_DISABLED="1",
+        **bridge_chain_environment(chain.info, chain.rpc_url),
+    )
+    container = build(Settings.from_env(env))
+    buyer_eth, seller_eth = chain.info.accounts[1], chain.info.accounts[2]
+    writer = HtlcWriter.connect(chain.rpc_url, chain.info.htlc_contract, buyer_eth)
+    token = None if args.pair == "RTC/ETH" else chain.info.usdc_token
+    if token is not None:  # one approval for every lock, before the clock starts
+        writer.approve(token, 2**255)
+    finality = chain.info.finality_confirmations
+    try:
+        with thread_server(container) as url, BridgeClient(url) as client:
+            started = time.perf_counter()
+            todo = matched_orders(client, control, args.pair, seller_eth, buyer_eth, args.locks)
+            figures.setup = time.perf_counter() - started
+            web3 = reader_web3(container, args.pair)
+            for order_id, secret, total in todo:
+                began = time.perf_counter()
+                made = writer.lock(
+                    receiver=seller_eth,
+                    hashlock=secret.hash,
+                    timelock=chain.control.head().timestamp + LOCK_SPAN,
+                    amount=total,
+                    token=token,
+                    order_ref=order_id,
+                )
+                sent = time.perf_counter()
+                ref = made.tx.tx_hash if args.ref == "tx" else made.lock_id
+                body = {"quote_tx" if args.ref == "tx" else "lock_id": ref}
+                path = f"/api/orders/{order_id}/lock"
+                calls = call_counts(web3)
+                early = client.http.post(path, json=body)  # its block is the head
+                reported = time.perf_counter()
+                figures.refused_calls.append(call_counts(web3) - calls)
+                figures.answers[f"{early.status_code} {early.json().get('error')}"] += 1
+                chain.control.mine(finality - 1)  # on demand: a real chain's wait
+                calls = call_counts(web3)
+                mined = time.perf_counter()
+                final = client.http.post(path, json=body)
+                done = time.perf_counter()
+                figures.accepted_calls.append(call_counts(web3) - calls)
+                answer: dict[str, Any] = final.json()
+                status = (answer.get("order") or {}).get("status") or answer.get("error")
+                figures.answers[f"{final.status_code} {status}"] += 1
+                figures.whole.append(done - began)
+                figures.sending.append(sent - began)
+                figures.early.append(reported - sent)
+                figures.final.append(done - mined)
+            figures.conserved = bool(control.ledger()["conserved"])
+    finally:
+        container.close()
+        control.close()
+    return figures
+
+
+def line(name: str, values: list[float]) -> str:
+    return (
+        f"  {name:<38} p50={percentile(values, 0.5) * 1000:7.1f} ms  "
+        f"p99={percentile(values, 0.99) * 1000:7.1f} ms  "
+        f"mean={statistics.fmean(values) * 1000:7.1f} ms"
+    )
+
+
+def per_verification(samples: list[Counter[str]]) -> str:
+    total: Counter[str] = Counter()
+    for sample in samples:
+        total.update(sample)
+    mean = sum(total.values()) / len(samples)
+    methods = ", ".join(f"{m} {n / len(samples):.2f}" for m, n in sorted(total.items()))
+    return f"{mean:.2f} ({methods})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,109 +222,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ref", choices=("tx", "id"), default="tx", help="report by")
     args = parser.parse_args(argv)
 
-    whole: list[float] = []
-    sending: list[float] = []
-    early_reports: list[float] = []
-    reports: list[float] = []
-    accepted_calls: list[Counter[str]] = []
-    refused_calls: list[Counter[str]] = []
-    answers: Counter[str] = Counter()
-    with tempfile.TemporaryDirectory(prefix="lock-verify-bench-") as tmp:
-        state = Path(tmp)
-        with Devchain(state / "chain") as chain:
-            with devnode(state, {"DEVNODE_CHAIN_RPC_URL": chain.rpc_url}) as node:
-                control = DevnetControl(node.url)
-                chain.control.catch_up(control.now())
-                env = bridge_env(
-                    node,
-                    state / "bridge",
-                    OTC_RECONCILE_DISABLED="1",
-                    **bridge_chain_environment(chain.info, chain.rpc_url),
-                )
-                container = build(Settings.from_env(env))
-                buyer_eth, seller_eth = chain.info.accounts[1], chain.info.accounts[2]
-                writer = HtlcWriter.connect(chain.rpc_url, chain.info.htlc_contract, buyer_eth)
-                token = None if args.pair == "RTC/ETH" else chain.info.usdc_token
-                if token is not None:  # one approval for every lock, before the clock
-                    writer.approve(token, 2**255)
-                try:
-                    with thread_server(container) as url, BridgeClient(url) as client:
-                        started = time.perf_counter()
-                        todo = matched_orders(
-                            client, control, args.pair, seller_eth, buyer_eth, args.locks
-                        )
-                        setup = time.perf_counter() - started
-                        web3 = reader_web3(container, args.pair)
-                        finality = chain.info.finality_confirmations
-                        for order_id, secret, total in todo:
-                            began = time.perf_counter()
-                            made = writer.lock(
-                                receiver=seller_eth,
-                                hashlock="0x" + secret.hash,
-                                timelock=chain.control.head().timestamp + LOCK_SPAN,
-                                amount=total,
-                                token=token,
-                                order_ref=order_id,
-                            )
-                            sent = time.perf_counter()
-                            body: dict[str, Any] = (
-                                {"quote_tx": made.tx.tx_hash}
-                                if args.ref == "tx"
-                                else {"lock_id": made.lock_id}
-                            )
-                            path = f"/api/orders/{order_id}/lock"
-                            calls = call_counts(web3)
-                            early = client.http.post(path, json=body)
-                            reported = time.perf_counter()
-                            answers[f"{early.status_code} {early.json().get('error')}"] += 1
-                            refused_calls.append(diff(call_counts(web3), calls))
-                            chain.control.mine(finality - 1)
-                            calls = call_counts(web3)
-                            mined = time.perf_counter()
-                            final = client.http.post(path, json=body)
-                            done = time.perf_counter()
-                            accepted_calls.append(diff(call_counts(web3), calls))
-                            status = final.json().get("status") or final.json().get("error")
-                            answers[f"{final.status_code} {status}"] += 1
-                            whole.append(done - began)
-                            sending.append(sent - began)
-                            early_reports.append(reported - sent)
-                            reports.append(done - mined)
-                        conserved = control.ledger()["conserved"]
-                finally:
-                    container.close()
-                    control.close()
-
-    def line(name: str, values: list[float]) -> str:
-        return (
-            f"  {name:<38} p50={percentile(values, 0.5) * 1000:7.1f} ms  "
-            f"p99={percentile(values, 0.99) * 1000:7.1f} ms  "
-            f"mean={statistics.fmean(values) * 1000:7.1f} ms"
-        )
-
-    def per_call(samples: list[Counter[str]]) -> str:
-        total: Counter[str] = Counter()
-        for sample in samples:
-            total.update(sample)
-        mean = sum(total.values()) / len(samples)
-        methods = ", ".join(f"{m} {n / len(samples):.2f}" for m, n in sorted(total.items()))
-        return f"{mean:.2f} ({methods})"
+    with (
+        tempfile.TemporaryDirectory(prefix="lock-verify-bench-") as tmp,
+        Devchain(Path(tmp) / "chain") as chain,
+        devnode(Path(tmp), {"DEVNODE_CHAIN_RPC_URL": chain.rpc_url}) as node,
+    ):
+        figures = measure(args, chain, node)
 
     print("lock verification: B's lock transaction -> quote_locked (finality mined on demand)")
     print(f"  machine: {machine()}")
     print(
-        f"  pair={args.pair} locks={args.locks} report by {args.ref}; "
-        f"setup (create + match over HTTP) {setup:.1f} s"
+        f"  pair={args.pair} locks={args.locks} reported by {args.ref}; "
+        f"setup (create + match over HTTP) {figures.setup:.1f} s"
     )
-    print(line("lock tx -> quote_locked", whole))
-    print(line("lock tx (send + receipt)", sending))
-    print(line("report at 1 confirmation (not_final)", early_reports))
-    print(line("report once final (quote_locked)", reports))
-    print(f"  RPC calls per accepted verification: {per_call(accepted_calls)}")
-    print(f"  RPC calls per not_final refusal:     {per_call(refused_calls)}")
-    print(f"  answers: {dict(answers)}; ledger conserved: {conserved}")
-    ok = answers.get("200 quote_locked", 0) == args.locks
-    return 0 if ok and conserved else 1
+    print(line("lock tx -> quote_locked", figures.whole))
+    print(line("lock tx (send + receipt)", figures.sending))
+    print(line("report at 1 confirmation (not_final)", figures.early))
+    print(line("report once final (quote_locked)", figures.final))
+    print(f"  RPC calls per accepted verification: {per_verification(figures.accepted_calls)}")
+    print(f"  RPC calls per not_final refusal:     {per_verification(figures.refused_calls)}")
+    print(f"  answers: {dict(figures.answers)}; ledger conserved: {figures.conserved}")
+    ok = figures.answers.get("200 quote_locked", 0) == args.locks
+    return 0 if ok and figures.conserved else 1
 
 
 if __name__ == "__main__":

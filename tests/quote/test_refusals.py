@@ -133,7 +133,7 @@ def test_a_lock_not_yet_final_is_refused_then_accepted_once_final(
     chain.control.mine(1)
     accepted = trade.report(made)
     assert accepted.status_code == 200, accepted.text
-    assert accepted.json()["status"] == "quote_locked"
+    assert accepted.json()["order"]["status"] == "quote_locked"
     # Reporting it again changes nothing and says so (idempotent).
     version = trade.order()["version"]
     again = trade.report(lock_id=made.lock_id)

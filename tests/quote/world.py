@@ -201,6 +201,7 @@ class Trade:
     secret: Secret
     order_id: str = ""
     ttl_seconds: int | None = None
+    made: LockMade | None = None  # B's latest lock
 
     @classmethod
     def new(
@@ -315,6 +316,7 @@ class Trade:
         by = overrides.pop("by", self.b_chain)
         terms.update(overrides)
         made: LockMade = by.lock(**terms)
+        self.made = made
         return made
 
     def report(self, made: LockMade | None = None, **body: str) -> httpx.Response:
@@ -337,7 +339,10 @@ class Trade:
 
     def confirm(self) -> httpx.Response:
         response: httpx.Response = self.client.confirm(
-            self.order_id, wallet=self.seller.address, secret=self.secret.hex, quote_tx=""
+            self.order_id,
+            wallet=self.seller.address,
+            secret=self.secret.hex,
+            quote_tx=self.made.tx.tx_hash if self.made else "0x" + "00" * 32,
         )
         return response
 
