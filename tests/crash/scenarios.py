@@ -190,6 +190,14 @@ MATCH_TIMEOUT = Scenario(
     "open",
     _plan_match_timeout,
 )
+# B's lock reported: read from the chain, then the move to quote_locked.
+_LOCK = (
+    "call:quote.find_lock:before",
+    "call:quote.find_lock:after",
+    "commit:matched->quote_locked",
+)
+# The quote_locked driver step's read of the lock in the chain's final view.
+_FINAL_VIEW = ("call:quote.final_lock_state:before", "call:quote.final_lock_state:after")
 SELL_TIMEOUT = Scenario(
     "sell_match_timeout",
     "match timeout of a sell order (no lock came: ended, S's escrow refunded)",
@@ -209,12 +217,7 @@ CLAIM = Scenario(
     "sell",
     "completed",
     _plan_claim,
-    crash_at=(
-        "commit:quote_locked->settling",
-        "call:escrow.claim:before",
-        "call:escrow.claim:after",
-        "commit:escrow_claimed",
-    ),
+    crash_at=(*_FINAL_VIEW, "commit:quote_locked->settling", "call:escrow.claim:before"),
 )
 LOCK_EXPIRY = Scenario(
     "lock_expiry",
@@ -223,6 +226,8 @@ LOCK_EXPIRY = Scenario(
     "expired",
     _plan_lock_expiry,
     crash_at=(
+        "call:quote.final_lock_state:before#2",
+        "call:quote.final_lock_state:after#2",
         "commit:quote_locked->refund_pending",
         "call:escrow.cancel:before",
         "call:escrow.cancel:after",
@@ -240,7 +245,7 @@ _CREATE_SELL = (
     "commit:opening->open",
 )
 _SETTLE = (
-    "commit:matched->settling",
+    "commit:quote_locked->settling",
     "call:escrow.claim:before",
     "call:escrow.claim:after",
     "commit:escrow_claimed",
@@ -270,8 +275,8 @@ CONFIRM_BOUNDARIES = _SETTLE[: _SETTLE.index("commit:settling->payout_pending") 
 
 # Checked in; regenerate from a trace when the code's boundaries change (see the docstring).
 BOUNDARIES: dict[str, tuple[str, ...]] = {
-    "sell": (*_CREATE_SELL, "commit:open->matched", *_SETTLE),
-    "buy": ("commit:create->open", *_TAKER_ESCROW, *_SETTLE),
+    "sell": (*_CREATE_SELL, "commit:open->matched", *_LOCK, *_SETTLE),
+    "buy": ("commit:create->open", *_TAKER_ESCROW, *_LOCK, *_SETTLE),
     "cancel": (
         *_CREATE_SELL,
         "commit:open->refund_pending",
@@ -281,6 +286,27 @@ BOUNDARIES: dict[str, tuple[str, ...]] = {
     "expiry": (
         *_CREATE_SELL,
         "commit:open->refund_pending",
+        *_REFUND,
+        "commit:refund_pending->expired",
+    ),
+    "sell_match_timeout": (
+        *_CREATE_SELL,
+        "commit:open->matched",
+        "commit:matched->refund_pending",
+        *_REFUND,
+        "commit:refund_pending->expired",
+    ),
+    # The reconciler's pass at the claim deadline finds the claim and reveals from it.
+    "claim": (*_CREATE_SELL, "commit:open->matched", *_LOCK, *_FINAL_VIEW, *_SETTLE),
+    # A pass at the claim deadline finds the lock open and waits; the one after
+    # refundable_at finds it past T_q, unclaimed, and refunds S.
+    "lock_expiry": (
+        "commit:create->open",
+        *_TAKER_ESCROW,
+        *_LOCK,
+        *_FINAL_VIEW,
+        *(f"{name}#2" for name in _FINAL_VIEW),
+        "commit:quote_locked->refund_pending",
         *_REFUND,
         "commit:refund_pending->expired",
     ),
@@ -676,7 +702,7 @@ class Session:
             lambda: self.client.http.post(f"/api/orders/{order_id}/lock", json={"quote_tx": tx}),
         )
         assert response.status_code == 200, response.text
-        self._check_answer(order_id, response.json()["status"])
+        self._check_answer(order_id, response.json()["order"]["status"])
 
     def claim(self) -> None:
         """S claims the quote leg with its preimage; the claim's block becomes final."""
