@@ -24,6 +24,7 @@ def test_confirm_is_refused_before_a_verified_lock(
     before = Snapshot.take(trade)
     answer = trade.confirm()
     assert answer.status_code == 409, answer.text
+    assert answer.json()["error"] == "quote_not_locked"
     assert Snapshot.take(trade) == before
     assert "htlc_secret" not in trade.order()
 
