@@ -61,6 +61,7 @@ FEE_I64 = job_fee_i64(AMOUNT_I64)
 PRICE = "0.1"
 PAIR = "RTC/USDC"  # 10 RTC at 0.1: B locks 1 USDC (1,000,000 base units) on the dev chain
 SHORT_TTL = 3600  # the shortest order TTL the bridge accepts
+STARTUP_SECONDS = 120.0  # how long a started bridge may take to answer (a bound)
 MAX_STEPS = 40  # user actions plus waits one session may take: a bound, never a timeout
 TERMINAL = frozenset({"completed", "cancelled", "expired"})
 STOP = TERMINAL | {"settlement_recovery"}  # nothing a client or a clock can move on
@@ -995,7 +996,9 @@ class Harness:
         url = env["OTC_DATABASE_URL"]
         if self.template is not None and url.startswith("sqlite:///"):
             copy_database(self.template, Path(url.removeprefix("sqlite:///")))
-        self.process = BridgeProcess(self.state_dir, env=env)
+        # A generous readiness deadline: on a loaded machine a cold `otc-bridge serve`
+        # (imports, migrations) can take longer than the default 30 s to answer.
+        self.process = BridgeProcess(self.state_dir, env=env, startup_timeout=STARTUP_SECONDS)
         self.observer = Observer(url)
         self.trace = self.state_dir / "trace.log"
 
