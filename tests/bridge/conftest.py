@@ -1,3 +1,3 @@
-from tests.support.fixtures import bridge, devnet, node
+from tests.support.fixtures import bridge, devchain, devnet, node
 
-__all__ = ["bridge", "devnet", "node"]
+__all__ = ["bridge", "devchain", "devnet", "node"]

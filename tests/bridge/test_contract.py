@@ -22,8 +22,10 @@ from otc_bridge.bootstrap import build
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.config import Settings
 from otc_bridge.devnet.control import DevnetControl
+from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
 from tests.support.bridge import RunningBridge, bridge_env, running_bridge
+from tests.support.chain import lock_on_chain, make_final
 from tests.support.contract import Contract, ContractError
 
 EVM = "0x" + "11" * 20
@@ -33,9 +35,12 @@ QUOTE_TX = "0x" + "cd" * 32
 class Tour:
     """Requests through one bridge, each reply checked against the contract."""
 
-    def __init__(self, bridge: RunningBridge, devnet: DevnetControl) -> None:
+    def __init__(
+        self, bridge: RunningBridge, devnet: DevnetControl, chain: Devchain | None = None
+    ) -> None:
         self.bridge = bridge
         self.devnet = devnet
+        self.chain = chain
         self.client = bridge.client
         self.http = bridge.client.http
         self.contract = Contract(self.http.get("/openapi.json").json())
@@ -79,8 +84,8 @@ class Tour:
 
 
 @pytest.fixture
-def tour(bridge: RunningBridge, devnet: DevnetControl) -> Tour:
-    return Tour(bridge, devnet)
+def tour(bridge: RunningBridge, devnet: DevnetControl, devchain: Devchain) -> Tour:
+    return Tour(bridge, devnet, devchain)
 
 
 def lose_the_escrow_lock(devnet: DevnetControl) -> None:
@@ -101,14 +106,18 @@ def test_every_reply_of_every_route_matches_its_published_schema(tour: Tour) -> 
     unknown = "otc_" + "f" * 16
     seller, buyer, secret = tour.funded(), tour.funded(), Secret()
 
-    # create: 201 (sell with S's hashlock, buy), 400, 401, 413, 503 (lock outcome unknown)
+    # create: 201 (sell with S's hashlock, buy), 400, 401, 409, 413, 503 (outcome unknown)
     sold = tour.sell(seller, secret)
     bought = tour.buy(tour.funded())
     statuses(tour.post(orders, orders), 400)
     statuses(tour.post(orders, orders, json={"side": "buy", "wallet": "RTC" + "0" * 40}), 400)
-    body = {"side": "buy", "amount_rtc": "1", "price_per_rtc": "1", "wallet": "RTC" + "0" * 40}
+    body = {"side": "buy", "amount_rtc": "1", "price_per_rtc": "1", "wallet": "RTC" + "0" * 40,
+            "eth_address": EVM}  # fmt: skip
     statuses(tour.post(orders, orders, json={**body, "wallet_auth": {"public_key": "a"}}), 401)
     statuses(tour.post(orders, orders, content=b"x" * 70_000), 413)
+    statuses(tour.checked("POST", orders, tour.client.create_order(
+        tour.funded(), side="sell", amount_rtc="1", price_per_rtc="0.1", pair="RTC/ERG"
+    )), 409)  # fmt: skip  # pair_disabled: RTC/ERG's quote leg is not verified by default
     lose_the_escrow_lock(tour.devnet)
     statuses(tour.checked("POST", orders, tour.client.create_order(
         tour.funded(), side="sell", amount_rtc="1", price_per_rtc="0.1"
@@ -133,6 +142,20 @@ def test_every_reply_of_every_route_matches_its_published_schema(tour: Tour) -> 
     statuses(tour.checked("POST", match, tour.client.match(
         tour.funded(), bought, htlc_hash=Secret().hash
     )), 503)  # fmt: skip
+
+    # lock: 400, 404, 409 (not matched; not final), 422 (no such lock), 200 (and again)
+    lock = "/api/orders/{order_id}/lock"
+    statuses(tour.post(lock, f"{orders}/{sold}/lock", json={}), 400)
+    statuses(tour.post(lock, f"{orders}/{unknown}/lock", json={"quote_tx": QUOTE_TX}), 404)
+    statuses(tour.post(lock, f"{orders}/{bought}/lock", json={"quote_tx": QUOTE_TX}), 409)
+    statuses(tour.post(lock, f"{orders}/{sold}/lock", json={"quote_tx": QUOTE_TX}), 422)
+    assert tour.chain is not None
+    made = lock_on_chain(tour.chain, tour.client.order(sold), now=tour.client.now())
+    reported = {"quote_tx": made.tx.tx_hash}
+    statuses(tour.post(lock, f"{orders}/{sold}/lock", json=reported), 409)  # not final yet
+    make_final(tour.chain)
+    statuses(tour.post(lock, f"{orders}/{sold}/lock", json=reported), 200)
+    statuses(tour.post(lock, f"{orders}/{sold}/lock", json={"lock_id": made.lock_id}), 200)
 
     # confirm: 200, 400, 403, 404, 409
     path = f"{orders}/{sold}/confirm"
@@ -187,31 +210,54 @@ def test_every_reply_of_every_route_matches_its_published_schema(tour: Tour) -> 
         assert unseen <= {413, 429, 503}, f"{method} {template} never answered {unseen}"
 
 
-def test_confirm_answers_503_where_the_quote_leg_cannot_be_verified(
+def test_a_pair_whose_quote_leg_cannot_be_verified_takes_no_orders(
     node: DevnodeProcess, devnet: DevnetControl, tmp_path: Path
 ) -> None:
-    """docs/api.md: with no way to verify a pair's quote leg (OTC_QUOTE_VERIFICATION=none,
-    the default), confirm is refused with 503 "Quote leg cannot be verified" and nothing
-    moves: the order stays matched, S's escrow stays locked."""
-    env = bridge_env(node, tmp_path, OTC_QUOTE_VERIFICATION="none")
+    """docs/api.md: with no quote chain configured for the EVM pairs (and RTC/ERG on its
+    default policy), every pair is shown disabled, with the reason, and create and match
+    are refused with 409 pair_disabled before anything is escrowed."""
+    env = bridge_env(node, tmp_path, OTC_EVM_RPC_URL="")
     with running_bridge(env) as bridge:
         tour = Tour(bridge, devnet)
-        seller, buyer, secret = tour.funded(), tour.funded(), Secret()
-        sold = tour.sell(seller, secret)
-        matched = tour.client.match(buyer, sold, eth_address=EVM)
-        assert matched.status_code == 200, matched.text
+        pairs = tour.get("/api/pairs", "/api/pairs").json()["pairs"]
+        assert {p["pair"]: p["enabled"] for p in pairs} == {
+            "RTC/ETH": False, "RTC/USDC": False, "RTC/ERG": False,
+        }  # fmt: skip
+        usdc = next(p for p in pairs if p["pair"] == "RTC/USDC")
+        assert "OTC_RTC_USDC_RPC_URL" in usdc["disabled_reason"]
+        erg = next(p for p in pairs if p["pair"] == "RTC/ERG")
+        assert "OTC_RTC_ERG_QUOTE_POLICY=unverified" in erg["disabled_reason"]
         escrow_before = devnet.ledger()["escrow"]
-        good = {"wallet": seller.address, "secret": secret.hex, "quote_tx": QUOTE_TX}
-        path = f"/api/orders/{sold}/confirm"
-        refused = tour.post("/api/orders/{order_id}/confirm", path, json=good)
-        assert refused.status_code == 503, refused.text
-        body = refused.json()
-        assert body["error"] == "Quote leg cannot be verified"
-        assert body["policy"] == "none"
-        assert "cannot be verified" in body["reason"]
-        assert tour.client.order(sold)["status"] == "matched"
+        seller = tour.funded()
+        refused = tour.checked("POST", "/api/orders", tour.client.create_order(
+            seller, side="sell", amount_rtc="1", price_per_rtc="0.1"
+        ))  # fmt: skip
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"] == "pair_disabled"
         assert devnet.ledger()["escrow"] == escrow_before
-        assert "htlc_secret" not in tour.client.order(sold)
+        assert tour.get("/api/orders", "/api/orders").json()["orders"] == []
+
+
+def test_pairs_serve_the_chain_to_lock_on_and_healthz_each_chain(
+    tour: Tour, devchain: Devchain
+) -> None:
+    pairs = {p["pair"]: p for p in tour.get("/api/pairs", "/api/pairs").json()["pairs"]}
+    info = devchain.info
+    usdc, eth = pairs["RTC/USDC"], pairs["RTC/ETH"]
+    assert (usdc["enabled"], usdc["disabled_reason"]) == (True, None)
+    assert usdc["chain_id"] == eth["chain_id"] == info.chain_id
+    assert usdc["htlc_contract"] == eth["htlc_contract"] == info.htlc_contract
+    assert (usdc["token_address"], eth["token_address"]) == (info.usdc_token, None)
+    assert (usdc["decimals"], eth["decimals"]) == (info.usdc_decimals, 18)
+    assert usdc["finality_confirmations"] == info.finality_confirmations
+    assert usdc["quote_verification"] == "verified"
+    assert usdc["timelock_min_seconds"] <= usdc["timelock_max_seconds"]
+    assert pairs["RTC/ERG"]["enabled"] is False
+    health = tour.get("/healthz", "/healthz").json()
+    (chain,) = health["chains"]  # both EVM pairs share one chain
+    assert chain["status"] == "ok"
+    assert chain["chain_id"] == info.chain_id
+    assert chain["head"] >= devchain.control.head().number - 1
 
 
 def test_the_contract_check_refuses_what_the_document_does_not_publish(tmp_path: Path) -> None:

@@ -9,8 +9,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.devnet.control import DevnetControl
+from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.observability.logs import ContextFilter, JsonFormatter, order_id_var
 from tests.support.bridge import RunningBridge
+from tests.support.chain import locked
 
 
 def sample(text: str, name: str, **labels: str) -> float | None:
@@ -23,7 +25,7 @@ def sample(text: str, name: str, **labels: str) -> float | None:
 
 
 def test_metrics_show_orders_transitions_node_calls_and_phases(
-    bridge: RunningBridge, devnet: DevnetControl
+    bridge: RunningBridge, devnet: DevnetControl, devchain: Devchain
 ) -> None:
     seller, buyer, secret = Wallet(), Wallet(), Secret()
     devnet.faucet(seller.address, "50")
@@ -31,6 +33,7 @@ def test_metrics_show_orders_transitions_node_calls_and_phases(
         seller, side="sell", amount_rtc="5", price_per_rtc="1", htlc_hash=secret.hash
     ).json()["order_id"]
     bridge.client.match(buyer, order_id)
+    locked(bridge.client, devchain, order_id)
     bridge.client.confirm(order_id, wallet=seller.address, secret=secret.hex, quote_tx="0x1")
 
     response = bridge.client.http.get("/metrics")
@@ -43,7 +46,7 @@ def test_metrics_show_orders_transitions_node_calls_and_phases(
         sample(
             text,
             "otc_transitions_total",
-            from_state="matched",
+            from_state="quote_locked",
             to_state="settling",
             cause="confirm",
         )
@@ -52,6 +55,7 @@ def test_metrics_show_orders_transitions_node_calls_and_phases(
     assert "otc_node_request_seconds_bucket" in text
     assert 'otc_settlement_step_seconds_count{step="escrow.accept"}' in text
     assert 'otc_settlement_phase_seconds_count{phase="confirm_to_payout_queued"}' in text
+    assert 'otc_settlement_phase_seconds_count{phase="match_to_quote_lock"}' in text
     assert sample(text, "otc_alerts_pending") == 0
     assert (
         'otc_http_request_seconds_count{method="POST",route="/api/orders/{order_id}/confirm"'

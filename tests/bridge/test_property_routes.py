@@ -42,13 +42,16 @@ from otc_bridge.adapters.store.tables import EVENTS, ORDERS, TRADES
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.devnet.control import DevnetControl
-from otc_bridge.devnet.process import DEFAULT_ADMIN_KEY, DevnodeProcess
+from otc_bridge.devnet.devchain.harness import Devchain
+from otc_bridge.devnet.process import DEFAULT_ADMIN_KEY
 from otc_bridge.domain.deadlines import ORDER_TTL_DEFAULT, DeadlinePolicy
 from otc_bridge.domain.hashing import is_hash
 from otc_bridge.domain.money import parse_decimal, to_units
 from otc_bridge.domain.pairs import PAIRS
 from tests.support.bridge import RunningBridge, bridge_env, running_bridge
+from tests.support.chain import locked
 from tests.support.contract import Contract, ContractError
+from tests.support.fixtures import chained_node
 
 T = TypeVar("T")
 Route = tuple[str, str]  # (METHOD, path template as published in /openapi.json)
@@ -236,6 +239,7 @@ VALID: dict[str, st.SearchStrategy[Any]] = {
     "htlc_hash": st.sampled_from([Secret(bytes(32)).hash, Secret(bytes(32)).hash.upper()]),
     "secret": st.sampled_from(["00" * 32, "0" * 63, "zz"]),
     "quote_tx": st.sampled_from(["0x" + "ab" * 32, "tx"]),
+    "lock_id": st.sampled_from(["0x" + "ab" * 32, "0x" + "00" * 32, "ab" * 32]),
 }
 VALID["url"] = st.sampled_from(
     ["https://93.184.215.14/hook", "http://127.0.0.1:9/x", "ftp://x", "https://a.invalid/"]
@@ -539,8 +543,8 @@ STRATEGIES: dict[Route, st.SearchStrategy[Plan]] = {
         reveals,
         weighted((5, st.builds(Target, st.sampled_from(MATCHED_TARGETS))), (1, path_ids)),
     ),
-    # Specified in http-api.md, fuzzed as unknown routes until published.
-    ("POST", "/api/orders/{order_id}/lock"): plans(path=True, body=bodies(["quote_tx"])),
+    # Unsigned; the quote-lock success path is the settlement suite's (a real chain lock).
+    ("POST", "/api/orders/{order_id}/lock"): plans(path=True, body=bodies(["quote_tx", "lock_id"])),
     ("GET", "/api/trades"): plans(query_keys=["pair", "limit", "offset"]),
     ("GET", "/api/orderbook"): plans(query_keys=["pair"]),
     ("GET", "/api/stats"): plans(),
@@ -698,9 +702,10 @@ def diff(before: Snapshot, after: Snapshot) -> list[str]:
 
 
 class Harness:
-    def __init__(self, bridge: RunningBridge, devnet: DevnetControl) -> None:
+    def __init__(self, bridge: RunningBridge, devnet: DevnetControl, chain: Devchain) -> None:
         self.bridge = bridge
         self.devnet = devnet
+        self.chain = chain
         # A new connection per request: after a 5xx uvicorn drops the connection, and a
         # stale keep-alive socket must not turn the next example into a transport error.
         self.http = httpx.Client(base_url=bridge.url, timeout=60, headers={"Connection": "close"})
@@ -736,6 +741,8 @@ class Harness:
         return Order(order_id, maker, seller=maker if side == "sell" else None, secret=secret)
 
     def matched_order(self, side: str) -> Order:
+        """Matched, and its quote leg locked on the dev chain (`quote_locked`): confirm
+        can succeed."""
         secret = Secret()
         order = self.new_order(side, secret=secret)
         taker = self.funded()
@@ -750,6 +757,7 @@ class Harness:
             order.buyer = taker
         else:
             order.seller, order.buyer = taker, order.maker
+        locked(self.client, self.chain, order.order_id)
         return order
 
     def seed_fixed_orders(self) -> None:
@@ -946,16 +954,20 @@ class Harness:
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     node_env = {"RC_ADMIN_RATE_LIMIT_MAX": UNLIMITED}  # confirms queue payouts (admin calls)
-    with DevnodeProcess(tmp_path_factory.mktemp("property-node"), env=node_env) as node:
+    with (
+        Devchain(tmp_path_factory.mktemp("property-chain")) as chain,
+        chained_node(tmp_path_factory.mktemp("property-node"), chain, node_env) as node,
+    ):
         env = bridge_env(
             node,
             tmp_path_factory.mktemp("property-bridge"),
             OTC_RATE_LIMIT_PER_IP=UNLIMITED,
             OTC_RATE_LIMIT_PER_WALLET=UNLIMITED,
             OTC_RATE_LIMIT_ADMIN_FAILURES=UNLIMITED,  # fuzzed keys are wrong keys
+            OTC_RTC_ERG_QUOTE_POLICY="unverified",  # RTC/ERG orders are fuzzed too
         )
         with DevnetControl(node.url) as devnet, running_bridge(env) as bridge:
-            harness = Harness(bridge, devnet)
+            harness = Harness(bridge, devnet, chain)
             try:
                 harness.seed_fixed_orders()
                 yield harness
@@ -1030,7 +1042,8 @@ SUCCESSES: list[tuple[str, Route, Plan]] = [
          "htlc_hash": None, "eth_address": "9fRAWhdxEsTcdb8PhGNrZfwqa65zfkuYHAMmkQLcic1gdLSV5vA"},
     ))),
     ("match-buy", ("POST", "/api/orders/{order_id}/match"), Plan(Target("fresh_buy"), body=Signed(
-        "match_order", {"htlc_hash": Secret().hash.upper()}, funding_rtc=20_000, replay=True
+        "match_order", {"htlc_hash": Secret().hash.upper(), "eth_address": EVM},
+        funding_rtc=20_000, replay=True,
     ))),
     ("match-sell", ("POST", "/api/orders/{order_id}/match"),
      Plan(Target("fresh_sell"), body=Signed("match_order", {"eth_address": EVM}))),

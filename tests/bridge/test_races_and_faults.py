@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 
-from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.devnet.process import DevnodeProcess
 from tests.support.bridge import RunningBridge, bridge_env, running_bridge
+from tests.support.client import TraderClient
 
 GRACE = 121  # past OTC_SETTLEMENT_STUCK_SECONDS' default of 120
 
@@ -35,7 +35,7 @@ def race_matches(
     answers: dict[str, httpx.Response] = {}
 
     def take(seller: Wallet) -> None:
-        with BridgeClient(bridge.url, clock=bridge.container.clock.now) as client:
+        with TraderClient(bridge.url, clock=bridge.container.clock.now) as client:
             start.wait()
             answers[seller.address] = client.match(seller, order_id, htlc_hash=Secret().hash)
 

@@ -15,7 +15,8 @@ from otc_bridge.clientlib.wallet import Wallet
 from otc_bridge.devnet.control import DevnetControl
 from tests.support.bridge import RunningBridge
 
-BUY = {"side": "buy", "pair": "RTC/USDC", "amount_rtc": "1", "price_per_rtc": "0.1"}
+BUY = {"side": "buy", "pair": "RTC/USDC", "amount_rtc": "1", "price_per_rtc": "0.1",
+       "eth_address": "0x" + "11" * 20}  # fmt: skip
 
 
 def _open_order(bridge: RunningBridge) -> str:

@@ -8,10 +8,10 @@ import time
 
 import httpx
 
-from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.wallet import Wallet
 from otc_bridge.devnet.control import DevnetControl
 from tests.support.bridge import RunningBridge
+from tests.support.client import TraderClient
 
 HOUR = 3600
 
@@ -39,7 +39,7 @@ def test_every_answer_carries_the_server_time_and_follows_the_devnet_clock(
 def test_a_client_signs_with_the_server_time_after_the_clock_moves(
     bridge: RunningBridge, devnet: DevnetControl
 ) -> None:
-    with BridgeClient(bridge.url) as client:  # no clock=: it learns the server's
+    with TraderClient(bridge.url) as client:  # no clock=: it learns the server's
         wallet = Wallet()
         first = client.create_order(wallet, side="buy", amount_rtc="1", price_per_rtc="0.1")
         assert first.status_code == 201, first.text
@@ -58,13 +58,13 @@ def test_a_client_given_a_clock_uses_it_as_given(
     bridge: RunningBridge, devnet: DevnetControl
 ) -> None:
     devnet.advance_clock(HOUR)
-    machine = BridgeClient(bridge.url, clock=lambda: int(time.time()))
+    machine = TraderClient(bridge.url, clock=lambda: int(time.time()))
     with machine:
         refused = machine.create_order(Wallet(), side="buy", amount_rtc="1", price_per_rtc="0.1")
     body = refused.json()
     assert (refused.status_code, body["error"]) == (401, "wallet_auth_timestamp_expired")
     assert "behind the server's clock" in body["message"]
     assert abs(body["server_time"] - bridge.container.clock.now()) <= 2
-    with BridgeClient(bridge.url, clock=bridge.container.clock.now) as server:
+    with TraderClient(bridge.url, clock=bridge.container.clock.now) as server:
         accepted = server.create_order(Wallet(), side="buy", amount_rtc="1", price_per_rtc="0.1")
     assert accepted.status_code == 201, accepted.text

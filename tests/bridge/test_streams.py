@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.sse import Comment, ServerEvent
 from otc_bridge.devnet.bridge_process import BridgeProcess
 from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.devnet.process import DevnodeProcess
 from tests.support.bridge import RunningBridge, bridge_env, running_bridge
+from tests.support.client import TraderClient
 from tests.support.contract import Contract
 from tests.support.databases import store_kind
 from tests.support.push import (
@@ -201,7 +201,7 @@ def test_two_api_processes_one_stream_resumed_on_the_other(
     """The stream is served by one process while another writes; the client reconnects
     to the other process mid-swap and still sees every event once, in order."""
     clock = node_clock(node)
-    first, second = (BridgeClient(api.url, clock=clock) for api in two_apis)
+    first, second = (TraderClient(api.url, clock=clock) for api in two_apis)
     with first, second:
         order = BookOrder.create(second, devnet, admin_reconcile(second, node.admin_key))
         with first.order_stream(order.order_id) as stream:
@@ -232,8 +232,8 @@ def test_on_postgresql_a_commit_wakes_streams_long_before_their_poll(
     ):
         clock = node_clock(node)
         reader, writer = (
-            BridgeClient(listening.url, clock=clock),
-            BridgeClient(writing.url, clock=clock),
+            TraderClient(listening.url, clock=clock),
+            TraderClient(writing.url, clock=clock),
         )
         with reader, writer:
             order = BookOrder.create(writer, devnet, admin_reconcile(writer, node.admin_key))
@@ -250,7 +250,7 @@ def test_a_server_told_to_stop_ends_its_streams_and_exits_promptly(
 ) -> None:
     env = bridge_env(node, tmp_path / "shared", OTC_LOG_LEVEL="WARNING")
     with BridgeProcess(tmp_path / "api", env=env) as api:
-        client = BridgeClient(api.url, clock=node_clock(node))
+        client = TraderClient(api.url, clock=node_clock(node))
         with client:
             order = BookOrder.create(client, devnet, admin_reconcile(client, node.admin_key))
             with client.order_stream(order.order_id) as stream:

@@ -17,6 +17,7 @@ BASE: dict[str, Any] = {
     "pair": "RTC/USDC",
     "amount_rtc": "1",
     "price_per_rtc": "0.1",
+    "eth_address": "0x" + "11" * 20,  # the buyer's quote address: every order needs one
 }
 
 
@@ -83,7 +84,7 @@ def signed_create(bridge: RunningBridge, wallet: Wallet, **fields: Any) -> dict[
         ),
         (
             {**BASE, "wallet": "RTCx", "eth_address": "not-an-address"},
-            "eth_address must be a 0x-prefixed 40-hex address",
+            "invalid_quote_address",
         ),
         (
             {**BASE, "wallet": "RTCx", "htlc_hash": "ab" * 32},

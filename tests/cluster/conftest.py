@@ -22,6 +22,7 @@ from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.devnet.process import DevnodeProcess
 from otc_bridge.domain.rustchain import idempotent_tx_hash
 from tests.support.bridge import bridge_env
+from tests.support.client import TraderClient
 
 APIS = 3
 WORKERS = 3
@@ -106,7 +107,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         clock = OffsetFileClock(node.state_dir / "clock.json")
         running = Cluster(node, devnet, apis, workers, env)
         running.clients = [
-            stack.enter_context(BridgeClient(api.url, clock=clock.now)) for api in apis
+            stack.enter_context(TraderClient(api.url, clock=clock.now)) for api in apis
         ]
         yield running
         devnet.clear_faults()

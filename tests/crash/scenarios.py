@@ -42,7 +42,6 @@ from sqlalchemy.pool import NullPool
 from otc_bridge.adapters.evm.writer import LockMade
 from otc_bridge.adapters.store.engine import make_engine, sqlite_url
 from otc_bridge.adapters.store.migrate import upgrade
-from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.devnet.bridge_process import BridgeProcess
 from otc_bridge.devnet.control import DevnetControl
@@ -51,6 +50,7 @@ from otc_bridge.devnet.process import DevnodeProcess
 from otc_bridge.domain.hashing import GENESIS, event_hash
 from otc_bridge.domain.rustchain import FEE_WALLET, WORKER_WALLET, job_escrow_i64, job_fee_i64
 from tests.quote.world import LOCK_SPAN, USDC_FUNDS, ChainTrader, chain_now, quote_bridge_env
+from tests.support.client import TraderClient
 
 FUNDS_RTC = "100"
 FUNDS_I64 = 100_000_000
@@ -465,7 +465,7 @@ class Session:
         devnet.faucet(self.seller.address, FUNDS_RTC)
         self.worker_before = devnet.balance_i64(WORKER_WALLET)
         self.fee_before = devnet.balance_i64(FEE_WALLET)
-        self.client = BridgeClient(bridge_url, clock=devnet.now)
+        self.client = TraderClient(bridge_url, clock=devnet.now)
         self.order_id: str | None = None
         self.orphans: list[str] = []  # orders whose creation failed (nothing left open)
         self.others: list[str] = []  # every order of these wallets but the trade's own
@@ -497,7 +497,7 @@ class Session:
     def reconnect(self, bridge_url: str) -> None:
         """After a restart: a new connection pool (the old one points at a dead process)."""
         self.client.close()
-        self.client = BridgeClient(bridge_url, clock=self.devnet.now)
+        self.client = TraderClient(bridge_url, clock=self.devnet.now)
 
     # ----------------------------------------------------------- playing
 

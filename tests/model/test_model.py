@@ -126,6 +126,7 @@ from otc_bridge.domain.rustchain import (
 from otc_bridge.domain.settling import payout_key
 from otc_bridge.domain.states import TERMINAL, Cause, Status, check_transition
 from tests.support.bridge import RunningBridge, bridge_env, running_bridge
+from tests.support.client import TraderClient
 
 EXAMPLES = int(os.environ.get("OTC_MODEL_EXAMPLES", "15"))
 STEPS = int(os.environ.get("OTC_MODEL_STEPS", "40"))
@@ -962,7 +963,7 @@ class BridgeModel(RuleBasedStateMachine):
         clock = self.bridge.container.clock.now
 
         def run(index: int) -> None:
-            with BridgeClient(self.bridge.url, clock=clock) as client:
+            with TraderClient(self.bridge.url, clock=clock) as client:
                 start.wait()
                 answers[index] = calls[index](client)
 

@@ -30,18 +30,20 @@ from otc_bridge.adapters.store.store import Store
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.devnet.control import DevnetControl
+from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
 from otc_bridge.domain.order import Order
 from otc_bridge.domain.rustchain import WORKER_WALLET
-from tests.support.fixtures import bridge, devnet
+from tests.support.chain import chain_for, locked
+from tests.support.fixtures import bridge, chained_node, devchain, devnet
 
-__all__ = ["bridge", "devnet", "node"]
+__all__ = ["bridge", "devchain", "devnet", "node"]
 
 T = TypeVar("T")
 
 DAY = 86400
 SELLER_ADDR = "0x" + "aa" * 20
-BUYER_ADDR = "0x" + "bb" * 20
+BUYER_ADDR = "0x" + "bb" * 20  # impersonated on the dev chain to lock the quote leg
 QUOTE_TX = "0x" + "cd" * 32
 NODE_ENV = {"RC_ADMIN_RATE_LIMIT_MAX": "100000"}
 CLI = Path(sys.executable).with_name("otc-bridge")
@@ -52,8 +54,8 @@ _scaffold_ips = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnodeProcess]:
-    with DevnodeProcess(tmp_path_factory.mktemp("devnode"), env=NODE_ENV) as proc:
+def node(tmp_path_factory: pytest.TempPathFactory, devchain: Devchain) -> Iterator[DevnodeProcess]:
+    with chained_node(tmp_path_factory.mktemp("devnode"), devchain, NODE_ENV) as proc:
         yield proc
 
 
@@ -85,8 +87,11 @@ def funded(devnet: DevnetControl, amount: str = "100") -> Wallet:
     return wallet
 
 
-def open_trade(client: BridgeClient, devnet: DevnetControl, amount: str = "10") -> Trade:
-    """Create a sell order (its escrow locked on the node) and match it."""
+def open_trade(
+    client: BridgeClient, devnet: DevnetControl, amount: str = "10", *, lock: bool = True
+) -> Trade:
+    """Create a sell order (its escrow locked on the node), match it and (unless `lock`
+    is False) lock its quote leg on the devnode's chain: `quote_locked`, ready to confirm."""
     seller, buyer, secret = funded(devnet), Wallet(), Secret()
     created = client.create_order(
         seller,
@@ -100,6 +105,8 @@ def open_trade(client: BridgeClient, devnet: DevnetControl, amount: str = "10") 
     order_id = created.json()["order_id"]
     matched = client.match(buyer, order_id, eth_address=BUYER_ADDR)
     assert matched.status_code == 200, matched.text
+    if lock:
+        locked(client, chain_for(devnet.base_url), order_id)
     amount_i64 = created.json()["amount_micro_rtc"]
     return Trade(order_id, seller, buyer, secret, amount_i64)
 

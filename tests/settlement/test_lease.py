@@ -44,7 +44,7 @@ from tests.settlement.conftest import (
 from tests.support.bridge import RunningBridge, bridge_env
 
 TTL = 10.0
-SETTLED = ["opening", "open", "matched", "settling", "payout_pending", "completed"]
+SETTLED = ["opening", "open", "matched", "quote_locked", "settling", "payout_pending", "completed"]
 WORKER_ENV = {
     "OTC_RECONCILE_INTERVAL_SECONDS": "1",
     "OTC_RECONCILE_LEASE_SECONDS": "5",  # the smallest lease the settings accept

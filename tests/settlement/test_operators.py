@@ -169,7 +169,7 @@ def test_third_party_claim_is_explained_listed_and_refunded_by_an_operator(
     )
     assert not_recovery.returncode == 2
     assert (
-        "only settlement_recovery orders are resolved by hand (current: matched)"
+        "only settlement_recovery orders are resolved by hand (current: quote_locked)"
         in not_recovery.stderr
     )
     assert events(bridge, other.order_id) == other_before

@@ -46,11 +46,12 @@ from tests.settlement.conftest import (
     worker_payouts,
 )
 from tests.support.bridge import bridge_env
+from tests.support.client import TraderClient
 
 API_PROCESSES = 3
 GRACE = 1  # OTC_SETTLEMENT_STUCK_SECONDS: the reconciler may step in after one second
 RETRY = 15  # OTC_RETRY_SECONDS' default: how soon a step that met a refusal is retried
-SETTLED = ["opening", "open", "matched", "settling", "payout_pending", "completed"]
+SETTLED = ["opening", "open", "matched", "quote_locked", "settling", "payout_pending", "completed"]
 
 
 @dataclass
@@ -96,7 +97,7 @@ def cluster(node: DevnodeProcess, tmp_path_factory: pytest.TempPathFactory) -> I
     with ThreadPoolExecutor(API_PROCESSES) as pool:  # all at once: migrations race too
         list(pool.map(lambda p: p.start(), apis))
     clock = bridge_clock(node)
-    clients = [BridgeClient(api.url, clock=clock.now) for api in apis]
+    clients: list[BridgeClient] = [TraderClient(api.url, clock=clock.now) for api in apis]
     running = Cluster(env, state, apis, clients, open_store(env), clock)
     try:
         yield running

@@ -22,6 +22,8 @@ from otc_bridge.bootstrap import Container, build
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.config import Settings
 from otc_bridge.devnet.process import DevnodeProcess, free_port
+from tests.support.chain import chain_env
+from tests.support.client import TraderClient
 from tests.support.databases import fresh_database_url
 
 
@@ -53,8 +55,10 @@ def bridge_env(node: DevnodeProcess, state: Path, **overrides: str) -> dict[str,
         "OTC_NODE_TIMEOUT_SECONDS": "5",
         "OTC_RATE_LIMIT_PER_IP": "1000",
         "OTC_RATE_LIMIT_PER_WALLET": "1000",
-        "OTC_QUOTE_VERIFICATION": "unverified",
+        # A lock is seen quickly again when it was not final yet, or the chain was down.
+        "OTC_RETRY_SECONDS": "2",
     }
+    env.update(chain_env(node.url))  # the EVM pairs verify on the node's own dev chain
     env.update(overrides)
     return env
 
@@ -81,7 +85,7 @@ def running_bridge(env: Mapping[str, str]) -> Iterator[RunningBridge]:
     while not server.started and thread.is_alive():
         started.wait(0.01)  # readiness poll for the port, not a synchronisation sleep
     url = f"http://127.0.0.1:{port}"
-    client = BridgeClient(url, clock=container.clock.now)
+    client = TraderClient(url, clock=container.clock.now)
     try:
         yield RunningBridge(url, container, client)
     finally:

@@ -47,8 +47,10 @@ def shown_prints(code: str) -> list[str]:
 
 
 def localised(code: str, devnet: DevnetProcess) -> str:
-    return code.replace("http://127.0.0.1:5580", devnet.url).replace(
-        "http://127.0.0.1:8099", devnet.node_url
+    return (
+        code.replace("http://127.0.0.1:5580", devnet.url)
+        .replace("http://127.0.0.1:8099", devnet.node_url)
+        .replace("http://127.0.0.1:8545", devnet.chain_url)
     )
 
 

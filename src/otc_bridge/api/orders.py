@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/orders", tags=["orders"])
     status_code=201,
     summary="Create a buy or sell order (signed by the maker)",
     openapi_extra=schemas.body_doc(schemas.CreateOrderRequest),
-    responses=schemas.replies_doc(201, schemas.CreateOrderResponse, 400, 401, 429, 503),
+    responses=schemas.replies_doc(201, schemas.CreateOrderResponse, 400, 401, 409, 429, 503),
 )
 async def create_order(request: Request) -> JSONResponse:
     body = await json_body(request)

@@ -517,7 +517,7 @@ def replies_doc(
     doc: dict[int | str, dict[str, Any]] = {status: {"model": model, "headers": HEADERS}}
     for other in (*others, 413):
         code, body = other if isinstance(other, tuple) else (other, ErrorBody)
-        headers = {**HEADERS, **RETRY} if code in (409, 429, 503) else HEADERS
+        headers = {**HEADERS, **RETRY} if code == 429 else HEADERS
         doc[code] = {"model": body, "description": ERRORS.get(code, ""), "headers": headers}
     return doc
 

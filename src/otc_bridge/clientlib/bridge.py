@@ -149,6 +149,14 @@ class BridgeClient:
         body = {"wallet": wallet, "secret": secret, "quote_tx": quote_tx}
         return self.http.post(f"/api/orders/{order_id}/confirm", json=body)
 
+    def report_lock(
+        self, order_id: str, *, quote_tx: str | None = None, lock_id: str | None = None
+    ) -> httpx.Response:
+        """POST /api/orders/{id}/lock: B's quote lock, by its transaction or its id
+        (unsigned: the bridge reads it from the chain)."""
+        body = {"quote_tx": quote_tx} if quote_tx is not None else {"lock_id": lock_id}
+        return self.http.post(f"/api/orders/{order_id}/lock", json=body)
+
     def order(self, order_id: str) -> dict[str, Any]:
         response = self.http.get(f"/api/orders/{order_id}")
         response.raise_for_status()

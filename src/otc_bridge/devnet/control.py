@@ -31,6 +31,7 @@ class DevnetError(RuntimeError):
 
 class DevnetControl:
     def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
+        self.base_url = base_url
         self._client = httpx.Client(base_url=base_url, timeout=timeout)
 
     def close(self) -> None:

@@ -84,11 +84,13 @@ WEBHOOK_DELIVERIES = Counter(
 
 # What each transition closes, for the phase histogram, and when that phase started.
 _PHASES = {
+    "quote_locked": "match_to_quote_lock",
     "settling": "match_to_confirm",
     "payout_pending": "confirm_to_payout_queued",
     "completed": "payout_confirmation_lag",
 }
 _PHASE_START: dict[str, Callable[[Order], int | None]] = {
+    "quote_locked": lambda o: o.match.matched_at if o.match else None,
     "settling": lambda o: o.match.matched_at if o.match else None,
     "payout_pending": lambda o: o.reveal.at if o.reveal else None,
     "completed": lambda o: o.payout.queued_at if o.payout else None,

@@ -23,7 +23,10 @@ NEXT_ACTION = {
     Status.OPENING: "find the escrow job by its title and refund it (the create never reported)",
     Status.OPEN: "expire at expires_at and refund the escrow, if any",
     Status.MATCHING: "find the taker's escrow job by its title and refund it",
-    Status.MATCHED: "undo the match at match_deadline (relist, or refund the taker's escrow)",
+    Status.MATCHED: "undo the match at match_deadline: refund the escrow (a sell order "
+    "ends; a buy order is relisted without its hashlock)",
+    Status.QUOTE_LOCKED: "at claim_deadline, then refundable_at: read the lock's final state "
+    "(claimed: settle with its preimage; expired unclaimed: refund the seller)",
     Status.SETTLING: "claim, deliver and accept the escrow job, then queue the payout",
     Status.PAYOUT_PENDING: "read the payout by its tx hash: complete when confirmed, "
     "re-drive under a new key when voided",
@@ -128,6 +131,16 @@ class Operators:
                     "the seller revealed the preimage (confirm); refunding the escrow "
                     "could pay the seller twice: use redrive or complete (or --force "
                     "once the quote chain shows the seller did not and cannot claim)"
+                )
+            lock = order.quote_lock
+            claimable_until = order.refundable_at or (lock.timelock if lock else 0)
+            if lock is not None and self.clock.now() < claimable_until and not force:
+                # B's lock can still be claimed with the preimage: refunding S's RTC now
+                # could let S take both legs (I5).
+                raise Conflict(
+                    f"the buyer's quote lock {lock.lock_id} can still be claimed until "
+                    f"refundable_at={claimable_until}; refund then, or --force once the "
+                    "quote chain shows it cannot be claimed"
                 )
             if job.state == "completed" or released is not None:
                 raise Conflict(
