@@ -19,10 +19,13 @@ from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.devnet.bridge_process import BridgeProcess
 from otc_bridge.devnet.control import DevnetControl
+from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
 from otc_bridge.domain.rustchain import idempotent_tx_hash
 from tests.support.bridge import bridge_env
+from tests.support.chain import chain_for, locked
 from tests.support.client import TraderClient
+from tests.support.fixtures import chained_node
 
 APIS = 3
 WORKERS = 3
@@ -81,10 +84,12 @@ class Cluster:
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     state = tmp_path_factory.mktemp("cluster")
     with ExitStack() as stack:
+        chain = stack.enter_context(Devchain(state / "chain"))
         node = stack.enter_context(
-            DevnodeProcess(
+            chained_node(
                 state / "node",
-                env={"RC_ADMIN_RATE_LIMIT_MAX": "1000000", "RC_CONFIRMATION_DELAY_SECONDS": "60"},
+                chain,
+                {"RC_ADMIN_RATE_LIMIT_MAX": "1000000", "RC_CONFIRMATION_DELAY_SECONDS": "60"},
             )
         )
         env = bridge_env(
@@ -137,6 +142,7 @@ def open_matched_swap(cluster: Cluster, index: int) -> Swap:
     order_id = created.json()["order_id"]
     matched = cluster.client(index + 1).match(buyer, order_id)
     assert matched.status_code == 200, matched.text
+    locked(cluster.client(index + 1), chain_for(cluster.node.url), order_id)
     return Swap(order_id, seller, buyer, secret)
 
 

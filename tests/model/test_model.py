@@ -147,6 +147,8 @@ AMOUNTS = st.one_of(
 PRICES = st.sampled_from(
     ["0.1", "3", "2.01", "0.333333333", "999.999999999", "1e-3", "0.000000001"]
 )
+# Every pair: the EVM pairs verified on the example's dev chain, RTC/ERG on its
+# documented `unverified` policy.
 PAIR_NAMES = st.sampled_from(sorted(PAIRS))
 # None: the default 7 days; 10 is clamped to an hour; 29 days is past the maximum.
 TTLS = st.sampled_from([None, 3600, DAY, 10, 29 * DAY])
