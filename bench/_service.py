@@ -22,8 +22,12 @@ from otc_bridge.domain.rustchain import job_escrow_i64
 
 AMOUNT = "2.01"  # an awkward amount on purpose (the node's float rounding)
 PRICE = "0.1"
-SELLER_ETH = "0x" + "aa" * 20
-BUYER_ETH = "0x" + "bb" * 20
+# The settlement benches measure the RTC side: they trade RTC/ERG under its documented
+# `unverified` policy (confirm straight from `matched`), with no quote chain to drive.
+PAIR = "RTC/ERG"
+QUOTE_POLICY = {"OTC_RTC_ERG_QUOTE_POLICY": "unverified"}
+SELLER_ETH = "9fRAWhdxEsTcdb8PhGNrZfwqa65zfkuYHAMmkQLcic1gdLSV5vA"
+BUYER_ETH = "9gXPZWxZyZXgEhzP1ajPxvsHWQpCoqYVsLqMSeTN4nLeqXSq6TG"
 
 
 class CallCounter:
@@ -78,7 +82,7 @@ def matched_order(container: Container, control: DevnetControl, index: int) -> M
     control.faucet(seller.address, format_units(job_escrow_i64(micro), 6))
     bound: dict[str, object] = {
         "side": "sell",
-        "pair": "RTC/USDC",
+        "pair": PAIR,
         "amount_micro_rtc": micro,
         "price_per_rtc_nano_quote": to_units(parse_decimal(PRICE), 9),
         "ttl_seconds": ORDER_TTL_DEFAULT,
@@ -89,7 +93,7 @@ def matched_order(container: Container, control: DevnetControl, index: int) -> M
         commands.create_order(
             {
                 "side": "sell",
-                "pair": "RTC/USDC",
+                "pair": PAIR,
                 "wallet": seller.address,
                 "amount_rtc": AMOUNT,
                 "price_per_rtc": PRICE,

@@ -32,6 +32,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._service import BUYER_ETH, PAIR, QUOTE_POLICY, SELLER_ETH
 from otc_bridge.adapters.clock_file import OffsetFileClock
 from otc_bridge.adapters.store.engine import sqlite_url
 from otc_bridge.clientlib.bridge import BridgeClient
@@ -95,7 +96,13 @@ def one_swap(client: BridgeClient, devnet_url: str, results: Results, poll_limit
     start = time.perf_counter()
     t = time.perf_counter()
     created = client.create_order(
-        seller, side="sell", amount_rtc="2.01", price_per_rtc="0.1", htlc_hash=secret.hash
+        seller,
+        side="sell",
+        amount_rtc="2.01",
+        price_per_rtc="0.1",
+        htlc_hash=secret.hash,
+        pair=PAIR,
+        eth_address=SELLER_ETH,
     )
     results.add("create", time.perf_counter() - t)
     if created.status_code != 201:
@@ -103,7 +110,7 @@ def one_swap(client: BridgeClient, devnet_url: str, results: Results, poll_limit
         return
     order_id = created.json()["order_id"]
     t = time.perf_counter()
-    matched = client.match(buyer, order_id)
+    matched = client.match(buyer, order_id, eth_address=BUYER_ETH)
     results.add("match", time.perf_counter() - t)
     if matched.status_code != 200:
         results.fail(f"match {matched.status_code}")
@@ -191,7 +198,7 @@ def main() -> None:
             "OTC_DATABASE_URL": db_url,
             "OTC_DATA_DIR": str(state / "api"),
             "OTC_CLOCK_FILE": str(node.state_dir / "clock.json"),
-            "OTC_QUOTE_VERIFICATION": "unverified",
+            **QUOTE_POLICY,
             "OTC_RATE_LIMIT_PER_IP": "100000000",
             "OTC_RATE_LIMIT_PER_WALLET": "100000000",
             "OTC_RECONCILE_INTERVAL_SECONDS": "1",

@@ -36,7 +36,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import bridge_env, devnode, machine
-from bench._service import CallCounter, matched_order, observed_container
+from bench._service import QUOTE_POLICY, CallCounter, matched_order, observed_container
 from otc_bridge.api import commands
 from otc_bridge.bootstrap import Container
 from otc_bridge.clientlib.wallet import Wallet
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="reconcile-bench-") as tmp:
         state = Path(tmp)
         with devnode(state) as node, DevnetControl(node.url) as control:
-            env = bridge_env(node, state / "bridge", OTC_QUOTE_VERIFICATION="unverified")
+            env = bridge_env(node, state / "bridge", **QUOTE_POLICY)
             container = observed_container(Settings.from_env(env), counter)
             try:
                 return run(args, node, control, container, counter)

@@ -43,7 +43,7 @@ import uvicorn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import bridge_env, devnode, machine, percentile
-from bench._service import CallCounter, matched_order, observed_container
+from bench._service import QUOTE_POLICY, CallCounter, matched_order, observed_container
 from otc_bridge.api.app import create_app
 from otc_bridge.bootstrap import Container
 from otc_bridge.clientlib.bridge import BridgeClient
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                 node,
                 state / "bridge",
                 OTC_RECONCILE_DISABLED="1",
-                OTC_QUOTE_VERIFICATION="unverified",
+                **QUOTE_POLICY,
                 OTC_LOG_LEVEL="INFO",  # as the published figures were measured
             )
             container = observed_container(Settings.from_env(env), counter)

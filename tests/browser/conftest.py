@@ -36,10 +36,11 @@ from playwright.sync_api import (
 )
 
 from otc_bridge.api.web import APP_DIR
+from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
 from tests.browser.trading_page import ARTIFACTS, TradingPage, axe_source
 from tests.support.bridge import RunningBridge
-from tests.support.fixtures import bridge, devnet
+from tests.support.fixtures import bridge, chained_node, devnet
 
 __all__ = ["bridge", "devnet"]
 
@@ -91,7 +92,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 @pytest.fixture(scope="session")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnodeProcess]:
     env = {"RC_CONFIRMATION_DELAY_SECONDS": "0"}
-    with DevnodeProcess(tmp_path_factory.mktemp("devnode"), env=env) as proc:
+    with (  # the EVM pairs take orders only with their chain configured
+        Devchain(tmp_path_factory.mktemp("chain")) as chain,
+        chained_node(tmp_path_factory.mktemp("devnode"), chain, env) as proc,
+    ):
         yield proc
 
 

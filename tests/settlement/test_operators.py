@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.devnet.process import DevnodeProcess
@@ -324,3 +325,70 @@ def test_refund_is_refused_once_the_escrow_was_released_to_the_worker_wallet(
     assert refused.returncode == 2, (refused.stdout, refused.stderr, after[len(before) :])
     assert after == before
     assert "Escrow released to a third party before the refund" not in alarms
+
+
+def test_refund_of_an_order_whose_quote_lock_can_still_be_claimed_needs_force(
+    tmp_path: Path,
+) -> None:
+    """I5 for operators: an order that had a verified quote lock (and no reveal) is not
+    refunded before its refundable_at unless forced: B's lock may still be claimed."""
+    from dataclasses import replace
+
+    from sqlalchemy import text
+
+    from otc_bridge.bootstrap import build
+    from otc_bridge.config import Settings
+    from otc_bridge.domain.order import Escrow, EscrowJob, Match, Order, QuoteLock
+    from otc_bridge.domain.states import Status
+    from otc_bridge.services.errors import Conflict
+
+    settings = Settings.from_env(
+        {"OTC_DB_PATH": str(tmp_path / "db.sqlite3"), "OTC_DATA_DIR": str(tmp_path)}
+    )
+    container = build(settings)
+    try:
+        now = container.clock.now()
+        t_q = now + 6 * 3600
+        order = Order(
+            order_id="otc_00000000000000aa",
+            side="sell",
+            pair="RTC/USDC",
+            maker_wallet="RTC" + "a" * 40,
+            maker_eth_address="0x" + "a" * 40,
+            amount_micro_rtc=1_000_000,
+            price_per_rtc_nano_quote=100_000_000,
+            total_quote_nano=100_000_000,
+            total_quote_base=100_000,
+            status=Status.SETTLEMENT_RECOVERY,
+            version=0,
+            history_hash="",
+            created_at=now,
+            ttl_seconds=3600,
+            expires_at=now + 3600,
+            escrow=Escrow("RTC" + "a" * 40, "t", now, EscrowJob("job_x", "open", now + 9 * 86400)),
+            match=Match("RTC" + "b" * 40, "0x" + "b" * 40, matched_at=now, deadline=now + 3600),
+            quote_lock=QuoteLock(
+                "0x" + "11" * 32,
+                "0x" + "22" * 32,
+                5,
+                "0x" + "33" * 32,
+                100_000,
+                t_q,
+                "0x" + "b" * 40,
+                "0x" + "a" * 40,
+                now,
+            ),
+            quote_timelock=t_q,
+            refundable_at=t_q + 600,
+        )
+        with container.store.write() as uow:  # created open, then put where a crash left it
+            uow.orders.insert(replace(order, status=Status.OPEN), actor="test", at=now, refs={})
+        with container.store.engine.begin() as conn:
+            conn.execute(text("UPDATE orders SET status = 'settlement_recovery'"))
+        ops = container.operators
+        with pytest.raises(Conflict, match=f"refundable_at={t_q + 600}"):
+            ops.resolve(order.order_id, "refund", reason=REASON, operator="alice")
+        moved = ops.resolve(order.order_id, "refund", reason=REASON, operator="alice", force=True)
+        assert moved.status is Status.REFUND_PENDING
+    finally:
+        container.close()

@@ -129,10 +129,12 @@ def matched(result: Matched) -> dict[str, Any]:
         "htlc_hash": order.htlc_hash,
         "lock_deadline": deadline,
         "note": (
-            f"The RTC buyer locks {amount} with hashlock htlc_hash, receiver the seller's "
-            f"quote address, before lock_deadline. The RTC seller then reveals the "
-            f"preimage (confirm, or a claim on-chain) and the escrowed RTC is paid to "
-            f"the buyer."
+            f"The RTC buyer locks {amount} in the pair's HTLC contract (GET /api/pairs) "
+            f"with hashlock htlc_hash, receiver the seller's quote address, from "
+            f"buyer_refund_address, mined before lock_deadline, then reports it: "
+            f"POST /api/orders/{order.order_id}/lock. Once it is verified (quote_locked) "
+            f"the RTC seller reveals the preimage (confirm, or a claim on-chain) and the "
+            f"escrowed RTC is paid to the buyer."
         ),
     }
     return body

@@ -48,7 +48,7 @@ class EvmQuoteChain:
             return self.reader.lock_by_tx(ref.tx_hash)
         return Missing("no lock id or transaction given")
 
-    def final_lock_state(self, lock_id: str, from_block: int) -> FinalLockView | Unreachable:
+    def final_lock_state(self, lock_id: str, from_block: int = 0) -> FinalLockView | Unreachable:
         """The lock at the final block; for a claim, the preimage from its `Claimed` log
         (sought from the lock's own block up to the final one)."""
         head = self.reader.head()
