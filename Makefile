@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 # Suites that run a second time against PostgreSQL (everything that touches the bridge's
 # database); CI must run them, a developer machine runs them when a server answers.
-PG_SUITES := tests/store tests/bridge tests/settlement tests/crash tests/cluster
+PG_SUITES := tests/store tests/bridge tests/settlement tests/crash tests/cluster tests/quote
 # The trading page: web/ (npm, esbuild) bundled into the folder the bridge serves. The stamp
 # rebuilds it only when web/ changes; its browser suite drives Debian's chromium.
 WEB_APP   := src/otc_bridge/api/static/app

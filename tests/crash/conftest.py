@@ -1,11 +1,12 @@
 """Fixtures for the crash suites, and the crash matrix's table.
 
-* `node`, `devnet`, `bridge`: the shared devnode fixtures (one devnode per module and
-  xdist worker, faults cleared and conservation asserted around each test; a fresh
-  in-thread bridge per test, with RTC/ERG on its unverified policy: the scenarios trade
-  it, see `scenarios.PAIR`).
+* `chain`: one dev chain (anvil, the HTLC and DevUSDC deployed) per module and xdist
+  worker; B locks the quote leg on it and the bridge verifies the lock from it.
+* `node`, `devnet`, `bridge`: one devnode per module and xdist worker, whose clock moves
+  the chain's (faults cleared and conservation asserted around each test); a fresh
+  in-thread bridge per test, configured for the chain as `make run` configures it.
 * `harness`: a fresh `otc-bridge serve` subprocess on a fresh database (copied from a
-  migrated template) against that devnode.
+  migrated template) against that devnode and chain.
 
 Each crash-matrix test attaches its table row to its report (`user_properties`, which
 xdist carries to the controller). The table is printed in the terminal summary, whatever
@@ -30,28 +31,16 @@ from typing import Any
 import pytest
 
 from otc_bridge.devnet.control import DevnetControl
+from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
-from tests.crash.scenarios import (
-    BOUNDARIES,
-    QUOTE_POLICY,
-    SCENARIOS,
-    Harness,
-    migrated_template,
-)
-from tests.support.bridge import RunningBridge, bridge_env, running_bridge
-from tests.support.fixtures import devchain, devnet, node
+from tests.crash.scenarios import BOUNDARIES, SCENARIOS, Harness, migrated_template
+from tests.quote.conftest import bridge, chain, node
+from tests.support.fixtures import devnet
 
-__all__ = ["bridge", "bridge_template", "devchain", "devnet", "harness", "node"]
+__all__ = ["bridge", "bridge_template", "chain", "devnet", "harness", "node"]
 
 ROW = "crash_matrix_row"
 _rows: list[dict[str, Any]] = []
-
-
-@pytest.fixture
-def bridge(node: DevnodeProcess, devnet: DevnetControl, tmp_path: Path) -> Iterator[RunningBridge]:
-    """The shared fixture's bridge, with RTC/ERG (the pair the scenarios trade) enabled."""
-    with running_bridge(bridge_env(node, tmp_path, **QUOTE_POLICY)) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +50,13 @@ def bridge_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def harness(
-    node: DevnodeProcess, devnet: DevnetControl, tmp_path: Path, bridge_template: Path
+    node: DevnodeProcess,
+    devnet: DevnetControl,
+    chain: Devchain,
+    tmp_path: Path,
+    bridge_template: Path,
 ) -> Iterator[Harness]:
-    running = Harness(node, devnet, tmp_path / "bridge", bridge_template)
+    running = Harness(node, devnet, chain, tmp_path / "bridge", bridge_template)
     try:
         yield running
     finally:
@@ -100,23 +93,33 @@ def render_markdown(rows: list[dict[str, Any]]) -> str:
         "    OTC_WRITE_CRASH_TABLE=docs/crash-matrix.md .venv/bin/pytest -n 2 tests/crash",
         "",
         "Each row is one case. The bridge runs as a real `otc-bridge serve` process on a fresh",
-        "database against the devnode, with no embedded worker. It is killed with SIGKILL the",
-        "n-th time it passes the boundary (`OTC_CRASH_AT=<name>#<n>`: before or after a node",
-        "call, or after a commit). The HTTP call in flight loses its answer, and the test",
+        "database against the devnode and a dev chain (anvil, the HTLC and DevUSDC deployed),",
+        "with no embedded worker. It is killed with SIGKILL the n-th time it passes the",
+        "boundary (`OTC_CRASH_AT=<name>#<n>`: before or after a node call or a quote-chain",
+        "read, or after a commit). The HTTP call in flight loses its answer, and the test",
         "checks that the process died with -9 exactly there. It is then restarted without",
         "the crash setting. The clients carry on from the order's state as",
         "`GET /api/orders/{id}` shows it. A client re-issues its action only while the order",
         "still stands where it was before that action. A maker that lost a create answer",
-        "looks for its order on the book. Each wait is a devnet clock advance to the",
-        "order's `next_action_at`, one node scheduler pass and `POST /admin/reconcile`.",
+        "looks for its order on the book. B locks the quote leg (1 USDC) on the chain once,",
+        "lets its block become final and reports it (`POST /api/orders/{id}/lock`); S",
+        "confirms once the order is `quote_locked`, or claims on the chain instead. Each wait",
+        "is a devnet clock advance to the order's `next_action_at` (the chain's clock moves",
+        "with it, and blocks are mined until its final view shows the new time), one node",
+        "scheduler pass and `POST /admin/reconcile`. The sell and buy settlements crash at",
+        "every boundary they pass; the later scenarios only at the boundaries that are theirs",
+        "(the rest of their run is the same code as the rows above).",
         "",
         "Checks on every case: I1 (B paid exactly once, or not at all; one confirmed",
         "payout row, none queued), I2 (S debited amount + 5 % fee exactly once, or whole",
         "again; the fee wallet and `otc_bridge_worker` moved by exactly that), I3 (no order",
         "read, confirm answer or history shows the preimage before `completed`; it is",
-        "readable once completed), I7 (the order reaches the expected end state with no",
-        "operator), the hash chain of every order's history, and the devnode's conservation",
-        "checks. *Dead leader's lease taken over*: the crash hit a reconcile pass, so the dead",
+        "readable once completed), I4 (S's escrow moved towards B only after B's lock was",
+        "verified: `quote_locked` by `lock_verified` before `settling`, the order holding",
+        "that lock; B's and S's USDC on the chain exactly what the trade left), I7 (the",
+        "order reaches the expected end state with no operator), the hash chain of every",
+        "order's history, and the devnode's conservation checks. *Dead leader's lease taken",
+        "over*: the crash hit a reconcile pass, so the dead",
         "process still held the reconciler lease; the restarted process (same host) took it",
         "over at once instead of waiting `OTC_RECONCILE_LEASE_SECONDS` out.",
         "",

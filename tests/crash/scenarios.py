@@ -39,15 +39,17 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from otc_bridge.adapters.evm.writer import LockMade
 from otc_bridge.adapters.store.engine import make_engine, sqlite_url
 from otc_bridge.adapters.store.migrate import upgrade
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.devnet.bridge_process import BridgeProcess
 from otc_bridge.devnet.control import DevnetControl
+from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
 from otc_bridge.domain.hashing import GENESIS, event_hash
 from otc_bridge.domain.rustchain import FEE_WALLET, WORKER_WALLET, job_escrow_i64, job_fee_i64
-from tests.support.bridge import bridge_env
+from tests.quote.world import LOCK_SPAN, USDC_FUNDS, ChainTrader, chain_now, quote_bridge_env
 from tests.support.client import TraderClient
 
 FUNDS_RTC = "100"
@@ -57,15 +59,9 @@ AMOUNT_I64 = 10_000_000
 ESCROW_I64 = job_escrow_i64(AMOUNT_I64)  # what S pays: the amount plus the node's 5 % fee
 FEE_I64 = job_fee_i64(AMOUNT_I64)
 PRICE = "0.1"
-# The matrix covers the RTC side's boundaries, so it trades RTC/ERG under its documented
-# `unverified` policy (confirm straight from `matched`, on the seller's word): no quote
-# chain to drive. The quote lock's own boundaries are crashed on the EVM pairs elsewhere.
-PAIR = "RTC/ERG"
-QUOTE_POLICY = {"OTC_RTC_ERG_QUOTE_POLICY": "unverified"}
-SELLER_ADDR = "9fRAWhdxEsTcdb8PhGNrZfwqa65zfkuYHAMmkQLcic1gdLSV5vA"
-BUYER_ADDR = "9gXPZWxZyZXgEhzP1ajPxvsHWQpCoqYVsLqMSeTN4nLeqXSq6TG"
-QUOTE_TX = "0x" + "cd" * 32
+PAIR = "RTC/USDC"  # 10 RTC at 0.1: B locks 1 USDC (1,000,000 base units) on the dev chain
 SHORT_TTL = 3600  # the shortest order TTL the bridge accepts
+STARTUP_SECONDS = 120.0  # how long a started bridge may take to answer (a bound)
 MAX_STEPS = 40  # user actions plus waits one session may take: a bound, never a timeout
 TERMINAL = frozenset({"completed", "cancelled", "expired"})
 STOP = TERMINAL | {"settlement_recovery"}  # nothing a client or a clock can move on
@@ -84,6 +80,8 @@ class Crashed(Exception):
 class Act(Enum):
     CREATE = "create"
     MATCH = "match"
+    LOCK = "lock"  # B locks the quote leg on the chain (once) and reports it
+    CLAIM = "claim"  # S claims the quote leg on the chain (the bridge reads the preimage)
     CONFIRM = "confirm"
     CANCEL = "cancel"
     WAIT = "wait"
@@ -98,7 +96,31 @@ def _plan_settle(session: Session, order: dict[str, Any]) -> Act:
     if status == "open":
         return Act.MATCH
     if status == "matched":
+        return Act.LOCK
+    if status == "quote_locked":
         return Act.CONFIRM
+    return Act.DONE if status in STOP else Act.WAIT
+
+
+def _plan_claim(session: Session, order: dict[str, Any]) -> Act:
+    """S never calls confirm: it claims on the chain, and the bridge reveals from there."""
+    status = order["status"]
+    if status == "open":
+        return Act.MATCH
+    if status == "matched":
+        return Act.LOCK
+    if status == "quote_locked" and not session.claimed:
+        return Act.CLAIM
+    return Act.DONE if status in STOP else Act.WAIT
+
+
+def _plan_lock_expiry(session: Session, order: dict[str, Any]) -> Act:
+    """S never reveals: B's lock runs out unclaimed, and S's escrow goes back to S."""
+    status = order["status"]
+    if status == "open":
+        return Act.MATCH
+    if status == "matched":
+        return Act.LOCK
     return Act.DONE if status in STOP else Act.WAIT
 
 
@@ -128,6 +150,9 @@ class Scenario:
     expected: str  # the main order's end state ("open": relisted after a match timeout)
     plan: Callable[[Session, dict[str, Any]], Act]
     ttl_seconds: int | None = None
+    # Crash only at these boundaries (the rest of the run is the matrix's other
+    # scenarios' ground); None: at every boundary the run passes.
+    crash_at: tuple[str, ...] | None = None
 
 
 SELL = Scenario(
@@ -166,7 +191,53 @@ MATCH_TIMEOUT = Scenario(
     "open",
     _plan_match_timeout,
 )
-SCENARIOS: dict[str, Scenario] = {s.key: s for s in (SELL, BUY, CANCEL, EXPIRY, MATCH_TIMEOUT)}
+# B's lock reported: read from the chain, then the move to quote_locked.
+_LOCK = (
+    "call:quote.find_lock:before",
+    "call:quote.find_lock:after",
+    "commit:matched->quote_locked",
+)
+# The quote_locked driver step's read of the lock in the chain's final view.
+_FINAL_VIEW = ("call:quote.final_lock_state:before", "call:quote.final_lock_state:after")
+SELL_TIMEOUT = Scenario(
+    "sell_match_timeout",
+    "match timeout of a sell order (no lock came: ended, S's escrow refunded)",
+    "sell",
+    "expired",
+    _plan_match_timeout,
+    crash_at=(
+        "commit:matched->refund_pending",
+        "call:escrow.cancel:before",
+        "call:escrow.cancel:after",
+        "commit:refund_pending->expired",
+    ),
+)
+CLAIM = Scenario(
+    "claim",
+    "sell order settled by S's claim on the quote chain (the reconciler reveals from it)",
+    "sell",
+    "completed",
+    _plan_claim,
+    crash_at=(*_FINAL_VIEW, "commit:quote_locked->settling", "call:escrow.claim:before"),
+)
+LOCK_EXPIRY = Scenario(
+    "lock_expiry",
+    "buy order whose verified lock expired unclaimed (S's escrow refunded)",
+    "buy",
+    "expired",
+    _plan_lock_expiry,
+    crash_at=(
+        "call:quote.final_lock_state:before#2",
+        "call:quote.final_lock_state:after#2",
+        "commit:quote_locked->refund_pending",
+        "call:escrow.cancel:before",
+        "call:escrow.cancel:after",
+        "commit:refund_pending->expired",
+    ),
+)
+SCENARIOS: dict[str, Scenario] = {
+    s.key: s for s in (SELL, BUY, CANCEL, EXPIRY, MATCH_TIMEOUT, SELL_TIMEOUT, CLAIM, LOCK_EXPIRY)
+}
 
 _CREATE_SELL = (
     "commit:create->opening",
@@ -175,7 +246,7 @@ _CREATE_SELL = (
     "commit:opening->open",
 )
 _SETTLE = (
-    "commit:matched->settling",
+    "commit:quote_locked->settling",
     "call:escrow.claim:before",
     "call:escrow.claim:after",
     "commit:escrow_claimed",
@@ -205,8 +276,8 @@ CONFIRM_BOUNDARIES = _SETTLE[: _SETTLE.index("commit:settling->payout_pending") 
 
 # Checked in; regenerate from a trace when the code's boundaries change (see the docstring).
 BOUNDARIES: dict[str, tuple[str, ...]] = {
-    "sell": (*_CREATE_SELL, "commit:open->matched", *_SETTLE),
-    "buy": ("commit:create->open", *_TAKER_ESCROW, *_SETTLE),
+    "sell": (*_CREATE_SELL, "commit:open->matched", *_LOCK, *_SETTLE),
+    "buy": ("commit:create->open", *_TAKER_ESCROW, *_LOCK, *_SETTLE),
     "cancel": (
         *_CREATE_SELL,
         "commit:open->refund_pending",
@@ -216,6 +287,27 @@ BOUNDARIES: dict[str, tuple[str, ...]] = {
     "expiry": (
         *_CREATE_SELL,
         "commit:open->refund_pending",
+        *_REFUND,
+        "commit:refund_pending->expired",
+    ),
+    "sell_match_timeout": (
+        *_CREATE_SELL,
+        "commit:open->matched",
+        "commit:matched->refund_pending",
+        *_REFUND,
+        "commit:refund_pending->expired",
+    ),
+    # The reconciler's pass at the claim deadline finds the claim and reveals from it.
+    "claim": (*_CREATE_SELL, "commit:open->matched", *_LOCK, *_FINAL_VIEW, *_SETTLE),
+    # A pass at the claim deadline finds the lock open and waits; the one after
+    # refundable_at finds it past T_q, unclaimed, and refunds S.
+    "lock_expiry": (
+        "commit:create->open",
+        *_TAKER_ESCROW,
+        *_LOCK,
+        *_FINAL_VIEW,
+        *(f"{name}#2" for name in _FINAL_VIEW),
+        "commit:quote_locked->refund_pending",
         *_REFUND,
         "commit:refund_pending->expired",
     ),
@@ -356,9 +448,16 @@ class Session:
         node_url: str,
         admin_key: str,
         observer: Observer,
+        chain: Devchain,
     ) -> None:
         self.scenario = scenario
         self.devnet = devnet
+        self.chain = chain
+        # S's and B's accounts on the quote chain: fresh keys, so their USDC is exact.
+        self.s_chain = ChainTrader.fresh(chain)
+        self.b_chain = ChainTrader.fresh(chain)
+        self.lock_made: LockMade | None = None  # B's lock (made once; reported again)
+        self.claimed = False  # S claimed the quote leg on the chain
         self.node_url = node_url
         self.admin_key = admin_key
         self.observer = observer
@@ -429,6 +528,10 @@ class Session:
             self.wait(order)
         elif act is Act.MATCH:
             self.match()
+        elif act is Act.LOCK:
+            self.lock()
+        elif act is Act.CLAIM:
+            self.claim()
         elif act is Act.CONFIRM:
             self.confirm()
         elif act is Act.CANCEL:
@@ -505,11 +608,11 @@ class Session:
             lambda: self.client.create_order(
                 self.maker,
                 side=self.scenario.maker_side,
-                pair=PAIR,
                 amount_rtc=AMOUNT_RTC,
                 price_per_rtc=PRICE,
+                pair=PAIR,
                 ttl_seconds=self.scenario.ttl_seconds,
-                eth_address=SELLER_ADDR if sell else BUYER_ADDR,
+                eth_address=self.s_chain.address if sell else self.b_chain.address,
                 htlc_hash=self.secret.hash if sell else None,
             ),
         )
@@ -536,7 +639,7 @@ class Session:
             lambda: self.client.match(
                 self.taker,
                 order_id,
-                eth_address=SELLER_ADDR if buy else BUYER_ADDR,
+                eth_address=self.s_chain.address if buy else self.b_chain.address,
                 htlc_hash=self.secret.hash if buy else None,
             ),
         )
@@ -560,7 +663,10 @@ class Session:
         response = self._bridge(
             "confirm",
             lambda: self.client.confirm(
-                order_id, wallet=self.seller.address, secret=self.secret.hex, quote_tx=QUOTE_TX
+                order_id,
+                wallet=self.seller.address,
+                secret=self.secret.hex,
+                quote_tx=self.lock_made.tx.tx_hash if self.lock_made else "",
             ),
         )
         assert response.status_code == 200, response.text
@@ -573,6 +679,39 @@ class Session:
             assert "htlc_secret" not in body, f"I3: secret in a {body['status']} confirm answer"
         self.confirm_answer = body
         self._check_answer(order_id, body["status"])
+
+    def lock(self) -> None:
+        """B locks the order's total for S under its hashlock (once: a hashlock backs one
+        lock ever), lets the lock's block become final, and reports it to the bridge."""
+        assert self.order_id is not None
+        order_id = self.order_id
+        if self.lock_made is None:
+            order = self.read_order(order_id)
+            self.lock_made = self.b_chain.lock(
+                receiver=self.s_chain.address,
+                hashlock=self.secret.hash,
+                timelock=chain_now(self.chain) + LOCK_SPAN,
+                amount=int(order["total_quote_base_units"]),
+                token=self.chain.info.usdc_token,
+                order_ref=order_id,
+            )
+            self.chain.control.mine(self.chain.info.finality_confirmations - 1)
+        tx = self.lock_made.tx.tx_hash
+        self._issue("lock")
+        response = self._bridge(
+            "lock",
+            lambda: self.client.http.post(f"/api/orders/{order_id}/lock", json={"quote_tx": tx}),
+        )
+        assert response.status_code == 200, response.text
+        self._check_answer(order_id, response.json()["order"]["status"])
+
+    def claim(self) -> None:
+        """S claims the quote leg with its preimage; the claim's block becomes final."""
+        assert self.lock_made is not None
+        self.s_chain.claim(self.lock_made.lock_id, self.secret.hex)
+        self.chain.control.mine(self.chain.info.finality_confirmations)
+        self.claimed = True
+        self.notes.append("S claimed on the chain")
 
     def cancel(self) -> None:
         assert self.order_id is not None
@@ -591,7 +730,9 @@ class Session:
         step = max(1, due - self.devnet.now() + 1) if due is not None else 121
         if order["status"] == "payout_pending":  # the bridge polls; the node confirms later
             step = max(step, self.confirmation_delay() + 1)
-        self.devnet.advance_clock(step)
+        self.devnet.advance_clock(step)  # the chain's clock too, with one block
+        # The chain's final view (finality_confirmations deep) reaches the new time.
+        self.chain.control.mine(self.chain.info.finality_confirmations)
         self.devnet.tick()
         return self.reconcile()
 
@@ -726,6 +867,7 @@ class Session:
 
         # I3: gated before completion (checked on every read), released at completion.
         checks.append(f"I3 ({self.reads} reads)")
+        checks += self.verify_quote_leg(order)
         # The append-only history of every order is an intact hash chain.
         count = 0
         for oid in [self.order_id, *(oid for oid, _ in others)]:
@@ -737,6 +879,29 @@ class Session:
         self.devnet.assert_conserved()
         checks.append("ledger conserved")
         return checks
+
+    def verify_quote_leg(self, order: dict[str, Any]) -> list[str]:
+        """I4: S's escrow reached B only after B's lock was verified (final, the order's
+        terms) and recorded; the quote chain holds exactly what the trade left there."""
+        assert self.order_id is not None
+        history = [(e["to"], e["cause"]) for e in self.events(self.order_id)]
+        statuses = [to for to, _ in history]
+        if "settling" in statuses:
+            assert "quote_locked" in statuses, f"I4: settled without a verified lock: {history}"
+            assert statuses.index("quote_locked") < statuses.index("settling"), history
+            assert ("quote_locked", "lock_verified") in history, history
+        if self.lock_made is None:
+            assert "quote_locked" not in statuses, history
+            return ["I4 no lock, no release"]
+        lock = order["quote_lock"]
+        if "quote_locked" in statuses:
+            assert lock["lock_id"] == self.lock_made.lock_id, lock
+            assert int(lock["amount"]) >= int(order["total_quote_base_units"]), lock
+        total = int(order["total_quote_base_units"])
+        # B's USDC is in the lock (or, claimed, with S); nothing else moved on the chain.
+        assert self.b_chain.usdc() == USDC_FUNDS - total
+        assert self.s_chain.usdc() == USDC_FUNDS + (total if self.claimed else 0)
+        return ["I4 lock verified before release" if "settling" in statuses else "I4 no release"]
 
     def mark_restart(self) -> None:
         """Remember how much history the trade's order had when the bridge came back."""
@@ -822,15 +987,18 @@ class Harness:
 
     node: DevnodeProcess
     devnet: DevnetControl
+    chain: Devchain
     state_dir: Path
     template: Path | None = None  # a migrated SQLite database to start from
 
     def __post_init__(self) -> None:
-        env = bridge_env(self.node, self.state_dir, **QUOTE_POLICY)
+        env = quote_bridge_env(self.node, self.state_dir, self.chain)
         url = env["OTC_DATABASE_URL"]
         if self.template is not None and url.startswith("sqlite:///"):
             copy_database(self.template, Path(url.removeprefix("sqlite:///")))
-        self.process = BridgeProcess(self.state_dir, env=env)
+        # A generous readiness deadline: on a loaded machine a cold `otc-bridge serve`
+        # (imports, migrations) can take longer than the default 30 s to answer.
+        self.process = BridgeProcess(self.state_dir, env=env, startup_timeout=STARTUP_SECONDS)
         self.observer = Observer(url)
         self.trace = self.state_dir / "trace.log"
 
@@ -842,6 +1010,7 @@ class Harness:
             node_url=self.node.url,
             admin_key=self.node.admin_key,
             observer=self.observer,
+            chain=self.chain,
         )
         session.trace = self.trace
         return session

@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from otc_bridge.devnet.control import DevnetControl, FaultKind
+from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
 from otc_bridge.domain.rustchain import WORKER_WALLET, idempotent_tx_hash, job_reward_wire
 from tests.crash.scenarios import (
@@ -59,7 +60,7 @@ SCAFFOLD_IP = "10.254.1.1"  # the test's own admin calls: not the bridge's rate 
 
 @pytest.fixture
 def sessions(
-    bridge: RunningBridge, devnet: DevnetControl, node: DevnodeProcess
+    bridge: RunningBridge, devnet: DevnetControl, node: DevnodeProcess, chain: Devchain
 ) -> Iterator[NewSession]:
     observer = Observer(bridge.container.settings.database_url)
     made: list[Session] = []
@@ -72,6 +73,7 @@ def sessions(
             node_url=node.url,
             admin_key=node.admin_key,
             observer=observer,
+            chain=chain,
         )
         made.append(session)
         return session
@@ -103,9 +105,10 @@ def job_of(node: DevnodeProcess, job_id: str) -> dict[str, Any]:
 
 
 def settle_to(session: Session, status: str) -> dict[str, Any]:
-    """Create, match and confirm (as far as the plan goes), and check where it stands."""
+    """Create, match, lock and confirm, and check where it stands."""
     session.create()
     session.match()
+    session.lock()
     session.confirm()
     assert session.confirm_answer is not None
     assert session.confirm_answer["status"] == status, session.confirm_answer
@@ -390,6 +393,7 @@ def test_third_party_acting_on_the_escrow_before_confirm_goes_to_recovery_never_
     session = sessions(SELL)
     session.create()
     session.match()
+    session.lock()
     assert session.order_id is not None
     order = session.read_order(session.order_id)
     body = (

@@ -1,7 +1,19 @@
 """Model test: a Hypothesis state machine drives random sequences of API calls, reconciler
 passes, clock moves, node scheduler ticks, injected node faults, third-party actions on
-the node and bridge restarts against a real devnode and the bridge, and checks the
-settlement invariants I1–I3 and I8 after every step.
+the node, quote locks and claims on a real dev chain, and bridge restarts against a real
+devnode and the bridge, and checks the settlement invariants I1–I6 and I8 after every step.
+
+The quote leg. Each example has its own dev chain (anvil, the HTLC and DevUSDC deployed),
+level with the node's clock, which every clock move carries along (and mines the blocks
+that bring the chain's final view up to it). The EVM pairs are verified on it; RTC/ERG
+runs on its documented `unverified` policy (confirm straight from `matched`). The model
+acts for the quote addresses it gave the bridge (impersonated on anvil): B locks a matched
+order's quote leg (a good lock; one not final yet, then final; too little; the wrong
+hashlock; a good one mined after the match deadline) and reports it; S (or anyone) claims
+a verified lock on the chain with the preimage. Checked after every step: a reveal on an
+EVM pair only with the good lock B made for that order verified and recorded (I4), and
+before the claim deadline unless S had claimed on the chain (I6); a lock backs one order;
+an order whose lock was claimed is never refunded to S (I5, I6).
 
 Set-up. The devnode is one subprocess per module (per xdist worker), wiped by
 `/devnet/reset` at the start of every example; its admin limiter is raised so that
@@ -86,12 +98,17 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select
 
+from otc_bridge.adapters.evm.compiled import DEV_USDC, load_artifact
+from otc_bridge.adapters.evm.rpc import connect
+from otc_bridge.adapters.evm.writer import HtlcWriteError, HtlcWriter, LockMade
 from otc_bridge.adapters.store.rows import order_columns as flat
 from otc_bridge.adapters.store.rows import order_from_row
 from otc_bridge.adapters.store.tables import ORDERS
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.devnet.control import DevnetControl
+from otc_bridge.devnet.devchain.handoff import bridge_chain_environment
+from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
 from otc_bridge.domain.deadlines import DeadlinePolicy
 from otc_bridge.domain.hashing import GENESIS, event_hash, hashlock
@@ -130,11 +147,9 @@ AMOUNTS = st.one_of(
 PRICES = st.sampled_from(
     ["0.1", "3", "2.01", "0.333333333", "999.999999999", "1e-3", "0.000000001"]
 )
-# The model checks the RTC side (I1-I3, I8): it trades RTC/ERG under its documented
-# `unverified` policy (confirm from `matched` on the seller's word), with no quote chain
-# to drive; the quote lock's own actions and I4 are modelled on the EVM pairs elsewhere.
-MODEL_PAIR = "RTC/ERG"
-PAIR_NAMES = st.just(MODEL_PAIR)
+# Every pair: the EVM pairs verified on the example's dev chain, RTC/ERG on its
+# documented `unverified` policy.
+PAIR_NAMES = st.sampled_from(sorted(PAIRS))
 # None: the default 7 days; 10 is clamped to an hour; 29 days is past the maximum.
 TTLS = st.sampled_from([None, 3600, DAY, 10, 29 * DAY])
 FUNDING = st.sampled_from(["rich", "exact", "short"])
@@ -176,7 +191,12 @@ def event(name: str) -> None:
 STATUS_IN_TEXT = re.compile(r"\((?:status|current): ([a-z_]+)\)")
 # Refusals that may still move the order (every other 4xx must leave it untouched).
 MOVING_REFUSALS = {"Failed to lock RTC in escrow", "Order has expired"}
-ESCROW_HELD = {S.MATCHED, S.SETTLING, S.PAYOUT_PENDING, S.COMPLETED}
+ESCROW_HELD = {S.MATCHED, S.QUOTE_LOCKED, S.SETTLING, S.PAYOUT_PENDING, S.COMPLETED}
+REVEALED = {S.SETTLING, S.PAYOUT_PENDING, S.COMPLETED}
+LOCK_KINDS = st.sampled_from(
+    ["good", "good", "good", "not_final", "amount_too_low", "wrong_hashlock", "late"]
+)
+LOCK_SPAN = 6 * 3600  # a lock's timelock: this long after the chain's head
 ESCROW_MAYBE = {S.OPENING, S.MATCHING, S.REFUND_PENDING, S.SETTLEMENT_RECOVERY}
 PAYOUT_MAYBE = {S.SETTLING, S.PAYOUT_PENDING, S.SETTLEMENT_RECOVERY}
 CONFIRM_OK = {S.SETTLING, S.PAYOUT_PENDING, S.SETTLEMENT_RECOVERY, S.COMPLETED}
@@ -199,10 +219,8 @@ class SellerAccount:
 
 
 def _eth(pair: str, fill: str) -> str:
-    """A quote address on the pair's chain (every order and match needs one)."""
-    if PAIRS[pair].chain == "evm":
-        return "0x" + fill * 20
-    return "9" + fill * 25  # base58 (a-k, m-z and 1-9 only: "aa", "bb", "cc" are)
+    """A quote address: an EVM account, or a base58 Ergo address for RTC/ERG."""
+    return "0x" + fill * 20 if PAIRS[pair].chain == "evm" else "9" + fill * 50
 
 
 def _micro(amount: str) -> int:
@@ -243,13 +261,25 @@ class BridgeModel(RuleBasedStateMachine):
         self.devnet.reset()
         self.devnet.configure_scheduler(confirmation_delay_seconds=profile.confirmation_delay)
         self.nodehttp = httpx.Client(base_url=node.url, timeout=30)
+        # A fresh chain per example, level with the node's clock (just reset): the chain
+        # cannot go back in time, and every example's locks and hashlocks are new.
+        self.chain = Devchain(workdir / "chain").start()
+        self.web3 = connect(self.chain.rpc_url, timeout=30.0)
         self.env = bridge_env(
             node,
             workdir,
             OTC_NODE_TIMEOUT_SECONDS="3",
             OTC_NODE_RATE_LIMIT_BUDGET_SECONDS="0",  # a 429 is a refusal, never a sleep
+            # RTC/ERG on its documented, off-by-default policy (the seller's word), so
+            # the model keeps a pair that confirms from `matched` next to verified ones.
             OTC_RTC_ERG_QUOTE_POLICY="unverified",
+            **bridge_chain_environment(self.chain.info, self.chain.rpc_url),
         )
+        self.env.pop("OTC_QUOTE_VERIFICATION", None)
+        self.locks: dict[str, LockMade] = {}  # order_id -> B's lock that was verified
+        self.spent: set[str] = set()  # hashlocks used on the chain (one lock each, ever)
+        self.claimed: set[str] = set()  # orders whose lock was claimed on the chain
+        self.quote_funded: set[str] = set()  # quote addresses impersonated and funded
         self._bridge_cm: AbstractContextManager[RunningBridge] | None = None
         self.bridge = self._start_bridge()
         self.sellers: dict[str, SellerAccount] = {}
@@ -286,6 +316,7 @@ class BridgeModel(RuleBasedStateMachine):
                 self._settle_everything()
         finally:
             self._stop_bridge()
+            self.chain.stop()
             self.books.close()
             self.nodehttp.close()
             self.devnet.close()
@@ -335,6 +366,143 @@ class BridgeModel(RuleBasedStateMachine):
         candidates = [oid for oid in self.created if self._row(oid).status is status]
         event(f"pick {status.value}: {'found' if candidates else 'none'}")
         return candidates[pick % len(candidates)] if candidates else None
+
+    def _evm(self, order_id: str) -> bool:
+        return PAIRS[self._row(order_id).pair].chain == "evm"
+
+    def _confirmable(self) -> list[str]:
+        """Orders S may reveal on: `quote_locked`, or `matched` on RTC/ERG (unverified)."""
+        found = []
+        for oid in self.created:
+            row = self._row(oid)
+            evm = PAIRS[row.pair].chain == "evm"
+            if row.status is (S.QUOTE_LOCKED if evm else S.MATCHED):
+                found.append(oid)
+        return found
+
+    def _pick_confirmable(self, pick: int) -> str | None:
+        candidates = self._confirmable()
+        event(f"pick confirmable: {'found' if candidates else 'none'}")
+        return candidates[pick % len(candidates)] if candidates else None
+
+    # ------------------------------------------------------------- the quote chain
+
+    def _advance(self, seconds: int) -> None:
+        """The one clock moves: the node's (and so the bridge's), then the chain's, whose
+        final view (finality_confirmations deep) is brought up to the same time."""
+        self.devnet.advance_clock(seconds)
+        self.chain.control.catch_up(self._node_now())
+        self.chain.control.mine(self.chain.info.finality_confirmations)
+
+    def _quote_account(self, address: str) -> str:
+        """A quote address the model acts for on the chain (impersonated, funded)."""
+        account = self.web3.to_checksum_address(address)
+        if account not in self.quote_funded:
+            control = self.chain.control
+            control.call("anvil_impersonateAccount", account)
+            control.call("anvil_setBalance", account, hex(10**24))
+            usdc = self.web3.eth.contract(
+                address=self.web3.to_checksum_address(self.chain.info.usdc_token),
+                abi=load_artifact(DEV_USDC).abi,
+            )
+            tx = usdc.functions.mint(account, 10**15).transact({"from": self.chain.info.deployer})
+            self.web3.eth.wait_for_transaction_receipt(tx, timeout=30, poll_latency=0.05)
+            self.quote_funded.add(account)
+        return account
+
+    @staticmethod
+    def _parties_quote(row: Order) -> tuple[str, str]:
+        """(B's quote address: the lock's sender, S's: its receiver)."""
+        maker, taker = row.maker_eth_address or "", row.taker_eth_address or ""
+        return (taker, maker) if row.is_sell else (maker, taker)
+
+    @rule(pick=PICKS, kind=LOCK_KINDS)
+    def lock_quote(self, pick: int, kind: str) -> None:
+        """B locks the quote leg of a matched EVM order on the chain and reports it: a
+        good lock, one not final yet (then final), too little, the wrong hashlock, or a
+        good one mined after the match deadline."""
+        self._begin()
+        order_id = self._pick(S.MATCHED, pick)
+        if order_id is None:
+            return
+        if not self._evm(order_id):
+            event("lock: RTC/ERG has no lock to verify")
+            return
+        self._lock(order_id, kind)
+
+    def _lock(self, order_id: str, kind: str) -> None:
+        row = self._row(order_id)
+        if kind == "late":
+            deadline = flat(row)["match_deadline"]
+            self._advance(max(1, deadline - self._node_now() + 1))
+        hashlock = Secret().hash if kind == "wrong_hashlock" else (row.htlc_hash or "")
+        amount = row.total_quote_base - (1 if kind == "amount_too_low" else 0)
+        if hashlock in self.spent or amount <= 0:
+            event(f"lock {kind}: hashlock spent on the chain (or nothing to lock)")
+            return
+        sender, receiver = self._parties_quote(row)
+        writer = HtlcWriter(self.web3, self.chain.info.htlc_contract, self._quote_account(sender))
+        made = writer.lock(
+            receiver=receiver,
+            hashlock=hashlock,
+            timelock=self.chain.control.head().timestamp + LOCK_SPAN,
+            amount=amount,
+            token=None if row.pair == "RTC/ETH" else self.chain.info.usdc_token,
+            order_ref=order_id,
+        )
+        self.spent.add(hashlock)
+        if kind != "not_final":
+            self.chain.control.mine(self.chain.info.finality_confirmations - 1)
+        mined_at = int(self.web3.eth.get_block(made.tx.block_number)["timestamp"])
+        too_late = mined_at > (flat(row)["match_deadline"] or 0)
+        expected = {
+            "not_final": (409, "not_final"),
+            "amount_too_low": (422, "amount_too_low"),
+            "wrong_hashlock": (422, "wrong_hashlock"),
+        }.get(kind, (422, "lock_too_late") if too_late else (200, None))
+        response = self._report(order_id, made)
+        body = _body(response)
+        event(f"lock {kind}: {response.status_code} {body.get('error') or 'quote_locked'}")
+        if kind == "not_final":  # refused for now, counted once its block is final
+            assert (response.status_code, body.get("error")) == expected, body
+            assert int(response.headers["Retry-After"]) > 0
+            self._assert_untouched(order_id, row.version, body)
+            self.chain.control.mine(self.chain.info.finality_confirmations - 1)
+            response = self._report(order_id, made)
+            body = _body(response)
+            expected = (422, "lock_too_late") if too_late else (200, None)
+        assert (response.status_code, body.get("error")) == expected, body
+        if response.status_code == 200:
+            assert body["order"]["status"] == "quote_locked", body
+            self.locks[order_id] = made
+            self._assert_names_db_status(order_id, body["order"])
+        else:
+            self._assert_untouched(order_id, row.version, body)
+
+    def _report(self, order_id: str, made: LockMade) -> httpx.Response:
+        return self.bridge.client.http.post(
+            f"/api/orders/{order_id}/lock", json={"quote_tx": made.tx.tx_hash}
+        )
+
+    @rule(pick=PICKS)
+    def claim_quote_on_chain(self, pick: int) -> None:
+        """S takes the quote leg with the preimage on the chain instead of confirming
+        (anyone may send the claim: it pays S). The bridge must pay B all the same (I5)."""
+        self._begin()
+        order_id = self._pick(S.QUOTE_LOCKED, pick)
+        made = self.locks.get(order_id or "")
+        preimage = self.preimages.get(self._row(order_id).htlc_hash or "") if order_id else None
+        if order_id is None or made is None or preimage is None:
+            return
+        writer = HtlcWriter(self.web3, self.chain.info.htlc_contract, self.chain.info.deployer)
+        try:
+            writer.claim(made.lock_id, bytes.fromhex(preimage))
+        except HtlcWriteError as refused:  # past T_q on the chain's clock: too late
+            event(f"claim refused: {refused.error_name}")
+            return
+        self.chain.control.mine(self.chain.info.finality_confirmations)
+        self.claimed.add(order_id)
+        event("claim on the chain")
 
     @staticmethod
     def _missing_order() -> str:
@@ -386,8 +554,8 @@ class BridgeModel(RuleBasedStateMachine):
         """Every run starts with one sell order (client hash) and one buy order on the
         book, so that no run is spent without an order to act on."""
         self._begin()
-        sell = self._create_sell("2.01", "0.1", MODEL_PAIR, None, True, "rich")
-        buy = self._create_buy("3", "0.333333333", MODEL_PAIR, None)
+        sell = self._create_sell("2.01", "0.1", "RTC/USDC", None, True, "rich")
+        buy = self._create_buy("3", "0.333333333", "RTC/ETH", None)
         self.healthy = True  # the checks run after the initialize rules
         return multiple(sell, buy)
 
@@ -561,7 +729,9 @@ class BridgeModel(RuleBasedStateMachine):
         if order_id is None:
             return
         self._match(order_id, "fresh", "rich", client_hash)
-        if confirm and self._row(order_id).status is S.MATCHED:
+        if self._row(order_id).status is S.MATCHED and self._evm(order_id):
+            self._lock(order_id, "good")
+        if confirm and order_id in self._confirmable():
             self._confirm(order_id, "right", None)
 
     def _match(self, order_id: str, taker: str, funding: str, client_hash: bool) -> None:
@@ -707,8 +877,10 @@ class BridgeModel(RuleBasedStateMachine):
 
     @rule(pick=PICKS, variant=st.sampled_from(["right", "right", "right", "duplicate"]))
     def confirm_matched_order(self, pick: int, variant: str) -> None:
+        """S reveals on an order it may confirm: `quote_locked` (an EVM pair, B's lock
+        verified), or `matched` on RTC/ERG's unverified policy."""
         self._begin()
-        order_id = self._pick(S.MATCHED, pick)
+        order_id = self._pick_confirmable(pick)
         if order_id is None:
             return
         self._confirm(order_id, "right", None)
@@ -736,10 +908,13 @@ class BridgeModel(RuleBasedStateMachine):
         response = self.bridge.client.confirm(order_id, **args)
         body = _body(response)
         code = response.status_code
-        deadline = flat(row)["match_deadline"]
+        if self._evm(order_id):  # only once B's lock is verified, before the claim deadline
+            confirmable, deadline = row.status is S.QUOTE_LOCKED, row.claim_deadline
+        else:  # RTC/ERG's unverified policy: the match window
+            confirmable, deadline = row.status is S.MATCHED, flat(row)["match_deadline"]
         in_window = deadline is not None and deadline - now > 5
         knows = (row.htlc_hash or "") in self.preimages
-        if row.status is not S.MATCHED:
+        if not confirmable:
             assert code == 409, body
         elif variant == "right" and in_window and knows:
             assert code == 200, body
@@ -761,7 +936,7 @@ class BridgeModel(RuleBasedStateMachine):
         """Two confirms of one matched order at the same instant (plus, perhaps, a
         reconciler pass): one settles, the other states what the database holds."""
         self._begin()
-        order_id = self._pick(S.MATCHED, pick)
+        order_id = self._pick_confirmable(pick)
         if order_id is None:
             return
         row = self._row(order_id)
@@ -823,7 +998,7 @@ class BridgeModel(RuleBasedStateMachine):
     @rule(seconds=CLOCK_STEPS)
     def advance_clock(self, seconds: int) -> None:
         self._begin()
-        self.devnet.advance_clock(seconds)
+        self._advance(seconds)
 
     @rule()
     def node_scheduler_tick(self) -> None:
@@ -904,6 +1079,7 @@ class BridgeModel(RuleBasedStateMachine):
         ledger = self.devnet.assert_conserved()  # I2: supply, escrow pool, no negatives
         self._check_money(rows, ledger["balances"])  # I1
         self._check_payout_keys(rows, ledger["balances"])  # I1
+        self._check_quote_leg(rows)  # I4, I5, I6
         forbidden = self._forbidden_preimages(rows)
         changed = [oid for oid, row in rows.items() if self.checked.get(oid) != row.version]
         for order_id in changed:
@@ -913,6 +1089,36 @@ class BridgeModel(RuleBasedStateMachine):
             self._check_listings(rows, forbidden)  # I3 there too
         self.rows = rows
         self.healthy = True
+
+    def _check_quote_leg(self, rows: dict[str, Order]) -> None:
+        """I4: on an EVM pair, S's escrow moves towards B (a reveal) only after B's lock
+        was verified, and the lock the order holds is the good lock B made for it. I6: S
+        revealed while it could still claim (before the claim deadline), unless S had
+        claimed already. I5/I6: an order whose lock was claimed on the chain is never
+        refunded to S (it settles), and a lock is never counted for two orders."""
+        held: dict[str, str] = {}
+        for order_id, row in rows.items():
+            if PAIRS[row.pair].chain != "evm":
+                continue
+            lock = row.quote_lock
+            if lock is not None:
+                assert lock.lock_id not in held, f"one lock backs {held[lock.lock_id]} too"
+                held[lock.lock_id] = order_id
+                made = self.locks.get(order_id)
+                assert made is not None, f"I4: {order_id} counts a lock the model never made"
+                assert lock.lock_id == made.lock_id, (lock, made)
+                assert lock.amount >= row.total_quote_base
+            if row.reveal is not None or row.status in REVEALED:
+                assert lock is not None, f"I4: {order_id} revealed without a verified lock"
+                if order_id not in self.claimed and row.reveal is not None:
+                    assert row.claim_deadline is not None
+                    assert row.reveal.at < row.claim_deadline, (
+                        f"I6: {order_id} revealed at {row.reveal.at}, past the claim deadline"
+                    )
+            if order_id in self.claimed:
+                assert row.status not in {S.REFUND_PENDING, S.EXPIRED, S.CANCELLED}, (
+                    f"I5: {order_id}'s lock was claimed on the chain, yet it is {row.status}"
+                )
 
     def _forbidden_preimages(self, rows: dict[str, Order]) -> set[str]:
         completed = {r.htlc_hash for r in rows.values() if r.status is S.COMPLETED}
@@ -1121,7 +1327,7 @@ class BridgeModel(RuleBasedStateMachine):
                 and pool["pending_pool"]["pending"]["count"] == 0
             ):
                 break
-            self.devnet.advance_clock(seconds)
+            self._advance(seconds)
             self.devnet.tick(limit=500)
             self.nodehttp.get("/agent/jobs", params={"status": "claimed"})  # lazy expiry
             summary = self.bridge.run_worker()

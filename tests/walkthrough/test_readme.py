@@ -151,6 +151,11 @@ def test_the_readme_quick_start_and_its_operator_commands(tmp_path: Path) -> Non
         order = wait_for_status(devnet.url, order_id, "completed")
         assert order["status"] == "completed", order
         assert order["htlc_secret"], "the now public htlc_secret"
+        # The quick start's quote leg was a real lock the bridge verified on the dev chain.
+        assert order["quote_lock"] is not None, order
+        causes = [e["cause"] for e in httpx.get(f"{devnet.url}/api/orders/{order_id}/events")
+                  .json()["events"]]  # fmt: skip
+        assert causes.index("lock_verified") < causes.index("confirm"), causes
 
         commands = operator_lines()
         assert any(c.startswith("otc-bridge orders explain") for c in commands)
