@@ -20,7 +20,7 @@ published to the push channels in the same transaction (`publish.py`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
@@ -33,6 +33,7 @@ from otc_bridge.adapters.store.orders import Committed, Orders
 from otc_bridge.adapters.store.queries import MarketQueries
 from otc_bridge.adapters.store.webhook_outbox import WebhookOutbox
 from otc_bridge.adapters.store.webhooks import Webhooks
+from otc_bridge.adapters.store.write_gate import write_gate_for
 from otc_bridge.domain.order import Order
 
 __all__ = ["Fence", "Store", "TransitionHook", "UnitOfWork"]
@@ -58,6 +59,7 @@ class Store:
         self.engine = engine
         self.on_transition = on_transition  # told of each committed transition (metrics)
         self._observers: list[TransitionHook] = []
+        self._gate = write_gate_for(engine)  # SQLite: writers queue instead of back off
 
     def observe(self, hook: TransitionHook) -> None:
         """Also tell `hook` of each transition this process commits, after the commit (the
@@ -66,14 +68,15 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
-        with self.engine.connect() as conn:
+        gate = self._gate() if self._gate is not None else nullcontext()
+        with gate, self.engine.connect() as conn:
             uow = UnitOfWork(conn)
             with conn.begin():
                 yield uow
-            hooks = [self.on_transition] if self.on_transition is not None else []
-            for hook in [*hooks, *self._observers]:
-                for order, target, cause, at in uow.committed:
-                    hook(order, target, cause, at)
+        hooks = [self.on_transition] if self.on_transition is not None else []
+        for hook in [*hooks, *self._observers]:
+            for order, target, cause, at in uow.committed:
+                hook(order, target, cause, at)
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:
@@ -91,3 +94,5 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._gate is not None:
+            self._gate.close()
