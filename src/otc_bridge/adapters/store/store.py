@@ -13,6 +13,9 @@ write. A unit of work holds:
 * `webhooks` and `deliveries`: trader webhooks and their delivery outbox;
 * `feed`: what the event streams poll.
 
+A unit of work that changed what the market reads show bumps those pairs' read versions
+before it commits (`read_versions.py`), which is what lets the API cache those answers.
+
 Every status change goes through `orders.transition(move)`; each history row it writes is
 published to the push channels in the same transaction (`publish.py`).
 """
@@ -25,6 +28,7 @@ from contextlib import contextmanager, nullcontext
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
+from otc_bridge.adapters.store import read_versions
 from otc_bridge.adapters.store.alert_outbox import AlertOutbox
 from otc_bridge.adapters.store.feed import FeedQueries
 from otc_bridge.adapters.store.guards import RequestGuards
@@ -44,7 +48,8 @@ TransitionHook = Callable[[Order, str, str, int], None]
 class UnitOfWork:
     def __init__(self, conn: Connection) -> None:
         self.committed: list[Committed] = []  # transitions written, reported after commit
-        self.orders = Orders(conn, self.committed)
+        self.touched: set[str] = set()  # pairs whose read version this unit of work bumps
+        self.orders = Orders(conn, self.committed, self.touched)
         self.guards = RequestGuards(conn)
         self.leases = Leases(conn)
         self.alerts = AlertOutbox(conn)
@@ -73,6 +78,8 @@ class Store:
             uow = UnitOfWork(conn)
             with conn.begin():
                 yield uow
+                if uow.touched:  # last, so a PostgreSQL row lock lasts only the commit
+                    read_versions.bump(conn, uow.touched)
         hooks = [self.on_transition] if self.on_transition is not None else []
         for hook in [*hooks, *self._observers]:
             for order, target, cause, at in uow.committed:
@@ -82,6 +89,11 @@ class Store:
     def read(self) -> Iterator[UnitOfWork]:
         with self.engine.connect().execution_options(write=False) as conn, conn.begin():
             yield UnitOfWork(conn)
+
+    def read_version(self, pair: str | None) -> int:
+        """The market's read version of a pair (None: of every pair), in one primary-key
+        read outside any unit of work (`read_versions.py`)."""
+        return read_versions.current_raw(self.engine, pair)
 
     def ping(self) -> bool:
         """Whether the database answers a trivial query (the health check)."""
