@@ -50,7 +50,6 @@ from bench._common import (
     RawClient,
     Run,
     bridge_env,
-    bridge_server,
     devnode,
     machine,
     percentile,
@@ -60,6 +59,7 @@ from bench.bridge_reads import seed_orders
 from otc_bridge.adapters.clock_file import OffsetFileClock
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.wallet import Secret, Wallet
+from otc_bridge.devnet.bridge_process import BridgeProcess
 from otc_bridge.devnet.control import DevnetControl
 
 # The issue's reference figures: (requests or orders per second, p99 ms).
@@ -74,10 +74,10 @@ REFERENCE = {
 REFERENCE_CONFIRM = (67.0, 102.0)  # p50, p99 ms
 # The node requests of one settlement (the create's escrow post is counted apart).
 SETTLE_ROUTES = (
-    "POST /agent/jobs/{id}/claim",
-    "POST /agent/jobs/{id}/deliver",
-    "POST /agent/jobs/{id}/accept",
-    "POST /wallet/transfer",
+    "/agent/jobs/{id}/claim",
+    "/agent/jobs/{id}/deliver",
+    "/agent/jobs/{id}/accept",
+    "/wallet/transfer",
 )
 SELLER_ETH = "0x" + "aa" * 20
 BUYER_ETH = "0x" + "bb" * 20
@@ -91,6 +91,14 @@ class Settled:
     statuses: Counter[str]
     node_routes: Counter[str]
     orders: int
+
+
+@contextmanager
+def serve(state: Path, env: dict[str, str], workers: int) -> Iterator[BridgeProcess]:
+    """`otc-bridge serve --workers W`, given time to start on a busy machine."""
+    settings = {**env, "OTC_WORKERS": str(workers)}
+    with BridgeProcess(state / "api", env=settings, startup_timeout=180) as api:
+        yield api
 
 
 @contextmanager
@@ -130,7 +138,7 @@ def read_rows(store: str, args: argparse.Namespace) -> dict[str, Run]:
             ):
                 seed_orders(env, size - seeded, rng)
                 seeded = size
-                with bridge_server(state / f"bridge-{size}", env, args.workers) as api:
+                with serve(state / f"bridge-{size}", env, args.workers) as api:
                     for key, path, clients in rows:
                         clients = clients if clients == 1 else args.clients
                         warm = [Call("GET", path)] * args.warmup
@@ -150,7 +158,7 @@ def node_requests(url: str) -> Counter[str]:
     counts: Counter[str] = Counter()
     if status != 200:
         return counts
-    pattern = re.compile(r"^otc_node_request_seconds_count\{([^}]*)\} ([0-9.e+]+)$")
+    pattern = re.compile(r"^otc_node_request_seconds_count\{(.*)\} (\S+)$")  # routes hold {id}
     for line in body.decode().splitlines():
         found = pattern.match(line)
         if found:
@@ -187,7 +195,7 @@ def settle_row(store: str, args: argparse.Namespace) -> Settled:
             confirm: list[float] = []
             statuses: Counter[str] = Counter()
             lock = threading.Lock()
-            with bridge_server(state / "bridge", env, args.workers) as api:
+            with serve(state / "bridge", env, args.workers) as api:
                 before = node_requests(api.url)
                 start = threading.Barrier(args.clients + 1)
 

@@ -287,7 +287,7 @@ def test_admin_calls_are_paced_until_the_limiters_retry_after_runs_out() -> None
         verify=True,
         transport=httpx.MockTransport(handler),
         sleep=slept.append,
-        monotonic=lambda: clock[0],
+        clock=lambda: clock[0],
     )
     first = node.call("POST", "/wallet/transfer", route="transfer", admin=True)
     assert isinstance(first, Reply)

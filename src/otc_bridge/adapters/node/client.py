@@ -106,11 +106,16 @@ class NodeClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         observer: Observer | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        """`clock`: the bridge's (Unix seconds), by which admin calls are paced after a
+        rate-limit 429; the system clock by default."""
         self.config = config
         kwargs: dict[str, Any] = {}
         if sleep is not None:
             kwargs["sleep"] = sleep
+        if clock is not None:
+            kwargs["clock"] = clock
         self._http = NodeTransport(
             config.base_url,
             timeout_seconds=config.timeout_seconds,

@@ -102,6 +102,7 @@ class NodeTransport:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         observer: Observer | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -114,7 +115,10 @@ class NodeTransport:
         self._sleep = sleep
         self._monotonic = monotonic
         self._observer = observer
-        # the admin limiter's last 429 and when its Retry-After runs out (monotonic)
+        # The admin limiter's last 429 and when its Retry-After runs out, on the bridge's
+        # clock: the clock its orders are rescheduled by (on a devnet it jumps with the
+        # devnode's, and so does the node's limiter window).
+        self._clock = clock
         self._admin_closed: tuple[float, Reply | None] = (0.0, None)
 
     def close(self) -> None:
@@ -148,7 +152,7 @@ class NodeTransport:
                 return reply
             wait = reply.retry_after if reply.retry_after is not None else 1.0
             if admin:
-                self._admin_closed = (self._monotonic() + wait, reply)
+                self._admin_closed = (self._clock() + wait, reply)
             if self._monotonic() + wait > deadline:
                 return reply
             self._sleep(wait)
@@ -157,7 +161,7 @@ class NodeTransport:
         """None once the admin limiter's last Retry-After has run out (waiting for it
         when the budget allows), else its 429 with the seconds left."""
         until, refused = self._admin_closed
-        left = until - self._monotonic()
+        left = until - self._clock()
         if refused is None or left <= 0:
             return None
         if self._monotonic() + left <= deadline:
