@@ -109,7 +109,7 @@ class NodeClient:
         clock: Callable[[], float] | None = None,
     ) -> None:
         """`clock`: the bridge's (Unix seconds), by which admin calls are paced after a
-        rate-limit 429; the system clock by default."""
+        rate-limit 429 (the bridge's container passes it); without one, no pacing."""
         self.config = config
         kwargs: dict[str, Any] = {}
         if sleep is not None:

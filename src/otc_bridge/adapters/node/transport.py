@@ -102,7 +102,7 @@ class NodeTransport:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         observer: Observer | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -117,7 +117,7 @@ class NodeTransport:
         self._observer = observer
         # The admin limiter's last 429 and when its Retry-After runs out, on the bridge's
         # clock: the clock its orders are rescheduled by (on a devnet it jumps with the
-        # devnode's, and so does the node's limiter window).
+        # devnode's, and so does the node's limiter window). No clock: no pacing.
         self._clock = clock
         self._admin_closed: tuple[float, Reply | None] = (0.0, None)
 
@@ -151,7 +151,7 @@ class NodeTransport:
             if not (isinstance(reply, Reply) and reply.is_admin_rate_limit):
                 return reply
             wait = reply.retry_after if reply.retry_after is not None else 1.0
-            if admin:
+            if admin and self._clock is not None:
                 self._admin_closed = (self._clock() + wait, reply)
             if self._monotonic() + wait > deadline:
                 return reply
@@ -161,8 +161,10 @@ class NodeTransport:
         """None once the admin limiter's last Retry-After has run out (waiting for it
         when the budget allows), else its 429 with the seconds left."""
         until, refused = self._admin_closed
+        if refused is None or self._clock is None:
+            return None
         left = until - self._clock()
-        if refused is None or left <= 0:
+        if left <= 0:
             return None
         if self._monotonic() + left <= deadline:
             self._sleep(left)
