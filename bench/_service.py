@@ -57,7 +57,7 @@ def observed_container(settings: Settings, counter: CallCounter) -> Container:
     """The bridge's own wiring, with a node client that reports every exchange."""
     container = build(settings)
     container.node.close()
-    node = NodeClient(settings.node, observer=counter)
+    node = NodeClient(settings.node, observer=counter, clock=container.clock.now)
     container.node = node
     container.settlement.kit.node = node
     container.exchange.node = node

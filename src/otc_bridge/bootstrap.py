@@ -177,7 +177,7 @@ def build(
     store = Store(engine, on_transition=metrics.record_transition)
     if clock is None:
         clock = OffsetFileClock(settings.clock_file) if settings.clock_file else SystemClock()
-    node = NodeClient(settings.node, observer=metrics.record_node_call)
+    node = NodeClient(settings.node, observer=metrics.record_node_call, clock=clock.now)
     alerts = alerts or OutboxAlerts(store, clock)
     box = SecretBox.from_settings(
         settings.secret_key, settings.secret_key_file, create=create_secret_key

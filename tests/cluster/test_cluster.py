@@ -10,7 +10,9 @@ from functools import partial
 import httpx
 import pytest
 
+from otc_bridge.clientlib.wallet import Wallet
 from otc_bridge.devnet.control import FaultKind
+from otc_bridge.domain.money import format_units
 from tests.cluster.conftest import (
     AMOUNT_I64,
     APIS,
@@ -136,3 +138,44 @@ def test_a_worker_killed_mid_pass_changes_nothing(cluster: Cluster) -> None:
         cluster.devnet.clear_faults()
     for swap in swaps:
         assert_paid_once(cluster, swap)
+
+
+def market_view(cluster: Cluster, index: int) -> tuple[set[int], set[str]]:
+    """What one API process answers now: its RTC/USDC bid prices and open buy orders."""
+    http = cluster.client(index).http
+    book = http.get("/api/orderbook", params={"pair": "RTC/USDC"}).json()
+    listed = http.get("/api/orders", params={"pair": "RTC/USDC", "side": "buy", "limit": 200})
+    return {level["price_nano"] for level in book["bids"]}, {
+        o["order_id"] for o in listed.json()["orders"]
+    }
+
+
+def test_every_api_shows_a_write_at_once_despite_its_read_snapshots(cluster: Cluster) -> None:
+    """I8 with the market answers cached in each API process: once one process has answered
+    a write, the book and the open-order list of every process show it, however warm
+    their snapshots were."""
+    maker = Wallet()
+    for round_ in range(3):
+        price_nano = 99_000_000 - round_ * 1_000_000  # a bid level no other order has
+        for index in range(APIS):  # warm every process's snapshots
+            market_view(cluster, index)
+            market_view(cluster, index)
+        created = cluster.client(round_).create_order(
+            maker,
+            side="buy",
+            amount_rtc="1",
+            price_per_rtc=format_units(price_nano, 9),
+            eth_address="0x" + "11" * 20,
+        )
+        assert created.status_code == 201, created.text
+        order_id = created.json()["order_id"]
+        for index in range(APIS):
+            bids, listed = market_view(cluster, index)
+            assert price_nano in bids, (round_, index)
+            assert order_id in listed, (round_, index)
+        cancelled = cluster.client(round_ + 1).cancel(maker, order_id)
+        assert cancelled.status_code == 200, cancelled.text
+        for index in range(APIS):
+            bids, listed = market_view(cluster, index)
+            assert price_nano not in bids, (round_, index)
+            assert order_id not in listed, (round_, index)

@@ -22,6 +22,7 @@ from otc_bridge.adapters.node import (
     TxState,
     Unknown,
 )
+from otc_bridge.adapters.node.transport import NodeTransport, Reply
 from otc_bridge.domain.rustchain import idempotent_tx_hash
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -262,3 +263,53 @@ def test_payout_status_reads_the_deterministic_hash() -> None:
     assert isinstance(result, Ok)
     assert result.value.state is TxState.NOT_FOUND
     assert seen == ["/wallet/tx/" + idempotent_tx_hash("otc_payout:o1")]
+
+
+def test_admin_calls_are_paced_until_the_limiters_retry_after_runs_out() -> None:
+    """After an admin 429, the admin calls made before its Retry-After runs out are not
+    sent: past their budget they answer that 429 with the time left (the caller
+    reschedules), within it they wait the rest out. Other calls are not held."""
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        if sent == ["/wallet/transfer"]:  # the first admin call meets the limiter
+            return httpx.Response(
+                429, headers={"Retry-After": "30"}, json={"code": "ADMIN_RATE_LIMIT"}
+            )
+        return httpx.Response(200, json={"ok": True})
+
+    clock, slept = [100.0], list[float]()
+    node = NodeTransport(
+        "http://127.0.0.1:8099",
+        timeout_seconds=5,
+        connect_timeout_seconds=1,
+        verify=True,
+        transport=httpx.MockTransport(handler),
+        sleep=slept.append,
+        clock=lambda: clock[0],
+    )
+    first = node.call("POST", "/wallet/transfer", route="transfer", admin=True)
+    assert isinstance(first, Reply)
+    assert first.is_admin_rate_limit
+    clock[0] += 10.5
+    paced = node.call("POST", "/pending/confirm", route="confirm", admin=True)
+    assert isinstance(paced, Reply)
+    assert paced.is_admin_rate_limit
+    assert paced.retry_after == 20.0  # what is left, rounded up
+    assert sent == ["/wallet/transfer"]  # the paced call never reached the node
+    read = node.call("GET", "/wallet/tx/ab", route="tx")  # not an admin call: not held
+    assert isinstance(read, Reply)
+    assert read.status == 200
+    waited = node.call(
+        "POST", "/wallet/transfer", route="transfer", admin=True, rate_limit_budget=25
+    )
+    assert isinstance(waited, Reply)
+    assert waited.status == 200
+    assert slept == [19.5]  # the rest of the Retry-After, then one request
+    clock[0] += 20
+    assert sent == ["/wallet/transfer", "/wallet/tx/ab", "/wallet/transfer"]
+    again = node.call("POST", "/pending/confirm", route="confirm", admin=True)
+    assert isinstance(again, Reply)
+    assert again.status == 200
+    assert slept == [19.5]

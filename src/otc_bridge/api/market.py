@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from otc_bridge.api import commands, replies, schemas
-from otc_bridge.api.http import answer, container
+from otc_bridge.api.http import answer, container, encode
 
 router = APIRouter(prefix="/api", tags=["market"])
 
@@ -29,8 +29,12 @@ def trades(
     responses=schemas.replies_doc(200, schemas.OrderbookResponse, 400),
 )
 def orderbook(request: Request, pair: str | None = None) -> JSONResponse:
-    book = container(request).market.orderbook(commands.book_pair(request.query_params))
-    return answer(200, replies.book(book))
+    market = container(request).market
+    name = commands.book_pair(request.query_params)
+    body = market.snapshots.answer(
+        name, "book", lambda now: encode(replies.book(market.orderbook(name, now=now)))
+    )
+    return answer(200, body)
 
 
 @router.get(

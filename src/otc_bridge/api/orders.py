@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from otc_bridge.api import commands, replies, schemas
-from otc_bridge.api.http import answer, container, json_body, write
+from otc_bridge.api.http import answer, container, encode, json_body, write
+from otc_bridge.services.market import list_filters
 
 router = APIRouter(prefix="/api/orders", tags=["orders"])
 
@@ -45,7 +46,18 @@ def list_orders(
     ] = None,
 ) -> JSONResponse:
     query = commands.list_orders(request.query_params)
-    return answer(200, replies.order_page(container(request).market.list_orders(query)))
+    market = container(request).market
+    if query.wallet is not None:
+        # One wallet's orders in every status: moves the market's read version does not
+        # count (settling, payout_pending, ...) change them, so never from the snapshots.
+        return answer(200, encode(replies.order_page(market.list_orders(query))))
+    pair, side = list_filters(query)
+    body = market.snapshots.answer(
+        pair,
+        ("orders", side, query.limit, query.offset),
+        lambda now: encode(replies.order_page(market.list_orders(query, now=now))),
+    )
+    return answer(200, body)
 
 
 @router.get(

@@ -13,9 +13,18 @@ from otc_bridge.domain.pairs import PAIRS
 from otc_bridge.services.commands import ListOrders, ListTrades
 from otc_bridge.services.errors import InvalidRequest, NotFound
 from otc_bridge.services.results import Book, History, OrderPage, SideTotals, Stats, Trades
+from otc_bridge.services.snapshots import Snapshots
 
 BOOK_DEPTH = 20
 DAY = 86400
+
+
+def list_filters(query: ListOrders) -> tuple[str | None, str | None]:
+    """The (pair, side) an open-order query filters on; None for anything unknown."""
+    return (
+        query.pair if query.pair in PAIRS else None,
+        query.side if query.side in {"buy", "sell"} else None,
+    )
 
 
 class Market:
@@ -23,12 +32,13 @@ class Market:
         self.store = store
         self.clock = clock
         self.pair_info = pair_info
+        # the book and the open-order pages, serialized, while current (snapshots.py)
+        self.snapshots = Snapshots(store=store, clock=clock)
 
-    def list_orders(self, query: ListOrders) -> OrderPage:
+    def list_orders(self, query: ListOrders, *, now: int | None = None) -> OrderPage:
         """Open orders; an unknown pair or side filters nothing (as the reference does).
         With a wallet: that wallet's orders as maker or taker, every status."""
-        pair = query.pair if query.pair in PAIRS else None
-        side = query.side if query.side in {"buy", "sell"} else None
+        pair, side = list_filters(query)
         if query.wallet is not None:
             with self.store.read() as uow:
                 found, total = uow.market.wallet_orders(
@@ -41,9 +51,9 @@ class Market:
             return OrderPage(found, total)
         with self.store.read() as uow:
             orders, total = uow.market.open_orders(
-                now=self.clock.now(),
-                pair=query.pair if query.pair in PAIRS else None,
-                side=query.side if query.side in {"buy", "sell"} else None,
+                now=self.clock.now() if now is None else now,
+                pair=pair,
+                side=side,
                 limit=query.limit,
                 offset=query.offset,
             )
@@ -72,10 +82,10 @@ class Market:
             )
         return Trades(rows)
 
-    def orderbook(self, pair: str) -> Book:
+    def orderbook(self, pair: str, *, now: int | None = None) -> Book:
         if pair not in PAIRS:
             raise InvalidRequest("Unsupported pair")
-        now = self.clock.now()
+        now = self.clock.now() if now is None else now
         with self.store.read() as uow:
             asks = uow.market.book_side(now=now, pair=pair, side="sell", depth=BOOK_DEPTH)
             bids = uow.market.book_side(now=now, pair=pair, side="buy", depth=BOOK_DEPTH)

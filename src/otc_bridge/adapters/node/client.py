@@ -6,7 +6,8 @@ It turns the node's quirks into clear results (see `results`):
   that lost a race or met a third party's action. Any 409, STATE_RACE, 403, 410 or lost
   response is resolved by reading the job (`GET /agent/jobs/<id>`): if the job already
   stands where the step would put it, the step is done.
-* The admin limiter's 429 is waited out for `Retry-After` within a budget.
+* The admin limiter's 429 is waited out for `Retry-After` within a budget, and the admin
+  calls made before that Retry-After runs out are not sent (their answer is that 429).
 * A timeout, a dropped connection or a proxy's HTML 5xx is `Unknown`, never failure.
   A RIP-302 JSON 500 is `Rejected(retryable)`: those handlers roll back.
 * Money goes out as the node's own rounding expects: job rewards as the float that books
@@ -105,11 +106,16 @@ class NodeClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         observer: Observer | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        """`clock`: the bridge's (Unix seconds), by which admin calls are paced after a
+        rate-limit 429 (the bridge's container passes it); without one, no pacing."""
         self.config = config
         kwargs: dict[str, Any] = {}
         if sleep is not None:
             kwargs["sleep"] = sleep
+        if clock is not None:
+            kwargs["clock"] = clock
         self._http = NodeTransport(
             config.base_url,
             timeout_seconds=config.timeout_seconds,
@@ -362,6 +368,7 @@ class NodeClient:
             headers=headers,
             route="/wallet/transfer",
             rate_limit_budget=self.config.rate_limit_budget_seconds,
+            admin=True,
         )
         if _is_lost(reply):
             return _unknown(reply)
@@ -422,6 +429,7 @@ class NodeClient:
             headers=headers,
             route="/pending/list",
             rate_limit_budget=self.config.rate_limit_budget_seconds,
+            admin=True,
         )
         if _is_lost(reply):
             return _unknown(reply)
@@ -452,6 +460,7 @@ class NodeClient:
             headers=headers,
             route=path,
             rate_limit_budget=self.config.rate_limit_budget_seconds,
+            admin=True,
         )
         if _is_lost(reply):
             return _unknown(reply)

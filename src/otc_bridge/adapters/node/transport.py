@@ -2,15 +2,17 @@
 
 Only transport concerns live here: timeouts, JSON-or-not bodies, request ids, and the
 admin rate limiter's 429, which is waited out (Retry-After) within a budget because the
-node applies nothing to a request it rate-limits.
+node applies nothing to a request it rate-limits, and which paces the admin calls that
+follow it until its Retry-After has run out.
 """
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -100,6 +102,7 @@ class NodeTransport:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         observer: Observer | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -112,6 +115,11 @@ class NodeTransport:
         self._sleep = sleep
         self._monotonic = monotonic
         self._observer = observer
+        # The admin limiter's last 429 and when its Retry-After runs out, on the bridge's
+        # clock: the clock its orders are rescheduled by (on a devnet it jumps with the
+        # devnode's, and so does the node's limiter window). No clock: no pacing.
+        self._clock = clock
+        self._admin_closed: tuple[float, Reply | None] = (0.0, None)
 
     def close(self) -> None:
         self._client.close()
@@ -126,17 +134,42 @@ class NodeTransport:
         params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
         rate_limit_budget: float = 0.0,
+        admin: bool = False,
     ) -> Reply | Lost:
-        """Send once, waiting out admin 429s while `rate_limit_budget` seconds allow."""
+        """Send once, waiting out admin 429s while `rate_limit_budget` seconds allow. An
+        `admin` call made while the limiter's last Retry-After still runs is not sent:
+        it waits the rest out within its budget, or answers that 429 at once (with the
+        time left) so the caller reschedules without spending a request the node would
+        refuse (a reconciler pass over many orders otherwise sends one per order)."""
         deadline = self._monotonic() + rate_limit_budget
+        if admin:
+            paced = self._paced(deadline)
+            if paced is not None:
+                return paced
         while True:
             reply = self._send(method, path, route=route, json=json, params=params, headers=headers)
             if not (isinstance(reply, Reply) and reply.is_admin_rate_limit):
                 return reply
             wait = reply.retry_after if reply.retry_after is not None else 1.0
+            if admin and self._clock is not None:
+                self._admin_closed = (self._clock() + wait, reply)
             if self._monotonic() + wait > deadline:
                 return reply
             self._sleep(wait)
+
+    def _paced(self, deadline: float) -> Reply | None:
+        """None once the admin limiter's last Retry-After has run out (waiting for it
+        when the budget allows), else its 429 with the seconds left."""
+        until, refused = self._admin_closed
+        if refused is None or self._clock is None:
+            return None
+        left = until - self._clock()
+        if left <= 0:
+            return None
+        if self._monotonic() + left <= deadline:
+            self._sleep(left)
+            return None
+        return replace(refused, retry_after=float(math.ceil(left)))
 
     def _send(
         self,

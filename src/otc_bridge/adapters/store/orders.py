@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from otc_bridge.adapters.store.event_rows import event_from_row
 from otc_bridge.adapters.store.leases import Fence, fence_holds
 from otc_bridge.adapters.store.publish import publish
+from otc_bridge.adapters.store.read_versions import market_scopes
 from otc_bridge.adapters.store.rows import changed_columns, order_columns, order_from_row
 from otc_bridge.adapters.store.tables import EVENTS, ORDERS, TRADES
 from otc_bridge.domain.errors import LockAlreadyUsed
@@ -33,9 +34,13 @@ Committed = tuple[Order, str, str, int]
 
 
 class Orders:
-    def __init__(self, conn: Connection, committed: list[Committed]) -> None:
+    def __init__(
+        self, conn: Connection, committed: list[Committed], touched: set[str] | None = None
+    ) -> None:
         self._conn = conn
         self._committed = committed  # the unit of work reports these after its commit
+        # pairs whose market reads this unit of work changed (read_versions.py)
+        self._touched = touched if touched is not None else set()
 
     def get(self, order_id: str) -> Order | None:
         if not is_order_id(order_id):
@@ -62,6 +67,7 @@ class Orders:
         self._conn.execute(insert(ORDERS).values(**order_columns(order)))
         self._append(replace(event, hash=digest))
         publish(self._conn, None, order, seq=1, at=at)
+        self._touched |= market_scopes(None, order)
         return order
 
     def transition(
@@ -113,6 +119,7 @@ class Orders:
         self._append(replace(event, hash=digest))
         after = replace(move.after, version=seq, history_hash=digest)
         publish(self._conn, before, after, seq=seq, at=at)
+        self._touched |= market_scopes(before, after)
         if target is Status.COMPLETED and before.status is not Status.COMPLETED:
             self._insert_trade(after, at=at)
         self._committed.append((before, target.value, move.history_cause, at))

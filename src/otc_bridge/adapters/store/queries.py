@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
+from otc_bridge.adapters.store import read_versions
 from otc_bridge.adapters.store.rows import order_from_row
 from otc_bridge.adapters.store.tables import ORDERS, TRADES
 from otc_bridge.domain.order import Order
@@ -42,6 +43,25 @@ class Level:
     order_count: int
 
 
+DEEP_PAGE = 200  # from this offset on, a page of open orders seeks to its first key
+_KEY = (ORDERS.c.price_per_rtc_nano_quote, ORDERS.c.created_at, ORDERS.c.order_id)
+
+
+def _sort_key(side: str) -> list[Any]:
+    """Buys by price descending, sells ascending; then oldest first, then by id (the index
+    order of ix_orders_book / ix_orders_side_book)."""
+    price, created, order_id = _KEY
+    return [price.desc() if side == "buy" else price.asc(), created.asc(), order_id.asc()]
+
+
+def _from_key(side: str, price: int, created: int, order_id: str) -> Any:
+    """Rows at or after (price, created, order_id) in `_sort_key(side)` order."""
+    price_col, created_col, id_col = _KEY
+    beyond = price_col < price if side == "buy" else price_col > price
+    later = or_(created_col > created, and_(created_col == created, id_col >= order_id))
+    return or_(beyond, and_(price_col == price, later))
+
+
 def _visible_open(now: int, pair: str | None = None, side: str | None = None) -> Any:
     clauses = [ORDERS.c.status == "open", ORDERS.c.expires_at >= now]
     if pair is not None:
@@ -62,7 +82,9 @@ class MarketQueries:
     ) -> tuple[list[Order], int]:
         """Open orders, buys first (price descending) then sells (price ascending), oldest
         first at a price: the order the reference's single query produced on SQLite, here as
-        one index range per side so the database never sorts the whole book."""
+        one index range per side so the database never sorts the whole book. A deep page
+        (offset from DEEP_PAGE on) first finds its first row's sort key in the index alone,
+        then reads the page from that key on, instead of stepping over the rows before."""
         sides = ["buy", "sell"] if side is None else [side]
         counts = {
             s: int(
@@ -81,19 +103,20 @@ class MarketQueries:
             take = limit - len(orders)
             if take <= 0:
                 break
-            price = ORDERS.c.price_per_rtc_nano_quote
-            rows = self._conn.execute(
-                select(ORDERS)
-                .where(_visible_open(now, pair, s))
-                .order_by(
-                    price.desc() if s == "buy" else price.asc(),
-                    ORDERS.c.created_at.asc(),
-                    ORDERS.c.order_id.asc(),
-                )
-                .limit(take)
-                .offset(skip)
-            )
-            orders.extend(order_from_row(r._mapping) for r in rows)
+            visible = _visible_open(now, pair, s)
+            sort = _sort_key(s)
+            page = select(ORDERS).order_by(*sort).limit(take)
+            if skip >= DEEP_PAGE:
+                first = self._conn.execute(
+                    select(*_KEY).where(visible).order_by(*sort).limit(1).offset(skip)
+                ).first()
+                if first is None:  # PostgreSQL: the side shrank since it was counted
+                    skip = 0
+                    continue
+                page = page.where(and_(visible, _from_key(s, *first)))
+            else:
+                page = page.where(visible).offset(skip)
+            orders.extend(order_from_row(r._mapping) for r in self._conn.execute(page))
             skip = 0
         return orders, sum(counts.values())
 
@@ -119,6 +142,10 @@ class MarketQueries:
             .offset(offset)
         )
         return [order_from_row(r._mapping) for r in rows], total
+
+    def read_version(self, pair: str | None) -> int:
+        """The market's read version for a pair, or for every pair (`read_versions.py`)."""
+        return read_versions.current(self._conn, pair)
 
     def book_side(self, *, now: int, pair: str, side: str, depth: int) -> list[Level]:
         price = ORDERS.c.price_per_rtc_nano_quote

@@ -108,7 +108,9 @@ class OrderRow(Base):
     recovery_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        # Open orders of one side in price order, covering the visibility filter.
+        # Open orders of one side in the list's full sort order (price, age, id), then
+        # the visibility filter: a page is read in index order without a sort, and a deep
+        # page seeks to its first key (migration 0008).
         Index(
             "ix_orders_book",
             "status",
@@ -116,6 +118,7 @@ class OrderRow(Base):
             "pair",
             "price_per_rtc_nano_quote",
             "created_at",
+            "order_id",
             "expires_at",
         ),
         Index(
@@ -124,6 +127,7 @@ class OrderRow(Base):
             "side",
             "price_per_rtc_nano_quote",
             "created_at",
+            "order_id",
             "expires_at",
         ),
         Index("ix_orders_escrow_poster", "escrow_poster", "status"),
@@ -175,6 +179,16 @@ class TradeRow(Base):
     completed_at: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (Index("ix_trades_pair_time", "pair", "completed_at"),)
+
+
+class ReadVersionRow(Base):
+    """One counter per pair, bumped in the transaction of every write the market reads
+    (book, open orders, trades) can see: a cached answer is current while it is equal."""
+
+    __tablename__ = "read_versions"
+
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class UsedSignatureRow(Base):

@@ -14,6 +14,9 @@ write. A unit of work holds:
 * `feed`: what the event streams poll;
 * `chain_watch`: the chain watchers' checkpoints, marks and unfinal sightings.
 
+A unit of work that changed what the market reads show bumps those pairs' read versions
+before it commits (`read_versions.py`), which is what lets the API cache those answers.
+
 Every status change goes through `orders.transition(move)`; each history row it writes is
 published to the push channels in the same transaction (`publish.py`).
 """
@@ -21,11 +24,12 @@ published to the push channels in the same transaction (`publish.py`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
+from otc_bridge.adapters.store import read_versions
 from otc_bridge.adapters.store.alert_outbox import AlertOutbox
 from otc_bridge.adapters.store.chain_watch import ChainWatch
 from otc_bridge.adapters.store.feed import FeedQueries
@@ -35,6 +39,7 @@ from otc_bridge.adapters.store.orders import Committed, Orders
 from otc_bridge.adapters.store.queries import MarketQueries
 from otc_bridge.adapters.store.webhook_outbox import WebhookOutbox
 from otc_bridge.adapters.store.webhooks import Webhooks
+from otc_bridge.adapters.store.write_gate import write_gate_for
 from otc_bridge.domain.order import Order
 
 __all__ = ["Fence", "Store", "TransitionHook", "UnitOfWork"]
@@ -45,7 +50,8 @@ TransitionHook = Callable[[Order, str, str, int], None]
 class UnitOfWork:
     def __init__(self, conn: Connection) -> None:
         self.committed: list[Committed] = []  # transitions written, reported after commit
-        self.orders = Orders(conn, self.committed)
+        self.touched: set[str] = set()  # pairs whose read version this unit of work bumps
+        self.orders = Orders(conn, self.committed, self.touched)
         self.guards = RequestGuards(conn)
         self.leases = Leases(conn)
         self.alerts = AlertOutbox(conn)
@@ -61,6 +67,7 @@ class Store:
         self.engine = engine
         self.on_transition = on_transition  # told of each committed transition (metrics)
         self._observers: list[TransitionHook] = []
+        self._gate = write_gate_for(engine)  # SQLite: writers queue instead of back off
 
     def observe(self, hook: TransitionHook) -> None:
         """Also tell `hook` of each transition this process commits, after the commit (the
@@ -69,19 +76,27 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
-        with self.engine.connect() as conn:
+        gate = self._gate() if self._gate is not None else nullcontext()
+        with gate, self.engine.connect() as conn:
             uow = UnitOfWork(conn)
             with conn.begin():
                 yield uow
-            hooks = [self.on_transition] if self.on_transition is not None else []
-            for hook in [*hooks, *self._observers]:
-                for order, target, cause, at in uow.committed:
-                    hook(order, target, cause, at)
+                if uow.touched:  # last, so a PostgreSQL row lock lasts only the commit
+                    read_versions.bump(conn, uow.touched)
+        hooks = [self.on_transition] if self.on_transition is not None else []
+        for hook in [*hooks, *self._observers]:
+            for order, target, cause, at in uow.committed:
+                hook(order, target, cause, at)
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:
         with self.engine.connect().execution_options(write=False) as conn, conn.begin():
             yield UnitOfWork(conn)
+
+    def read_version(self, pair: str | None) -> int:
+        """The market's read version of a pair (None: of every pair), in one primary-key
+        read outside any unit of work (`read_versions.py`)."""
+        return read_versions.current_raw(self.engine, pair)
 
     def ping(self) -> bool:
         """Whether the database answers a trivial query (the health check)."""
@@ -94,3 +109,5 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._gate is not None:
+            self._gate.close()

@@ -1,0 +1,380 @@
+"""Issue 14's table for this bridge: reads and settlement under the reference's load shape,
+on SQLite and on PostgreSQL.
+
+    .venv/bin/python bench/versus_reference.py [--store sqlite,postgres] [--requests R]
+        [--settle-orders N] [--latency-ms 10] [--jitter-ms 5] [--workers 2] [--clients 8]
+
+The load is the one the issue measured the reference bridge with: `otc-bridge serve
+--workers 2` (OTC_WORKERS=2) as a subprocess, a fresh devnode per target, 8 client threads
+(one keep-alive connection each), and
+
+* reads: 1,000 open orders (then 10,000: 9,000 more in the same database), seeded through
+  the store as a create writes them (`bench/bridge_reads.py`'s generator, seed 1: the same
+  orders in every run); `GET /api/orderbook` with 1 and 8 clients, `GET /api/orders` with
+  8; R requests per row after a warm-up. The devnode has no latency here (reads never call
+  it).
+* settlement: N fresh sellers, funded before the clock starts; each client thread takes
+  one at a time and runs create (a signed sell order: the escrow is locked on the node) →
+  match (a fresh buyer) → confirm, which answers once the payout is queued
+  (`payout_pending`). The devnode's admin limiter is lifted (as in the issue) and every node
+  reply is delayed by DEVNODE_LATENCY_MS ± DEVNODE_LATENCY_JITTER_MS (default 10 ± 5 ms:
+  the order of the real node's answers seen by the reference's confirm, 4 requests in a
+  p50 of 67 ms). Node requests are counted from the bridge's own
+  `otc_node_request_seconds_count` (/metrics), by route.
+
+The reference's figures are the issue's (measured in another run against the real node:
+the reference bridge and the real node are not on this machine); the ratio column divides
+ours by them. Prints figures only; asserts nothing about speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import random
+import re
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import (
+    Call,
+    RawClient,
+    Run,
+    bridge_env,
+    devnode,
+    machine,
+    percentile,
+    run_load,
+)
+from bench.bridge_reads import seed_orders
+from otc_bridge.adapters.clock_file import OffsetFileClock
+from otc_bridge.clientlib.bridge import BridgeClient
+from otc_bridge.clientlib.wallet import Secret, Wallet
+from otc_bridge.devnet.bridge_process import BridgeProcess
+from otc_bridge.devnet.control import DevnetControl
+
+# The issue's reference figures: (requests or orders per second, p99 ms).
+REFERENCE = {
+    "book_1k_1": (645.0, 2.5),
+    "book_1k_8": (934.0, 14.5),
+    "orders_1k_8": (767.0, 16.3),
+    "book_10k_8": (325.0, 34.3),
+    "orders_10k_8": (285.0, 50.7),
+    "settle": (44.5, 218.0),
+}
+REFERENCE_CONFIRM = (67.0, 102.0)  # p50, p99 ms
+# The node requests of one settlement (the create's escrow post is counted apart).
+SETTLE_ROUTES = (
+    "/agent/jobs/{id}/claim",
+    "/agent/jobs/{id}/deliver",
+    "/agent/jobs/{id}/accept",
+    "/wallet/transfer",
+)
+SELLER_ETH = "0x" + "aa" * 20
+BUYER_ETH = "0x" + "bb" * 20
+
+
+@dataclass
+class Settled:
+    rate: float
+    flow: list[float]  # create -> payout_pending, per order
+    confirm: list[float]
+    statuses: Counter[str]
+    node_routes: Counter[str]
+    orders: int
+
+
+@contextmanager
+def serve(state: Path, env: dict[str, str], workers: int) -> Iterator[BridgeProcess]:
+    """`otc-bridge serve --workers W`, given time to start on a busy machine."""
+    settings = {**env, "OTC_WORKERS": str(workers)}
+    with BridgeProcess(state / "api", env=settings, startup_timeout=180) as api:
+        yield api
+
+
+@contextmanager
+def database(store: str, state: Path) -> Iterator[str | None]:
+    """None: the bench's SQLite file (bridge_env's default); else a fresh PG database."""
+    if store == "sqlite":
+        yield None
+        return
+    from tests.support.databases import create_postgres_database, drop_created
+
+    try:
+        yield create_postgres_database()
+    finally:
+        drop_created()
+
+
+def read_rows(store: str, args: argparse.Namespace) -> dict[str, Run]:
+    runs: dict[str, Run] = {}
+    rng = random.Random(1)
+    with tempfile.TemporaryDirectory(prefix="vs-reads-") as tmp:
+        state = Path(tmp)
+        with devnode(state) as node, database(store, state) as url:
+            env = bridge_env(node, state / "bridge", OTC_LOG_LEVEL="INFO")
+            if url is not None:
+                env["OTC_DATABASE_URL"] = url
+            seeded = 0
+            for size, rows in (
+                (
+                    1_000,
+                    [
+                        ("book_1k_1", "/api/orderbook", 1),
+                        ("book_1k_8", "/api/orderbook", 8),
+                        ("orders_1k_8", "/api/orders", 8),
+                    ],
+                ),
+                (10_000, [("book_10k_8", "/api/orderbook", 8), ("orders_10k_8", "/api/orders", 8)]),
+            ):
+                seed_orders(env, size - seeded, rng)
+                seeded = size
+                with serve(state / f"bridge-{size}", env, args.workers) as api:
+                    for key, path, clients in rows:
+                        clients = clients if clients == 1 else args.clients
+                        warm = [Call("GET", path)] * args.warmup
+                        run_load(api.url, key, warm, clients, {200})
+                        calls = [Call("GET", path)] * args.requests
+                        runs[key] = run_load(api.url, key, calls, clients, {200})
+    return runs
+
+
+def node_requests(url: str) -> Counter[str]:
+    """Node requests so far, by route, from the bridge's metrics (every worker process)."""
+    client = RawClient(url)
+    try:
+        status, body = client.request(Call("GET", "/metrics"))
+    finally:
+        client.close()
+    counts: Counter[str] = Counter()
+    if status != 200:
+        return counts
+    pattern = re.compile(r"^otc_node_request_seconds_count\{(.*)\} (\S+)$")  # routes hold {id}
+    for line in body.decode().splitlines():
+        found = pattern.match(line)
+        if found:
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', found.group(1)))
+            counts[labels.get("route", "?")] += int(float(found.group(2)))
+    return counts
+
+
+def settle_row(store: str, args: argparse.Namespace) -> Settled:
+    node_env = {
+        "DEVNODE_LATENCY_MS": str(args.latency_ms),
+        "DEVNODE_LATENCY_JITTER_MS": str(args.jitter_ms),
+    }
+    with tempfile.TemporaryDirectory(prefix="vs-settle-") as tmp:
+        state = Path(tmp)
+        with (
+            devnode(state, node_env) as node,
+            DevnetControl(node.url) as control,
+            database(store, state) as url,
+        ):
+            env = bridge_env(
+                node, state / "bridge", OTC_QUOTE_VERIFICATION="unverified", OTC_LOG_LEVEL="INFO"
+            )
+            if url is not None:
+                env["OTC_DATABASE_URL"] = url
+            sellers = [Wallet() for _ in range(args.settle_orders)]
+            for seller in sellers:  # funded before the clock starts
+                control.faucet(seller.address, "20")
+            work: queue.SimpleQueue[Wallet] = queue.SimpleQueue()
+            for seller in sellers:
+                work.put(seller)
+            clock = OffsetFileClock(node.state_dir / "clock.json")
+            flow: list[float] = []
+            confirm: list[float] = []
+            statuses: Counter[str] = Counter()
+            lock = threading.Lock()
+            with serve(state / "bridge", env, args.workers) as api:
+                before = node_requests(api.url)
+                start = threading.Barrier(args.clients + 1)
+
+                def client_thread() -> None:
+                    with BridgeClient(api.url, timeout=120, clock=clock.now) as client:
+                        client.http.get("/api/pairs")  # the keep-alive connection, untimed
+                        start.wait()
+                        while True:
+                            try:
+                                seller = work.get_nowait()
+                            except queue.Empty:
+                                return
+                            status, took, confirmed = one_settlement(client, seller)
+                            with lock:
+                                statuses[status] += 1
+                                if status == "payout_pending":
+                                    flow.append(took)
+                                    confirm.append(confirmed)
+
+                threads = [threading.Thread(target=client_thread) for _ in range(args.clients)]
+                for thread in threads:
+                    thread.start()
+                start.wait()
+                began = time.perf_counter()
+                for thread in threads:
+                    thread.join()
+                elapsed = time.perf_counter() - began
+                after = node_requests(api.url)
+            control.assert_conserved()
+    return Settled(len(flow) / elapsed, flow, confirm, statuses, after - before, len(sellers))
+
+
+def one_settlement(client: BridgeClient, seller: Wallet) -> tuple[str, float, float]:
+    """create -> match -> confirm; (final status or failure, seconds, confirm seconds)."""
+    buyer, secret = Wallet(), Secret()
+    began = time.perf_counter()
+    created = client.create_order(
+        seller,
+        side="sell",
+        amount_rtc="2.01",
+        price_per_rtc="0.1",
+        htlc_hash=secret.hash,
+        eth_address=SELLER_ETH,
+    )
+    if created.status_code != 201:
+        return f"create {created.status_code}", 0.0, 0.0
+    order_id = created.json()["order_id"]
+    matched = client.match(buyer, order_id, eth_address=BUYER_ETH)
+    if matched.status_code != 200:
+        return f"match {matched.status_code}", 0.0, 0.0
+    confirm_began = time.perf_counter()
+    confirmed = client.confirm(
+        order_id, wallet=seller.address, secret=secret.hex, quote_tx="0x" + "cd" * 32
+    )
+    done = time.perf_counter()
+    if confirmed.status_code != 200:
+        return f"confirm {confirmed.status_code}", 0.0, 0.0
+    return str(confirmed.json().get("status")), done - began, done - confirm_began
+
+
+def cell(rate: float, p99_ms: float, unit: str = "req/s") -> str:
+    return f"{rate:,.0f} {unit}, p99 {p99_ms:.1f} ms"
+
+
+def print_table(
+    stores: list[str], reads: dict[str, dict[str, Run]], settled: dict[str, Settled]
+) -> None:
+    labels = {
+        "book_1k_1": "`GET /api/orderbook`, 1,000 open orders, 1 client",
+        "book_1k_8": "same, 8 clients",
+        "orders_1k_8": "`GET /api/orders`, 1,000 open, 8 clients",
+        "book_10k_8": "`GET /api/orderbook`, 10,000 open, 8 clients",
+        "orders_10k_8": "`GET /api/orders`, 10,000 open, 8 clients",
+    }
+    head = (
+        "| | reference (issue 14) | " + " | ".join(f"ours, {s} | ours / ref" for s in stores) + " |"
+    )
+    print(head)
+    print("|---|---:|" + "---:|---:|" * len(stores))
+    for key, label in labels.items():
+        ref_rate, ref_p99 = REFERENCE[key]
+        cells = [cell(ref_rate, ref_p99)]
+        for store in stores:
+            run = reads[store].get(key)
+            if run is None:
+                cells += ["not run", ""]
+                continue
+            p99 = percentile(run.latencies, 0.99) * 1000
+            cells += [cell(run.rate, p99), f"{run.rate / ref_rate:.2f}"]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    ref_rate, ref_p99 = REFERENCE["settle"]
+    cells = [cell(ref_rate, ref_p99, "orders/s")]
+    confirm_cells = [f"p50 {REFERENCE_CONFIRM[0]:.0f} ms, p99 {REFERENCE_CONFIRM[1]:.0f} ms"]
+    requests_cells = ["4"]
+    for store in stores:
+        s = settled.get(store)
+        if s is None:
+            cells += ["not run", ""]
+            confirm_cells += ["not run", ""]
+            requests_cells += ["not run", ""]
+            continue
+        cells += [
+            cell(s.rate, percentile(s.flow, 0.99) * 1000, "orders/s"),
+            f"{s.rate / ref_rate:.2f}",
+        ]
+        confirm_cells += [
+            f"p50 {percentile(s.confirm, 0.5) * 1000:.0f} ms, "
+            f"p99 {percentile(s.confirm, 0.99) * 1000:.0f} ms",
+            "",
+        ]
+        per = sum(s.node_routes[route] for route in SETTLE_ROUTES) / max(1, len(s.flow))
+        requests_cells += [f"{per:.2f}", ""]
+    label = "settlement create → match → confirm → `payout_pending`, 8 clients, limiter lifted"
+    print(f"| {label} | " + " | ".join(cells) + " |")
+    print("| confirm alone, same run | " + " | ".join(confirm_cells) + " |")
+    print(
+        "| node requests per settlement (claim, deliver, accept, transfer) | "
+        + " | ".join(requests_cells)
+        + " |"
+    )
+    for store in stores:
+        s = settled.get(store)
+        if s is not None:
+            print(
+                f"  {store}: {s.orders} orders, answers {dict(s.statuses)}; node requests by "
+                f"route {dict(sorted(s.node_routes.items()))}"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", default="sqlite,postgres")
+    parser.add_argument("--requests", type=int, default=2_000, help="requests per read row")
+    parser.add_argument("--warmup", type=int, default=100, help="untimed requests per read row")
+    parser.add_argument("--settle-orders", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="otc-bridge serve workers")
+    parser.add_argument("--latency-ms", type=float, default=10.0, help="DEVNODE_LATENCY_MS")
+    parser.add_argument("--jitter-ms", type=float, default=5.0, help="DEVNODE_LATENCY_JITTER_MS")
+    parser.add_argument("--skip-reads", action="store_true")
+    parser.add_argument("--skip-settlement", action="store_true")
+    args = parser.parse_args(argv)
+    stores = [s.strip() for s in args.store.split(",") if s.strip()]
+    if "postgres" in stores:
+        from tests.support.databases import postgres_reachable
+
+        why = postgres_reachable()
+        if why is not None:
+            print(f"** PostgreSQL is not reachable ({why}): its columns are not run **")
+            stores.remove("postgres")
+
+    print("issue 14's load shape against this bridge")
+    print(f"  machine: {machine()}")
+    print(
+        f"  otc-bridge serve --workers {args.workers}; {args.clients} client threads; reads: "
+        f"{args.requests} requests per row after {args.warmup}; settlement: "
+        f"{args.settle_orders} orders, DEVNODE_LATENCY_MS={args.latency_ms:g} "
+        f"DEVNODE_LATENCY_JITTER_MS={args.jitter_ms:g}, admin limiter lifted"
+    )
+    reads: dict[str, dict[str, Run]] = {}
+    settled: dict[str, Settled] = {}
+    for store in stores:
+        reads[store] = {} if args.skip_reads else read_rows(store, args)
+        if not args.skip_settlement:
+            settled[store] = settle_row(store, args)
+    print_table(stores, reads, settled)
+    bad = sum(
+        n
+        for runs in reads.values()
+        for run in runs.values()
+        for code, n in run.statuses.items()
+        if code != 200
+    )
+    failed = sum(
+        n for s in settled.values() for st, n in s.statuses.items() if st != "payout_pending"
+    )
+    print(f"  non-200 reads: {bad}; settlements not ending payout_pending: {failed}")
+    return 1 if bad or failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
