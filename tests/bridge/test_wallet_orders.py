@@ -72,3 +72,28 @@ def test_a_malformed_wallet_is_a_400_over_http(bridge: RunningBridge) -> None:
     answer = bridge.client.http.get("/api/orders", params={"wallet": "alice"})
     assert answer.status_code == 400
     assert answer.json()["error"] == "wallet_must_be_native_rtc_address"
+
+
+def test_a_wallet_read_never_comes_from_the_market_snapshots(
+    bridge: RunningBridge, devnet: DevnetControl
+) -> None:
+    """The market's answers are cached per pair and query; a wallet's orders (every
+    status, moves the market does not see) are read afresh every time."""
+    seller, other = Wallet(), Wallet()
+    devnet.faucet(seller.address, "50")
+    devnet.faucet(other.address, "50")
+    made = [
+        bridge.client.create_order(
+            wallet, side="sell", amount_rtc="1", price_per_rtc="0.1",
+            htlc_hash=Secret().hash, eth_address=USDC_ADDR,
+        ).json()["order_id"]
+        for wallet in (seller, other)
+    ]  # fmt: skip
+    for _ in range(2):  # warm the market's snapshot of the same page
+        assert {
+            o["order_id"] for o in bridge.client.http.get("/api/orders").json()["orders"]
+        } == set(made)
+    assert ids(bridge, seller.address) == [made[0]]
+    assert bridge.client.cancel(seller, made[0]).json()["status"] == "cancelled"
+    assert ids(bridge, seller.address) == [made[0]]
+    assert ids(bridge, other.address) == [made[1]]
