@@ -6,8 +6,12 @@ STAMP  := $(VENV)/.installed
 # npm tools (solc, OpenZeppelin, anvil), exactly as package-lock.json pins them.
 NPM_STAMP := node_modules/.installed
 # Suites that run a second time against PostgreSQL (everything that touches the bridge's
-# database); CI must run them, a developer machine runs them when a server answers.
-PG_SUITES := tests/store tests/bridge tests/settlement tests/crash tests/cluster tests/quote
+# database); CI must run them, a developer machine runs them when a server answers. The
+# SIGKILL crash matrix runs on SQLite only (it tests process death, not the store; on
+# PostgreSQL the cluster suite kills API processes at every confirm boundary): with a dev
+# chain per case it alone would double `make test`'s time.
+PG_SUITES := tests/store tests/bridge tests/settlement tests/cluster tests/quote \
+             tests/crash/test_settlement_faults.py
 # The trading page: web/ (npm, esbuild) bundled into the folder the bridge serves. The stamp
 # rebuilds it only when web/ changes; its browser suite drives Debian's chromium.
 WEB_APP   := src/otc_bridge/api/static/app
@@ -62,12 +66,12 @@ run: $(STAMP) $(NPM_STAMP) $(WEB_STAMP)
 test: lint typecheck test-sqlite test-postgres test-browser
 
 test-sqlite: $(STAMP) $(NPM_STAMP) $(WEB_STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadgroup --ignore=tests/browser
+	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=15 --ignore=tests/browser
 
 test-postgres: $(STAMP) $(NPM_STAMP) $(WEB_STAMP)
 	@if [ "$$CI" = "true" ] || $(BIN)/python -c "import sys; from tests.support.databases import postgres_reachable; sys.exit(postgres_reachable() is not None)"; then \
 		echo "== PostgreSQL suite"; \
-		OTC_TEST_STORE=postgres $(BIN)/python -m pytest -n auto --dist loadgroup $(PG_SUITES); \
+		OTC_TEST_STORE=postgres $(BIN)/python -m pytest -n auto --dist loadgroup --durations=15 $(PG_SUITES); \
 	else \
 		echo "** PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL suite did NOT run (CI runs it) **"; \
 	fi

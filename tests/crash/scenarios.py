@@ -192,6 +192,7 @@ MATCH_TIMEOUT = Scenario(
     _plan_match_timeout,
 )
 # B's lock reported: read from the chain, then the move to quote_locked.
+_LOOK_FOR_LOCK = ("call:quote.find_lock:before", "call:quote.find_lock:after")
 _LOCK = (
     "call:quote.find_lock:before",
     "call:quote.find_lock:after",
@@ -290,9 +291,12 @@ BOUNDARIES: dict[str, tuple[str, ...]] = {
         *_REFUND,
         "commit:refund_pending->expired",
     ),
+    # At the match deadline the driver first looks on the chain for the order's one
+    # possible lock (none here), then undoes the match.
     "sell_match_timeout": (
         *_CREATE_SELL,
         "commit:open->matched",
+        *_LOOK_FOR_LOCK,
         "commit:matched->refund_pending",
         *_REFUND,
         "commit:refund_pending->expired",
@@ -314,6 +318,7 @@ BOUNDARIES: dict[str, tuple[str, ...]] = {
     "match_timeout": (
         "commit:create->open",
         *_TAKER_ESCROW,
+        *_LOOK_FOR_LOCK,
         "commit:matched->refund_pending",
         *_REFUND,
         "commit:refund_pending->open",
