@@ -1,5 +1,5 @@
-"""Shared setup of the service-layer benchmarks (`reconcile_pass`, `settlement_throughput`):
-an in-process bridge container whose node client counts every HTTP exchange, and matched
+"""Shared setup of the service-layer benchmarks (`reconcile_pass`, `settlement_throughput`,
+`lock_verify`): an in-process bridge served by uvicorn in a thread, a container whose node client counts every HTTP exchange, and matched
 sell orders made through the same `Exchange` the HTTP routes call (real signatures, real
 node calls)."""
 
@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+import uvicorn
 
 from otc_bridge.adapters.node import NodeClient
 from otc_bridge.adapters.node.transport import CallRecord
 from otc_bridge.api import commands
+from otc_bridge.api.app import create_app
 from otc_bridge.bootstrap import Container, build
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.config import Settings
 from otc_bridge.devnet.control import DevnetControl
+from otc_bridge.devnet.process import free_port
 from otc_bridge.domain.deadlines import ORDER_TTL_DEFAULT
 from otc_bridge.domain.money import format_units, parse_decimal, to_units
 from otc_bridge.domain.rustchain import job_escrow_i64
@@ -120,3 +126,29 @@ def matched_order(container: Container, control: DevnetControl, index: int) -> M
     )
     assert matched.order.status.value == "matched", (index, matched.order)
     return Matched(order_id, seller, buyer, secret)
+
+
+@contextmanager
+def thread_server(container: Container) -> Iterator[str]:
+    """The bridge app under uvicorn in a thread of this process."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(container, start_worker=False),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",  # the container is closed by the caller
+        )
+    )
+    thread = threading.Thread(target=server.run, name="bridge-bench", daemon=True)
+    thread.start()
+    ready = threading.Event()
+    while not server.started and thread.is_alive():
+        ready.wait(0.01)  # waiting for the port to open, not synchronisation
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

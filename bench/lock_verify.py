@@ -27,24 +27,20 @@ import argparse
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from web3 import Web3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import bridge_env, devnode, machine, percentile
+from bench._service import thread_server
 from otc_bridge.adapters.evm.rpc import call_counts
 from otc_bridge.adapters.evm.writer import HtlcWriter
-from otc_bridge.api.app import create_app
 from otc_bridge.bootstrap import Container, build
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.wallet import Secret, Wallet
@@ -52,38 +48,12 @@ from otc_bridge.config import Settings
 from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.devnet.devchain.handoff import bridge_chain_environment
 from otc_bridge.devnet.devchain.harness import Devchain
-from otc_bridge.devnet.process import DevnodeProcess, free_port
+from otc_bridge.devnet.process import DevnodeProcess
 from otc_bridge.settlement.evm_quote_chain import EvmQuoteChain
 
 AMOUNT = "10"
 PRICES = {"RTC/ETH": "0.001", "RTC/USDC": "0.1"}
 LOCK_SPAN = 6 * 3600  # the timelock: this long after the chain's head
-
-
-@contextmanager
-def thread_server(container: Container) -> Iterator[str]:
-    """The bridge app under uvicorn in a thread of this process."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(container, start_worker=False),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",  # the container is closed by the caller
-        )
-    )
-    thread = threading.Thread(target=server.run, name="bridge-bench", daemon=True)
-    thread.start()
-    ready = threading.Event()
-    while not server.started and thread.is_alive():
-        ready.wait(0.01)  # waiting for the port to open, not synchronisation
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def reader_web3(container: Container, pair: str) -> Web3:

@@ -38,46 +38,21 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-import uvicorn
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import bridge_env, devnode, machine, percentile
-from bench._service import QUOTE_POLICY, CallCounter, matched_order, observed_container
-from otc_bridge.api.app import create_app
-from otc_bridge.bootstrap import Container
+from bench._service import (
+    QUOTE_POLICY,
+    CallCounter,
+    matched_order,
+    observed_container,
+    thread_server,
+)
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.config import Settings
 from otc_bridge.devnet.bridge_process import BridgeProcess
 from otc_bridge.devnet.control import DevnetControl
-from otc_bridge.devnet.process import free_port
 from otc_bridge.domain.states import Status
-
-
-@contextmanager
-def thread_server(container: Container) -> Iterator[str]:
-    """The bridge app under uvicorn in a thread of this process."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(container, start_worker=False),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",  # the container is closed by the caller
-        )
-    )
-    thread = threading.Thread(target=server.run, name="bridge-bench", daemon=True)
-    thread.start()
-    ready = threading.Event()
-    while not server.started and thread.is_alive():
-        ready.wait(0.01)  # waiting for the port to open, not synchronisation
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @contextmanager
