@@ -1,7 +1,7 @@
 """Shared setup of the service-layer benchmarks (`reconcile_pass`, `settlement_throughput`,
-`lock_verify`): an in-process bridge served by uvicorn in a thread, a container whose node client counts every HTTP exchange, and matched
-sell orders made through the same `Exchange` the HTTP routes call (real signatures, real
-node calls)."""
+`lock_verify`): an in-process bridge served by uvicorn in a thread, a container whose
+node client counts every HTTP exchange, and matched sell orders made through the same
+`Exchange` the HTTP routes call (real signatures, real node calls)."""
 
 from __future__ import annotations
 
