@@ -5,7 +5,9 @@ any such write and every second, never served stale."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,10 +23,21 @@ from otc_bridge.domain.clock import ManualClock
 from otc_bridge.domain.states import Status
 from otc_bridge.services.commands import ListOrders
 from otc_bridge.services.market import Market
+from otc_bridge.services.snapshots import Built, Snapshots
 from tests.store.test_store import match, new_order
 from tests.support.databases import fresh_database_url
 
 PAIR = "RTC/USDC"
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
+    """Whether `condition` holds within `timeout` (checked every millisecond)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
 
 
 @pytest.fixture
@@ -76,7 +89,7 @@ def test_market_scopes_name_the_pair_when_the_book_or_trades_can_change() -> Non
     assert market_scopes(pending, replace(order, status=Status.COMPLETED)) == {PAIR}  # a trade
 
 
-def test_a_snapshot_is_served_while_current_and_rebuilt_after_a_write_or_a_second(
+def test_a_snapshot_is_served_while_current_and_rebuilt_after_a_write_or_an_expiry(
     store: Store,
 ) -> None:
     clock = ManualClock(1_000)
@@ -84,10 +97,10 @@ def test_a_snapshot_is_served_while_current_and_rebuilt_after_a_write_or_a_secon
     builds: list[int] = []
 
     def listed() -> set[str]:
-        def build(now: int) -> bytes:
+        def build(now: int) -> Built:
             builds.append(now)
             page = market.list_orders(ListOrders(PAIR, "", 50, 0), now=now)
-            return ",".join(o.order_id for o in page.orders).encode()
+            return ",".join(o.order_id for o in page.orders).encode(), page.changes_at
 
         body = market.snapshots.answer(PAIR, ("orders", None, 50, 0), build)
         return set(filter(None, body.decode().split(",")))
@@ -99,12 +112,54 @@ def test_a_snapshot_is_served_while_current_and_rebuilt_after_a_write_or_a_secon
         created = uow.orders.insert(new_order(), actor="maker", at=1_000, refs={})
     assert listed() == {created.order_id}  # the write is seen at once
     assert len(builds) == 2
-    clock.advance(1)
+    clock.advance(created.expires_at - 1_000)  # its last second: still shown
     assert listed() == {created.order_id}
-    assert len(builds) == 3  # a new second: expiry may have hidden an order
+    assert len(builds) == 2  # time passing alone changes nothing until an expiry
+    clock.advance(1)
+    assert listed() == set()  # expired: gone with no write
+    assert len(builds) == 3
+    clock.advance(-1)  # a clock set back: never an answer built for a later second
+    assert listed() == {created.order_id}
     with store.write() as uow:
         assert uow.orders.transition(match(created, 1_001), actor="t", at=1_001)
     assert listed() == set()
+
+
+def test_readers_of_a_stale_snapshot_wait_for_one_build_of_it(store: Store) -> None:
+    """After a write, the readers that arrive while the book is being built take that
+    build; a reader that saw a newer version than the build's builds its own."""
+    snapshots = Snapshots(versions=store.read_version, clock=ManualClock(1_000))
+    building, release = threading.Event(), threading.Event()
+    built: list[int] = []
+
+    def build(now: int) -> Built:
+        built.append(store.read_version(PAIR))
+        building.set()
+        release.wait(timeout=30)
+        return f"v{built[-1]}".encode(), None
+
+    answers: list[bytes] = []
+
+    def read() -> None:
+        answers.append(snapshots.answer(PAIR, "book", build))
+
+    first = threading.Thread(target=read)
+    first.start()
+    assert building.wait(timeout=30)
+    waiting = [threading.Thread(target=read) for _ in range(5)]
+    for thread in waiting:
+        thread.start()
+    assert wait_for(lambda: snapshots.waiting == 5)
+    release.set()
+    for thread in [first, *waiting]:
+        thread.join(timeout=30)
+    assert answers == [b"v0"] * 6
+    assert built == [0]
+    assert snapshots.builds == 1
+    with store.write() as uow:
+        uow.orders.insert(new_order(), actor="maker", at=1_000, refs={})
+    assert snapshots.answer(PAIR, "book", build) == b"v1"  # a newer version: rebuilt
+    assert built == [0, 1]
 
 
 def test_a_deep_page_seeks_to_the_same_rows_an_offset_steps_to(store: Store) -> None:

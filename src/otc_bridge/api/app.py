@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from otc_bridge import __version__
 from otc_bridge.api import docs, market, ops, orders, streams, web, webhooks
+from otc_bridge.api.cached_reads import CachedReads
 from otc_bridge.api.client_ip import parse_proxies
 from otc_bridge.api.errors import error_body, refusal
 from otc_bridge.api.headers import SERVER_TIME, ResponseHeaders, standard_headers
@@ -79,6 +80,9 @@ def create_app(container: Container, *, start_worker: bool | None = None) -> Fas
         version=__version__,
         summary="Peer-to-peer OTC trading of RTC with crash-safe two-leg settlement",
         lifespan=lifespan,
+        # The bridge's metrics are Prometheus' (/metrics); FastAPI's native OpenTelemetry
+        # would look up its global providers on every request for nothing.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         docs_url=None,
         redoc_url=None,
     )
@@ -116,6 +120,8 @@ def create_app(container: Container, *, start_worker: bool | None = None) -> Fas
             headers=standard_headers(container.clock),
         )
 
+    # Innermost: a current market answer from memory, inside every other middleware.
+    app.add_middleware(CachedReads, snapshots=container.market.snapshots)
     app.add_middleware(
         JsonCORSMiddleware,
         allow_origins=list(settings.cors_origins),

@@ -25,6 +25,11 @@ SECURITY = {
 }
 
 
+# The same, as ASGI writes them (lower-case bytes), made once.
+_SECURITY_RAW = [(name.lower().encode(), value.encode()) for name, value in SECURITY.items()]
+_SERVER_TIME_RAW = SERVER_TIME.lower().encode()
+
+
 def standard_headers(clock: Clock) -> dict[str, str]:
     return {**SECURITY, SERVER_TIME: str(clock.now())}
 
@@ -43,9 +48,9 @@ class ResponseHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                for name, value in standard_headers(self.clock).items():
-                    if name.lower().encode() not in present:
-                        headers.append((name.lower().encode(), value.encode()))
+                headers.extend(h for h in _SECURITY_RAW if h[0] not in present)
+                if _SERVER_TIME_RAW not in present:
+                    headers.append((_SERVER_TIME_RAW, str(self.clock.now()).encode()))
                 message["headers"] = headers
             await send(message)
 

@@ -6,7 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from otc_bridge.api import commands, replies, schemas
+from otc_bridge.api.cached_reads import book_key
 from otc_bridge.api.http import answer, container, encode
+from otc_bridge.services.snapshots import Built
 
 router = APIRouter(prefix="/api", tags=["market"])
 
@@ -30,11 +32,13 @@ def trades(
 )
 def orderbook(request: Request, pair: str | None = None) -> JSONResponse:
     market = container(request).market
-    name = commands.book_pair(request.query_params)
-    body = market.snapshots.answer(
-        name, "book", lambda now: encode(replies.book(market.orderbook(name, now=now)))
-    )
-    return answer(200, body)
+    pair, query = book_key(request.query_params)
+
+    def build(now: int) -> Built:
+        book = market.orderbook(commands.book_pair(request.query_params), now=now)
+        return encode(replies.book(book)), book.changes_at
+
+    return answer(200, market.snapshots.answer(pair, query, build))
 
 
 @router.get(

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from otc_bridge.api import commands, replies, schemas
+from otc_bridge.api.cached_reads import orders_key
 from otc_bridge.api.http import answer, container, encode, json_body, write
-from otc_bridge.services.market import list_filters
+from otc_bridge.services.snapshots import Built
 
 router = APIRouter(prefix="/api/orders", tags=["orders"])
 
@@ -47,17 +48,15 @@ def list_orders(
 ) -> JSONResponse:
     query = commands.list_orders(request.query_params)
     market = container(request).market
-    if query.wallet is not None:
-        # One wallet's orders in every status: moves the market's read version does not
-        # count (settling, payout_pending, ...) change them, so never from the snapshots.
+    key = orders_key(query)
+    if key is None:  # one wallet's orders: never kept (see orders_key)
         return answer(200, encode(replies.order_page(market.list_orders(query))))
-    pair, side = list_filters(query)
-    body = market.snapshots.answer(
-        pair,
-        ("orders", side, query.limit, query.offset),
-        lambda now: encode(replies.order_page(market.list_orders(query, now=now))),
-    )
-    return answer(200, body)
+
+    def build(now: int) -> Built:
+        page = market.list_orders(query, now=now)
+        return encode(replies.order_page(page)), page.changes_at
+
+    return answer(200, market.snapshots.answer(*key, build))
 
 
 @router.get(

@@ -27,13 +27,19 @@ def list_filters(query: ListOrders) -> tuple[str | None, str | None]:
     )
 
 
+def _after(last_second: int | None) -> int | None:
+    """The second after the last one something is shown in (an open order is shown while
+    now <= expires_at)."""
+    return None if last_second is None else last_second + 1
+
+
 class Market:
     def __init__(self, *, store: Store, clock: Clock, pair_info: Mapping[str, dict[str, Any]]):
         self.store = store
         self.clock = clock
         self.pair_info = pair_info
         # the book and the open-order pages, serialized, while current (snapshots.py)
-        self.snapshots = Snapshots(store=store, clock=clock)
+        self.snapshots = Snapshots(versions=store.read_version, clock=clock)
 
     def list_orders(self, query: ListOrders, *, now: int | None = None) -> OrderPage:
         """Open orders; an unknown pair or side filters nothing (as the reference does).
@@ -49,15 +55,13 @@ class Market:
                     offset=query.offset,
                 )
             return OrderPage(found, total)
+        now = self.clock.now() if now is None else now
         with self.store.read() as uow:
             orders, total = uow.market.open_orders(
-                now=self.clock.now() if now is None else now,
-                pair=pair,
-                side=side,
-                limit=query.limit,
-                offset=query.offset,
+                now=now, pair=pair, side=side, limit=query.limit, offset=query.offset
             )
-        return OrderPage(orders, total)
+            expiry = uow.market.next_open_expiry(now=now, pair=pair, side=side)
+        return OrderPage(orders, total, changes_at=_after(expiry))
 
     def get_order(self, order_id: str) -> Order:
         with self.store.read() as uow:
@@ -91,7 +95,11 @@ class Market:
             bids = uow.market.book_side(now=now, pair=pair, side="buy", depth=BOOK_DEPTH)
             last = uow.market.last_price_nano(pair)
             volume, count = uow.market.volume_since(since=now - DAY, pair=pair)
-        return Book(pair, asks, bids, last, volume, count)
+            expiry = uow.market.next_open_expiry(now=now, pair=pair)
+            oldest = uow.market.first_trade_since(since=now - DAY, pair=pair)
+        leaves = None if oldest is None else oldest + DAY  # in the window while now <= it
+        changes = [t for t in (_after(expiry), _after(leaves)) if t is not None]
+        return Book(pair, asks, bids, last, volume, count, changes_at=min(changes, default=None))
 
     def stats(self) -> Stats:
         now = self.clock.now()

@@ -38,6 +38,9 @@ class Confirmed:
 class OrderPage:
     orders: list[Order]
     total: int
+    # The first second at which time alone may change this page (an order on it or
+    # counted by it expires); None: only a write can. What a cached copy is good until.
+    changes_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,9 @@ class Book:
     last_price_nano: int | None
     volume_24h_micro: int
     trades_24h: int
+    # The first second at which time alone may change this book (an order expires, a
+    # trade leaves the last 24 hours); None: only a write can.
+    changes_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,6 +174,27 @@ class MarketQueries:
         ).scalar()
         return None if value is None else int(value)
 
+    def next_open_expiry(
+        self, *, now: int, pair: str | None, side: str | None = None
+    ) -> int | None:
+        """The earliest `expires_at` among the open orders visible at `now` (the first to
+        leave the book and the open-order list as time passes), or None: one seek in
+        ix_orders_open_expiry."""
+        value = self._conn.execute(
+            select(func.min(ORDERS.c.expires_at)).where(_visible_open(now, pair, side))
+        ).scalar()
+        return None if value is None else int(value)
+
+    def first_trade_since(self, *, since: int, pair: str) -> int | None:
+        """The earliest completion time among a pair's trades from `since` on (the first to
+        leave a window that starts at `since`), or None."""
+        value = self._conn.execute(
+            select(func.min(TRADES.c.completed_at)).where(
+                and_(TRADES.c.pair == pair, TRADES.c.completed_at >= since)
+            )
+        ).scalar()
+        return None if value is None else int(value)
+
     def volume_since(self, *, since: int, pair: str | None = None) -> tuple[int, int]:
         """(µRTC traded, number of trades) since a time."""
         where = [TRADES.c.completed_at >= since]

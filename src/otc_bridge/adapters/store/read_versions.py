@@ -12,7 +12,10 @@ only for the commit.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -47,29 +50,56 @@ def bump(conn: Connection, scopes: Iterable[str]) -> None:
 
 _ONE_SQLITE = "SELECT version FROM read_versions WHERE scope = ?"
 _ONE_PG = "SELECT version FROM read_versions WHERE scope = %s"
+_ALL = "SELECT sum(version) FROM read_versions"
 
 
-def current_raw(engine: Engine, scope: str | None) -> int:
-    """`current`, on a pooled DBAPI connection without SQLAlchemy's statement machinery:
-    a cached read's only database work, so it should cost what the lookup costs. On SQLite
-    the connection is in autocommit (the engine issues BEGIN itself) and on PostgreSQL the
-    pool rolls back on return: either way one statement sees one committed state."""
-    sql = "SELECT sum(version) FROM read_versions"
-    params: tuple[str, ...] = ()
-    if scope is not None:
-        sql = _ONE_SQLITE if engine.dialect.name == "sqlite" else _ONE_PG
-        params = (scope,)
-    conn = engine.raw_connection()
-    try:
-        cursor = conn.cursor()
+class VersionReader:
+    """`current`, on one DBAPI connection of its own kept open in autocommit: a cached
+    read's only database work, so it costs one statement, not a pool checkout, a
+    PostgreSQL pre-ping and a rollback on return. Autocommit on both databases: each
+    statement sees the latest committed state. Opened at first use (in the process that
+    reads: uvicorn's workers start after the app is built), reopened once after an error;
+    a lock makes it safe from any thread (the event loop and the threads that build)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._one = _ONE_SQLITE if engine.dialect.name == "sqlite" else _ONE_PG
+        self._lock = threading.Lock()
+        self._conn: Any = None
+
+    def __call__(self, scope: str | None) -> int:
+        sql, params = (_ALL, ()) if scope is None else (self._one, (scope,))
+        with self._lock:
+            try:
+                return self._read(sql, params)
+            except Exception:  # a dropped connection: one fresh try, then the error
+                self._close()
+                return self._read(sql, params)
+
+    def _read(self, sql: str, params: tuple[str, ...]) -> int:
+        if self._conn is None:
+            pooled = self._engine.raw_connection()
+            pooled.detach()  # ours for good, never handed to a unit of work
+            self._conn = pooled.dbapi_connection
+            if self._engine.dialect.name != "sqlite":  # SQLite: already autocommit (engine.py)
+                self._conn.autocommit = True
+        cursor = self._conn.cursor()
         try:
             cursor.execute(sql, params)
             row = cursor.fetchone()
         finally:
             cursor.close()
-    finally:
-        conn.close()  # back to the pool
-    return int(row[0] or 0) if row else 0
+        return int(row[0] or 0) if row else 0
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # already broken: nothing left to release
+                conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
 
 
 def current(conn: Connection, scope: str | None) -> int:

@@ -130,6 +130,9 @@ class OrderRow(Base):
             "order_id",
             "expires_at",
         ),
+        # The next open order to expire: when a cached book or page stops being current
+        # (migration 0009).
+        Index("ix_orders_open_expiry", "status", "expires_at"),
         Index("ix_orders_escrow_poster", "escrow_poster", "status"),
         Index("ix_orders_due", "status", "next_action_at"),
         Index("ix_orders_maker", "maker_wallet"),

@@ -68,6 +68,7 @@ class Store:
         self.on_transition = on_transition  # told of each committed transition (metrics)
         self._observers: list[TransitionHook] = []
         self._gate = write_gate_for(engine)  # SQLite: writers queue instead of back off
+        self._versions = read_versions.VersionReader(engine)
 
     def observe(self, hook: TransitionHook) -> None:
         """Also tell `hook` of each transition this process commits, after the commit (the
@@ -95,8 +96,8 @@ class Store:
 
     def read_version(self, pair: str | None) -> int:
         """The market's read version of a pair (None: of every pair), in one primary-key
-        read outside any unit of work (`read_versions.py`)."""
-        return read_versions.current_raw(self.engine, pair)
+        read outside any unit of work, on a connection kept for it (`read_versions.py`)."""
+        return self._versions(pair)
 
     def ping(self) -> bool:
         """Whether the database answers a trivial query (the health check)."""
@@ -108,6 +109,7 @@ class Store:
         return True
 
     def dispose(self) -> None:
+        self._versions.close()
         self.engine.dispose()
         if self._gate is not None:
             self._gate.close()
