@@ -16,8 +16,12 @@ The load is the one the issue measured the reference bridge with: `otc-bridge se
 * settlement: N fresh sellers, funded before the clock starts; each client thread takes
   one at a time and runs create (a signed sell order: the escrow is locked on the node) →
   match (a fresh buyer) → confirm, which answers once the payout is queued
-  (`payout_pending`). The devnode's admin limiter is lifted (as in the issue) and every node
-  reply is delayed by DEVNODE_LATENCY_MS ± DEVNODE_LATENCY_JITTER_MS (default 10 ± 5 ms:
+  (`payout_pending`). The reference confirms on the seller's word that the buyer paid, so
+  the orders trade RTC/ERG under its documented `unverified` policy
+  (OTC_RTC_ERG_QUOTE_POLICY), which confirms the same way: the RTC leg measured alone, as
+  in the issue (an EVM pair adds the lock's verification, `bench/lock_verify.py`). The
+  devnode's admin limiter is lifted (as in the issue) and every node reply is delayed
+  by DEVNODE_LATENCY_MS ± DEVNODE_LATENCY_JITTER_MS (default 10 ± 5 ms:
   the order of the real node's answers seen by the reference's confirm, 4 requests in a
   p50 of 67 ms). Node requests are counted from the bridge's own
   `otc_node_request_seconds_count` (/metrics), by route.
@@ -55,6 +59,7 @@ from bench._common import (
     percentile,
     run_load,
 )
+from bench._service import AMOUNT, BUYER_ETH, PAIR, PRICE, QUOTE_POLICY, SELLER_ETH
 from bench.bridge_reads import seed_orders
 from otc_bridge.adapters.clock_file import OffsetFileClock
 from otc_bridge.clientlib.bridge import BridgeClient
@@ -79,8 +84,6 @@ SETTLE_ROUTES = (
     "/agent/jobs/{id}/accept",
     "/wallet/transfer",
 )
-SELLER_ETH = "0x" + "aa" * 20
-BUYER_ETH = "0x" + "bb" * 20
 
 
 @dataclass
@@ -179,9 +182,7 @@ def settle_row(store: str, args: argparse.Namespace) -> Settled:
             DevnetControl(node.url) as control,
             database(store, state) as url,
         ):
-            env = bridge_env(
-                node, state / "bridge", OTC_QUOTE_VERIFICATION="unverified", OTC_LOG_LEVEL="INFO"
-            )
+            env = bridge_env(node, state / "bridge", **QUOTE_POLICY, OTC_LOG_LEVEL="INFO")
             if url is not None:
                 env["OTC_DATABASE_URL"] = url
             sellers = [Wallet() for _ in range(args.settle_orders)]
@@ -235,8 +236,9 @@ def one_settlement(client: BridgeClient, seller: Wallet) -> tuple[str, float, fl
     created = client.create_order(
         seller,
         side="sell",
-        amount_rtc="2.01",
-        price_per_rtc="0.1",
+        amount_rtc=AMOUNT,
+        price_per_rtc=PRICE,
+        pair=PAIR,
         htlc_hash=secret.hash,
         eth_address=SELLER_ETH,
     )

@@ -70,7 +70,9 @@ def devnode(
 
 @app.command()
 def serve(
-    workers: int = typer.Option(1, envvar="OTC_WORKERS", help="uvicorn worker processes."),
+    workers: int = typer.Option(
+        1, envvar="OTC_WORKERS", help="API worker processes (each on its own socket)."
+    ),
 ) -> None:
     """Run the bridge API against the node and database the environment names."""
     import os
@@ -79,18 +81,24 @@ def serve(
 
     settings = _service_settings()
     _metrics_dir(settings)
-    uvicorn.run(
-        "otc_bridge.api.asgi:app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=workers,
-        proxy_headers=False,  # the bridge resolves client IPs itself (OTC_TRUSTED_PROXIES)
-        log_config=None,  # each worker process configures JSON logs (api/asgi.py)
+    config: dict[str, Any] = {
+        "app": "otc_bridge.api.asgi:app_from_env",
+        "factory": True,
+        "host": settings.host,
+        "port": settings.port,
+        "proxy_headers": False,  # the bridge resolves client IPs itself (OTC_TRUSTED_PROXIES)
+        "log_config": None,  # each worker process configures JSON logs (api/asgi.py)
         # A line per request costs more than a cached read itself: only when asked for
         # (every request is still counted in otc_http_request_seconds).
-        access_log=os.environ.get("OTC_ACCESS_LOG", "0") == "1",
-    )
+        "access_log": os.environ.get("OTC_ACCESS_LOG", "0") == "1",
+    }
+    if workers > 1:  # a socket per process, so connections spread over them (api/workers.py)
+        from otc_bridge.api.workers import run_workers
+
+        raise typer.Exit(
+            run_workers(workers, host=settings.host, port=settings.port, config=config)
+        )
+    uvicorn.run(**config)
 
 
 def _metrics_dir(settings: Any) -> None:
