@@ -24,12 +24,14 @@ from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.domain.rustchain import ESCROW_WALLET
 from tests.browser.conftest import Opener
+from tests.browser.trading_page import TradingPage
 from tests.support.bridge import RunningBridge
 
 PRICES = {"ETH": ("RTC/ETH", "0.001", 2 * 10**15), "USDC": ("RTC/USDC", "0.25", 500_000)}
 AMOUNT_RTC, AMOUNT_MICRO, ESCROW_MICRO = "2", 2_000_000, 2_100_000  # 5 % node fee
 FAUCET_RTC, FAUCET_MICRO = "10", 10_000_000
 PHONE = ViewportSize(width=360, height=780)
+SMALL_PHONE = ViewportSize(width=375, height=740)
 ERC20 = [
     {
         "type": "function",
@@ -130,6 +132,25 @@ def tx_in(text: str) -> str:
     found = re.search(r"transaction (0x[0-9a-f]{64})", text)
     assert found is not None, text
     return found.group(1)
+
+
+def expect_a_finished_order(page: TradingPage, status: str, events: list[dict[str, Any]]) -> None:
+    """An ended order, with nothing left for this trader to do, shows how it ended and
+    the status changes of its history with their times: no settlement step, no deadline
+    or countdown any more."""
+    page.expect_status(status)
+    expect(page.by_id("order-outcome")).to_have_attribute("data-status", status)
+    expect(page.by_id("order-outcome")).to_contain_text(status.capitalize())
+    expect(page.by_id("order-deadlines")).to_have_count(0)
+    expect(page.page.locator("#order-detail [data-deadline]")).to_have_count(0)
+    changes = [e for e in events if e["from"] != e["to"]]
+    timeline = page.page.locator("#order-timeline li")
+    expect(timeline).to_have_count(len(changes))
+    assert timeline.evaluate_all("rows => rows.map((r) => r.dataset.cause)") == [
+        e["cause"] for e in changes
+    ]
+    expect(page.page.locator('#order-timeline li[data-cause="step"]')).to_have_count(0)
+    expect(page.page.locator("#order-timeline")).not_to_contain_text("Settlement step")
 
 
 class Swap:
@@ -237,12 +258,14 @@ def test_a_whole_swap_through_the_page(
     done = bridge.client.order(order_id)
     assert done["status"] == "completed"
     assert done["htlc_secret"] == secret
-    causes = [e["cause"] for e in bridge.client.events(order_id)]
+    events = bridge.client.events(order_id)
+    causes = [e["cause"] for e in events]
     assert "lock_verified" in causes
     assert "confirm" in causes
     assert causes[-1] == "payout_confirmed"
-    timeline = swap.seller.page.locator("#order-timeline li")
-    expect(timeline).to_have_count(len(causes))
+    assert "step" in causes  # the settlement's own progress, which traders are not shown
+    for page in (swap.seller, swap.buyer):
+        expect_a_finished_order(page, "completed", events)
     assert devnet.balance_i64(swap.buyer_rtc) == AMOUNT_MICRO
     assert devnet.balance_i64(swap.seller_rtc) == FAUCET_MICRO - ESCROW_MICRO
     assert evm.lock(order["quote_lock"]["lock_id"])["state"] == CLAIMED
@@ -281,6 +304,8 @@ def test_a_maker_cancels_an_open_order_at_phone_width_with_the_keyboard(
     expect(seller.page.locator(f'#my-orders-list li[data-order="{order_id}"]')).to_contain_text(
         "cancelled"
     )
+    expect_a_finished_order(seller, "cancelled", bridge.client.events(order_id))
+    expect(seller.by_id("order-outcome")).to_contain_text("its maker cancelled it")
     seller.screen("cancelled-phone")
     assert bridge.client.order(order_id)["status"] == "cancelled"
     assert devnet.balance_i64(address) == FAUCET_MICRO
@@ -330,8 +355,10 @@ def test_the_buyer_refunds_after_the_timelock_when_the_seller_never_reveals(
     assert evm.lock(lock_id)["state"] == REFUNDED
     assert evm.balance("USDC", swap.buyer_account) == buyer_before
     assert devnet.balance_i64(swap.buyer_rtc) == 0
-    causes = [e["cause"] for e in bridge.client.events(order_id)]
-    assert "lock_expired" in causes
+    events = bridge.client.events(order_id)
+    assert "lock_expired" in [e["cause"] for e in events]
+    swap.buyer.expect_next("none")  # the lock is refunded: nothing is left to do
+    expect_a_finished_order(swap.buyer, "expired", events)
 
 
 def test_the_seller_claims_on_chain_and_the_bridge_settles_from_the_claim(
@@ -365,3 +392,17 @@ def test_the_seller_claims_on_chain_and_the_bridge_settles_from_the_claim(
     ]
     assert bridge.client.order(order_id)["htlc_secret"] == secret
     assert devnet.balance_i64(swap.buyer_rtc) == AMOUNT_MICRO
+
+    # The buyer, on a phone with the same key, finds the order in "My orders": the
+    # finished order reads whole at that width and passes the accessibility check.
+    phone = trader("buyer-phone", viewport=SMALL_PHONE).open(f"?pair={swap.pair}")
+    phone.import_seed(swap.buyer.export_seed())
+    expect(phone.page.locator(f'#my-orders-list li[data-order="{order_id}"]')).to_contain_text(
+        "completed"
+    )
+    phone.screen("my-orders-small-phone")
+    phone.open_order(order_id)
+    expect_a_finished_order(phone, "completed", bridge.client.events(order_id))
+    width = phone.page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= SMALL_PHONE["width"], "the order view scrolls sideways on a phone"
+    phone.screen("completed-small-phone")

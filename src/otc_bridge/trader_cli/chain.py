@@ -12,22 +12,16 @@ import typer
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.domain.htlc_terms import LockState
 from otc_bridge.trader_cli.context import (
-    DEFAULT_BRIDGE,
     DEFAULT_NODE,
+    EVM,
     EXIT_UNREACHABLE,
-    BridgeOpt,
-    EvmAccountOpt,
-    EvmKeyFileOpt,
+    RTC_KEY,
     Failure,
-    HomeOpt,
-    JsonOpt,
-    KeyFileOpt,
     Trader,
     answer_of,
+    command,
     local,
     refused,
-    run,
-    trader,
 )
 from otc_bridge.trader_cli.order_view import (
     buyer_quote_address,
@@ -35,7 +29,7 @@ from otc_bridge.trader_cli.order_view import (
     role_of,
     seller_quote_address,
 )
-from otc_bridge.trader_cli.orders import OrderArg, get_order
+from otc_bridge.trader_cli.orders import OrderArg, get_order, kept_preimage
 from otc_bridge.trader_cli.words import format_units, when
 
 if TYPE_CHECKING:  # the chain's libraries load only for the commands that use them
@@ -76,59 +70,50 @@ def _wallet(t: Trader, api: BridgeClient, pair: str, rpc_url: str | None) -> Quo
     return wallet
 
 
+@command(*RTC_KEY, *EVM)
 def balance(
+    t: Trader,
     node: Annotated[
         str, typer.Option("--node", envvar="OTC_NODE_URL", help="The RustChain node's URL.")
     ] = DEFAULT_NODE,
     rpc_url: RpcOpt = None,
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    key_file: KeyFileOpt = None,
-    evm_account: EvmAccountOpt = None,
-    evm_key_file: EvmKeyFileOpt = None,
 ) -> None:
     """Your RTC on the node, and your ETH and USDC on the quote chain."""
-    t = trader(bridge, as_json, home, key_file, evm_account, evm_key_file)
+    from otc_bridge.clientlib.quote_chain import QuoteChainSettings, QuoteWallet
 
-    def body() -> None:
-        from otc_bridge.clientlib.quote_chain import QuoteChainSettings, QuoteWallet
-
-        data: dict[str, Any] = {}
-        lines = []
-        address = t.rtc_address()
-        if address:
-            with httpx.Client(base_url=node, timeout=10.0) as http:
-                got = http.get("/wallet/balance", params={"miner_id": address})
-            if got.status_code >= 500:
-                raise Failure(EXIT_UNREACHABLE, f"the node answered {got.status_code}: {got.text}")
-            if got.status_code != 200:
-                raise refused(f"the node refused ({got.status_code}): {got.text.strip()}")
-            found = got.json()
-            data["rtc"] = {"address": address, "amount_i64": found["amount_i64"]}
-            lines.append(f"RTC   {format_units(int(found['amount_i64']), 6)}  ({address})")
-        evm = t.evm_address()
-        if evm:
-            with t.client() as api:
-                pairs = answer_of(api.http.get("/api/pairs"), ok=(200,))["pairs"]
-            held: dict[str, tuple[int, int]] = {}  # currency -> (base units, decimals)
-            for info in pairs:
-                usable = info.get("enabled") is not False and info.get("htlc_contract")
-                if info.get("chain") != "evm" or not usable:
-                    continue
-                settings = QuoteChainSettings.from_pair(info, rpc_url)
-                reader = QuoteWallet(settings, evm)
-                held[settings.currency] = (reader.quote_balance(), settings.decimals)
-                if "ETH" not in held:  # what gas is paid in, on a token's chain too
-                    held["ETH"] = (reader.eth_balance(), 18)
-            data["quote"] = {"address": evm, **{c: str(a) for c, (a, _) in held.items()}}
-            for currency, (amount, decimals) in sorted(held.items()):
-                lines.append(f"{currency:5} {format_units(amount, decimals)}  ({evm})")
-        if not data:
-            raise local("no RTC key and no EVM account: nothing to show (see `otc key new`)")
-        t.show(data, *lines)
-
-    run(body, t)
+    data: dict[str, Any] = {}
+    lines = []
+    address = t.rtc_address()
+    if address:
+        with httpx.Client(base_url=node, timeout=10.0) as http:
+            got = http.get("/wallet/balance", params={"miner_id": address})
+        if got.status_code >= 500:
+            raise Failure(EXIT_UNREACHABLE, f"the node answered {got.status_code}: {got.text}")
+        if got.status_code != 200:
+            raise refused(f"the node refused ({got.status_code}): {got.text.strip()}")
+        found = got.json()
+        data["rtc"] = {"address": address, "amount_i64": found["amount_i64"]}
+        lines.append(f"RTC   {format_units(int(found['amount_i64']), 6)}  ({address})")
+    evm = t.evm_address()
+    if evm:
+        with t.client() as api:
+            pairs = answer_of(api.http.get("/api/pairs"), ok=(200,))["pairs"]
+        held: dict[str, tuple[int, int]] = {}  # currency -> (base units, decimals)
+        for info in pairs:
+            usable = info.get("enabled") is not False and info.get("htlc_contract")
+            if info.get("chain") != "evm" or not usable:
+                continue
+            settings = QuoteChainSettings.from_pair(info, rpc_url)
+            reader = QuoteWallet(settings, evm)
+            held[settings.currency] = (reader.quote_balance(), settings.decimals)
+            if "ETH" not in held:  # what gas is paid in, on a token's chain too
+                held["ETH"] = (reader.eth_balance(), 18)
+        data["quote"] = {"address": evm, **{c: str(a) for c, (a, _) in held.items()}}
+        for currency, (amount, decimals) in sorted(held.items()):
+            lines.append(f"{currency:5} {format_units(amount, decimals)}  ({evm})")
+    if not data:
+        raise local("no RTC key and no EVM account: nothing to show (see `otc key new`)")
+    t.show(data, *lines)
 
 
 def _timelock(
@@ -149,7 +134,9 @@ def _timelock(
     return timelock
 
 
+@command(*RTC_KEY, *EVM)
 def lock(
+    t: Trader,
     order_id: OrderArg,
     timelock_seconds: Annotated[
         int | None,
@@ -162,82 +149,67 @@ def lock(
     ] = None,
     timeout: TimeoutOpt = 300.0,
     rpc_url: RpcOpt = None,
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    key_file: KeyFileOpt = None,
-    evm_account: EvmAccountOpt = None,
-    evm_key_file: EvmKeyFileOpt = None,
 ) -> None:
     """RTC buyer: lock the order's quote total on the HTLC (approving USDC first if
     needed), wait for finality, and report the lock to the bridge."""
-    t = trader(bridge, as_json, home, key_file, evm_account, evm_key_file)
-
-    def body() -> None:
-        with t.client() as api:
-            order = get_order(api, order_id)
-            if order["status"] != "matched":
-                raise refused(f"{order_id} is {order['status']}: only a matched order is locked")
-            info = pair_info(api, order["pair"])
-            wallet = _wallet(t, api, order["pair"], rpc_url)
-            sender, receiver = buyer_quote_address(order), seller_quote_address(order)
-            if not receiver or not sender:
-                raise refused(f"{order_id} names no quote address for both parties")
-            if sender.lower() != wallet.address.lower():
-                raise refused(
-                    f"the lock must come from {sender} (the buyer's quote address on the "
-                    f"order); your EVM account is {wallet.address}"
-                )
-            amount = int(order["total_quote_base_units"])
-            settings = wallet.settings
-            if wallet.quote_balance() < amount:
-                raise refused(
-                    f"your {settings.currency} balance "
-                    f"{format_units(wallet.quote_balance(), settings.decimals)} is below the "
-                    f"order's total {format_units(amount, settings.decimals)}"
-                )
-            head = wallet.head_time()
-            deadline = (order.get("deadlines") or {}).get("match_deadline")
-            if deadline is not None and head >= int(deadline):
-                raise refused(f"the lock window closed at {when(int(deadline))}; do not lock now")
-            span = timelock_seconds or min(
-                settings.timelock_min_seconds + TIMELOCK_SLACK_SECONDS,
-                settings.timelock_max_seconds - 60,
+    with t.client() as api:
+        order = get_order(api, order_id)
+        if order["status"] != "matched":
+            raise refused(f"{order_id} is {order['status']}: only a matched order is locked")
+        info = pair_info(api, order["pair"])
+        wallet = _wallet(t, api, order["pair"], rpc_url)
+        sender, receiver = buyer_quote_address(order), seller_quote_address(order)
+        if not receiver or not sender:
+            raise refused(f"{order_id} names no quote address for both parties")
+        if sender.lower() != wallet.address.lower():
+            raise refused(
+                f"the lock must come from {sender} (the buyer's quote address on the "
+                f"order); your EVM account is {wallet.address}"
             )
-            timelock = _timelock(order, info, settings, head, span)
-            made = wallet.lock(
-                receiver=receiver,
-                hashlock="0x" + str(order["htlc_hash"]).removeprefix("0x"),
-                timelock=timelock,
-                amount=amount,
-                order_ref=order_id,
+        amount = int(order["total_quote_base_units"])
+        settings = wallet.settings
+        if wallet.quote_balance() < amount:
+            raise refused(
+                f"your {settings.currency} balance "
+                f"{format_units(wallet.quote_balance(), settings.decimals)} is below the "
+                f"order's total {format_units(amount, settings.decimals)}"
             )
-            record = {
-                "lock_id": made.lock_id,
-                "tx_hash": made.tx.tx_hash,
-                "timelock": timelock,
-                "amount": str(made.amount),
-                "pair": order["pair"],
-                "chain_id": settings.chain_id,
-                "htlc_contract": settings.htlc_contract,
-            }
-            t.locks.record(order_id, record)  # a refund needs it even if the bridge never counts it
-            if not t.as_json:
-                typer.echo(
-                    f"locked in {made.tx.tx_hash} (lock {made.lock_id}); waiting for finality"
-                )
-            started = time.monotonic()
-            wallet.wait_final(made.tx.tx_hash, timeout=timeout)
-            reported = _report(
-                api, order_id, made.tx.tx_hash, timeout - (time.monotonic() - started)
-            )
-        t.show(
-            {**record, "order": reported},
-            f"the bridge counted the lock: {order_id} is {reported['status']}",
-            f"refundable by you from {when(timelock)} if the seller never reveals",
+        head = wallet.head_time()
+        deadline = (order.get("deadlines") or {}).get("match_deadline")
+        if deadline is not None and head >= int(deadline):
+            raise refused(f"the lock window closed at {when(int(deadline))}; do not lock now")
+        span = timelock_seconds or min(
+            settings.timelock_min_seconds + TIMELOCK_SLACK_SECONDS,
+            settings.timelock_max_seconds - 60,
         )
-
-    run(body, t)
+        timelock = _timelock(order, info, settings, head, span)
+        made = wallet.lock(
+            receiver=receiver,
+            hashlock="0x" + str(order["htlc_hash"]).removeprefix("0x"),
+            timelock=timelock,
+            amount=amount,
+            order_ref=order_id,
+        )
+        record = {
+            "lock_id": made.lock_id,
+            "tx_hash": made.tx.tx_hash,
+            "timelock": timelock,
+            "amount": str(made.amount),
+            "pair": order["pair"],
+            "chain_id": settings.chain_id,
+            "htlc_contract": settings.htlc_contract,
+        }
+        t.locks.record(order_id, record)  # a refund needs it even if the bridge never counts it
+        if not t.as_json:
+            typer.echo(f"locked in {made.tx.tx_hash} (lock {made.lock_id}); waiting for finality")
+        started = time.monotonic()
+        wallet.wait_final(made.tx.tx_hash, timeout=timeout)
+        reported = _report(api, order_id, made.tx.tx_hash, timeout - (time.monotonic() - started))
+    t.show(
+        {**record, "order": reported},
+        f"the bridge counted the lock: {order_id} is {reported['status']}",
+        f"refundable by you from {when(timelock)} if the seller never reveals",
+    )
 
 
 def _report(api: BridgeClient, order_id: str, tx_hash: str, timeout: float) -> dict[str, Any]:
@@ -277,84 +249,58 @@ def _state(found: OnChainLock) -> str:
     return found.state.name.lower()
 
 
-def claim(
-    order_id: OrderArg,
-    rpc_url: RpcOpt = None,
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    key_file: KeyFileOpt = None,
-    evm_account: EvmAccountOpt = None,
-    evm_key_file: EvmKeyFileOpt = None,
+def _order_and_wallet(
+    t: Trader, order_id: str, rpc_url: str | None
+) -> tuple[dict[str, Any], QuoteWallet]:
+    with t.client() as api:
+        order = get_order(api, order_id)
+        wallet = _wallet(t, api, order["pair"], rpc_url)
+    return order, wallet
+
+
+def _show_moved(
+    t: Trader, verb: str, wallet: QuoteWallet, lock_id: str, found: OnChainLock, tx: str
 ) -> None:
+    """What a claim or a refund moved, and in which transaction."""
+    t.show(
+        {"lock_id": lock_id, "tx_hash": tx, "amount": str(found.amount)},
+        f"{verb} {format_units(found.amount, wallet.settings.decimals)} "
+        f"{wallet.settings.currency} in {tx} (lock {lock_id})",
+    )
+
+
+@command(*RTC_KEY, *EVM)
+def claim(t: Trader, order_id: OrderArg, rpc_url: RpcOpt = None) -> None:
     """RTC seller: claim the locked quote on-chain with your kept preimage (before the
     timelock). This also reveals the preimage, so the bridge pays the buyer the RTC."""
-    t = trader(bridge, as_json, home, key_file, evm_account, evm_key_file)
-
-    def body() -> None:
-        with t.client() as api:
-            order = get_order(api, order_id)
-            wallet = _wallet(t, api, order["pair"], rpc_url)
-        kept = t.secrets.find(str(order.get("htlc_hash") or ""))
-        if kept is None:
-            raise local(
-                f"no kept preimage for hashlock {order.get('htlc_hash')} in {t.secrets.path}"
-            )
-        lock_id = _lock_id(t, order)
-        found = wallet.lock_state(lock_id)
-        if found.state is LockState.CLAIMED:
-            t.show({"lock_id": lock_id, "state": "claimed"}, f"lock {lock_id} is already claimed")
-            return
-        if found.state is not LockState.LOCKED:
-            raise refused(f"lock {lock_id} is {_state(found)}: there is nothing to claim")
-        if wallet.head_time() >= found.timelock:
-            raise refused(
-                f"the timelock passed at {when(found.timelock)}: it can no longer be claimed"
-            )
-        outcome = wallet.claim(lock_id, "0x" + kept.preimage)
-        t.show(
-            {"lock_id": lock_id, "tx_hash": outcome.tx_hash, "amount": str(found.amount)},
-            f"claimed {format_units(found.amount, wallet.settings.decimals)} "
-            f"{wallet.settings.currency} in {outcome.tx_hash} (lock {lock_id})",
-        )
-
-    run(body, t)
+    order, wallet = _order_and_wallet(t, order_id, rpc_url)
+    kept = kept_preimage(t, order)
+    lock_id = _lock_id(t, order)
+    found = wallet.lock_state(lock_id)
+    if found.state is LockState.CLAIMED:
+        t.show({"lock_id": lock_id, "state": "claimed"}, f"lock {lock_id} is already claimed")
+        return
+    if found.state is not LockState.LOCKED:
+        raise refused(f"lock {lock_id} is {_state(found)}: there is nothing to claim")
+    if wallet.head_time() >= found.timelock:
+        raise refused(f"the timelock passed at {when(found.timelock)}: it can no longer be claimed")
+    outcome = wallet.claim(lock_id, "0x" + kept.preimage)
+    _show_moved(t, "claimed", wallet, lock_id, found, outcome.tx_hash)
 
 
-def refund(
-    order_id: OrderArg,
-    rpc_url: RpcOpt = None,
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    key_file: KeyFileOpt = None,
-    evm_account: EvmAccountOpt = None,
-    evm_key_file: EvmKeyFileOpt = None,
-) -> None:
+@command(*RTC_KEY, *EVM)
+def refund(t: Trader, order_id: OrderArg, rpc_url: RpcOpt = None) -> None:
     """RTC buyer: take your quote lock back once its timelock has passed unclaimed."""
-    t = trader(bridge, as_json, home, key_file, evm_account, evm_key_file)
-
-    def body() -> None:
-        with t.client() as api:
-            order = get_order(api, order_id)
-            wallet = _wallet(t, api, order["pair"], rpc_url)
-        lock_id = _lock_id(t, order)
-        found = wallet.lock_state(lock_id)
-        if found.state is not LockState.LOCKED:
-            raise refused(f"lock {lock_id} is {_state(found)}: there is nothing to refund")
-        now = wallet.head_time()
-        if now < found.timelock:
-            raise refused(
-                f"the timelock has not passed: refundable from {when(found.timelock, now)}"
-            )
-        outcome = wallet.refund(lock_id)
-        t.show(
-            {"lock_id": lock_id, "tx_hash": outcome.tx_hash, "amount": str(found.amount)},
-            f"refunded {format_units(found.amount, wallet.settings.decimals)} "
-            f"{wallet.settings.currency} in {outcome.tx_hash} (lock {lock_id})",
-        )
-
-    run(body, t)
+    order, wallet = _order_and_wallet(t, order_id, rpc_url)
+    lock_id = _lock_id(t, order)
+    found = wallet.lock_state(lock_id)
+    if found.state is not LockState.LOCKED:
+        raise refused(f"lock {lock_id} is {_state(found)}: there is nothing to refund")
+    now = wallet.head_time()
+    if now < found.timelock:
+        raise refused(f"the timelock has not passed: refundable from {when(found.timelock, now)}")
+    outcome = wallet.refund(lock_id)
+    _show_moved(t, "refunded", wallet, lock_id, found, outcome.tx_hash)
 
 
 __all__ = ["balance", "claim", "lock", "refund", "role_of"]

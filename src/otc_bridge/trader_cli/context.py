@@ -10,6 +10,8 @@ others or damaged, wrong passphrase, no kept preimage).
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import sys
@@ -187,6 +189,56 @@ class Trader:
         else:
             for line in lines:
                 typer.echo(line)
+
+
+# The options every command shares, in the order `--help` lists them (after the
+# command's own): --bridge, --json and --home on all; the key options where they are used.
+SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "bridge": (BridgeOpt, DEFAULT_BRIDGE),
+    "as_json": (JsonOpt, False),
+    "home": (HomeOpt, None),
+    "key_file": (KeyFileOpt, None),
+    "evm_account": (EvmAccountOpt, None),
+    "evm_key_file": (EvmKeyFileOpt, None),
+}
+RTC_KEY = ("key_file",)
+EVM = ("evm_account", "evm_key_file")
+EVM_KEY = ("evm_key_file",)
+
+Body = Callable[..., None]
+
+
+def command(*uses: str) -> Callable[[Body], Body]:
+    """Make `body(t: Trader, <its own parameters>)` a typer command that also takes the
+    shared options (--bridge, --json, --home and those named in `uses`), builds the
+    Trader from them and runs the body under `run` (every failure to its exit code).
+
+    The options stay on each command (`otc key new --json`), as they always were: a
+    callback on the top-level app would move them before the command's name."""
+    unknown = set(uses) - set(SHARED_OPTIONS)
+    if unknown:
+        raise ValueError(f"not a shared option: {sorted(unknown)}")
+    names = [n for n in SHARED_OPTIONS if n in ("bridge", "as_json", "home") or n in uses]
+
+    def wrap(body: Body) -> Body:
+        own = list(inspect.signature(body, eval_str=True).parameters.values())[1:]
+        shared = [
+            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=a, default=d)
+            for n, (a, d) in ((n, SHARED_OPTIONS[n]) for n in names)
+        ]
+        params = [*own, *shared]
+
+        @functools.wraps(body)
+        def typer_command(**given: Any) -> None:
+            t = trader(**{n: given.pop(n) for n in names})
+            run(lambda: body(t, **given), t)
+
+        # typer reads the parameters from the signature and the types from __annotations__.
+        typer_command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        typer_command.__annotations__ = {p.name: p.annotation for p in params}
+        return typer_command
+
+    return wrap
 
 
 def trader(

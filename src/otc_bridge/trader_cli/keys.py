@@ -11,18 +11,14 @@ import typer
 from otc_bridge.clientlib.keyfile import KeyKind, key_info, read_key, write_key
 from otc_bridge.clientlib.wallet import Wallet
 from otc_bridge.trader_cli.context import (
-    DEFAULT_BRIDGE,
-    BridgeOpt,
-    EvmKeyFileOpt,
-    HomeOpt,
-    JsonOpt,
-    KeyFileOpt,
+    EVM_KEY,
+    RTC_KEY,
     QuietOpt,
+    Trader,
+    command,
     local,
     new_passphrase,
     passphrase_for,
-    run,
-    trader,
 )
 from otc_bridge.trader_cli.words import when
 
@@ -55,102 +51,65 @@ def _save_rtc(path: Path, wallet: Wallet, encrypt: bool) -> None:
     write_key(path, KeyKind.RTC, seed, public=wallet.address, passphrase=new_passphrase(encrypt))
 
 
+def _show_key(t: Trader, chain: str, address: str, path: Path, encrypted: bool, note: str) -> None:
+    """A key file's address and place (`note` after the path: its mode, encryption)."""
+    t.show(
+        {"address": address, "key_file": str(path), "encrypted": encrypted},
+        f"{chain} address {address}",
+        f"key file    {path}{note}",
+    )
+
+
 @key_app.command("new")
-def key_new(
-    encrypt: EncryptOpt = False,
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    key_file: KeyFileOpt = None,
-) -> None:
+@command(*RTC_KEY)
+def key_new(t: Trader, encrypt: EncryptOpt = False) -> None:
     """Make a new RTC key and keep it in the key file (never overwritten)."""
-    t = trader(bridge, as_json, home, key_file)
-
-    def body() -> None:
-        wallet = Wallet()
-        _save_rtc(t.rtc_key_path, wallet, encrypt)
-        t.show(
-            {"address": wallet.address, "key_file": str(t.rtc_key_path), "encrypted": encrypt},
-            f"RTC address {wallet.address}",
-            f"key file    {t.rtc_key_path} (mode 0600{', encrypted' if encrypt else ''})",
-        )
-        t.warn(BACKUP)
-
-    run(body, t)
+    wallet = Wallet()
+    _save_rtc(t.rtc_key_path, wallet, encrypt)
+    mode = f" (mode 0600{', encrypted' if encrypt else ''})"
+    _show_key(t, "RTC", wallet.address, t.rtc_key_path, encrypt, mode)
+    t.warn(BACKUP)
 
 
 @key_app.command("import")
+@command(*RTC_KEY)
 def key_import(
+    t: Trader,
     seed: Annotated[str, typer.Argument(help="The 32-byte Ed25519 seed, 64 hex characters.")],
     encrypt: EncryptOpt = False,
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    key_file: KeyFileOpt = None,
 ) -> None:
     """Keep an existing RTC key (the hex seed `otc key export` and the page print)."""
-    t = trader(bridge, as_json, home, key_file)
-
-    def body() -> None:
-        try:
-            raw = bytes.fromhex(seed.strip().removeprefix("0x"))
-        except ValueError:
-            raw = b""
-        if len(raw) != 32:
-            raise local("the seed must be 32 bytes as 64 hex characters")
-        wallet = Wallet.from_seed(raw)
-        _save_rtc(t.rtc_key_path, wallet, encrypt)
-        t.show(
-            {"address": wallet.address, "key_file": str(t.rtc_key_path), "encrypted": encrypt},
-            f"RTC address {wallet.address}",
-            f"key file    {t.rtc_key_path} (mode 0600)",
-        )
-
-    run(body, t)
+    try:
+        raw = bytes.fromhex(seed.strip().removeprefix("0x"))
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise local("the seed must be 32 bytes as 64 hex characters")
+    wallet = Wallet.from_seed(raw)
+    _save_rtc(t.rtc_key_path, wallet, encrypt)
+    _show_key(t, "RTC", wallet.address, t.rtc_key_path, encrypt, " (mode 0600)")
 
 
 @key_app.command("show")
-def key_show(
-    quiet: QuietOpt = False,
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    key_file: KeyFileOpt = None,
-) -> None:
+@command(*RTC_KEY)
+def key_show(t: Trader, quiet: QuietOpt = False) -> None:
     """The RTC address of the key file (no passphrase needed)."""
-    t = trader(bridge, as_json, home, key_file)
-
-    def body() -> None:
-        info = key_info(t.rtc_key_path, KeyKind.RTC)
-        if quiet and not as_json:
-            typer.echo(info.public)
-            return
-        t.show(
-            {"address": info.public, "key_file": str(t.rtc_key_path), "encrypted": info.encrypted},
-            f"RTC address {info.public}",
-            f"key file    {t.rtc_key_path}{' (encrypted)' if info.encrypted else ''}",
-        )
-
-    run(body, t)
+    info = key_info(t.rtc_key_path, KeyKind.RTC)
+    if quiet and not t.as_json:
+        typer.echo(info.public)
+        return
+    note = " (encrypted)" if info.encrypted else ""
+    _show_key(t, "RTC", info.public, t.rtc_key_path, info.encrypted, note)
 
 
 @key_app.command("export")
-def key_export(
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    key_file: KeyFileOpt = None,
-) -> None:
+@command(*RTC_KEY)
+def key_export(t: Trader) -> None:
     """Print the key's hex seed (for `otc key import` or the page's key import)."""
-    t = trader(bridge, as_json, home, key_file)
-
-    def body() -> None:
-        wallet = t.wallet()
-        seed = wallet.key.private_bytes_raw().hex()
-        typer.echo("This is your secret key: anyone who sees it can spend your RTC.", err=True)
-        t.show({"address": wallet.address, "seed": seed}, seed)
-
-    run(body, t)
+    wallet = t.wallet()
+    seed = wallet.key.private_bytes_raw().hex()
+    typer.echo("This is your secret key: anyone who sees it can spend your RTC.", err=True)
+    t.show({"address": wallet.address, "seed": seed}, seed)
 
 
 # ---------------------------------------------------------------------- EVM key
@@ -165,33 +124,21 @@ def _save_evm(path: Path, key: bytes, encrypt: bool) -> str:
 
 
 @evm_key_app.command("new")
-def evm_key_new(
-    encrypt: EncryptOpt = False,
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    evm_key_file: EvmKeyFileOpt = None,
-) -> None:
+@command(*EVM_KEY)
+def evm_key_new(t: Trader, encrypt: EncryptOpt = False) -> None:
     """Make a new EVM account key and keep it in the EVM key file."""
-    t = trader(bridge, as_json, home, evm_key_file=evm_key_file)
+    from eth_account import Account
 
-    def body() -> None:
-        from eth_account import Account
-
-        key = bytes(Account.create().key)
-        address = _save_evm(t.evm_key_path, key, encrypt)
-        t.show(
-            {"address": address, "key_file": str(t.evm_key_path), "encrypted": encrypt},
-            f"EVM address {address}",
-            f"key file    {t.evm_key_path} (mode 0600)",
-        )
-        t.warn(BACKUP)
-
-    run(body, t)
+    key = bytes(Account.create().key)
+    address = _save_evm(t.evm_key_path, key, encrypt)
+    _show_key(t, "EVM", address, t.evm_key_path, encrypt, " (mode 0600)")
+    t.warn(BACKUP)
 
 
 @evm_key_app.command("import")
+@command(*EVM_KEY)
 def evm_key_import(
+    t: Trader,
     private_key: Annotated[
         str | None, typer.Argument(help="The private key, 64 hex characters.", show_default=False)
     ] = None,
@@ -204,126 +151,75 @@ def evm_key_import(
         ),
     ] = None,
     encrypt: EncryptOpt = False,
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    evm_key_file: EvmKeyFileOpt = None,
 ) -> None:
     """Keep an existing EVM private key (or a devnet account's)."""
-    t = trader(bridge, as_json, home, evm_key_file=evm_key_file)
+    from eth_account import Account
 
-    def body() -> None:
-        from eth_account import Account
-
-        if (private_key is None) == (dev_account is None):
-            raise local("give either a private key or --dev-account N")
-        if dev_account is not None:
-            Account.enable_unaudited_hdwallet_features()
-            path = f"m/44'/60'/0'/0/{dev_account}"
-            key = bytes(Account.from_mnemonic(DEV_MNEMONIC, account_path=path).key)
-        else:
-            try:
-                key = bytes.fromhex((private_key or "").strip().removeprefix("0x"))
-            except ValueError:
-                key = b""
-            if len(key) != 32:
-                raise local("the private key must be 32 bytes as 64 hex characters")
-        address = _save_evm(t.evm_key_path, key, encrypt)
-        t.show(
-            {"address": address, "key_file": str(t.evm_key_path), "encrypted": encrypt},
-            f"EVM address {address}",
-            f"key file    {t.evm_key_path} (mode 0600)",
-        )
-
-    run(body, t)
+    if (private_key is None) == (dev_account is None):
+        raise local("give either a private key or --dev-account N")
+    if dev_account is not None:
+        Account.enable_unaudited_hdwallet_features()
+        path = f"m/44'/60'/0'/0/{dev_account}"
+        key = bytes(Account.from_mnemonic(DEV_MNEMONIC, account_path=path).key)
+    else:
+        try:
+            key = bytes.fromhex((private_key or "").strip().removeprefix("0x"))
+        except ValueError:
+            key = b""
+        if len(key) != 32:
+            raise local("the private key must be 32 bytes as 64 hex characters")
+    address = _save_evm(t.evm_key_path, key, encrypt)
+    _show_key(t, "EVM", address, t.evm_key_path, encrypt, " (mode 0600)")
 
 
 @evm_key_app.command("show")
-def evm_key_show(
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    evm_key_file: EvmKeyFileOpt = None,
-) -> None:
+@command(*EVM_KEY)
+def evm_key_show(t: Trader) -> None:
     """The EVM address of the key file (no passphrase needed)."""
-    t = trader(bridge, as_json, home, evm_key_file=evm_key_file)
-
-    def body() -> None:
-        info = key_info(t.evm_key_path, KeyKind.EVM)
-        t.show(
-            {"address": info.public, "key_file": str(t.evm_key_path), "encrypted": info.encrypted},
-            f"EVM address {info.public}",
-            f"key file    {t.evm_key_path}{' (encrypted)' if info.encrypted else ''}",
-        )
-
-    run(body, t)
+    info = key_info(t.evm_key_path, KeyKind.EVM)
+    note = " (encrypted)" if info.encrypted else ""
+    _show_key(t, "EVM", info.public, t.evm_key_path, info.encrypted, note)
 
 
 @evm_key_app.command("export")
-def evm_key_export(
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    evm_key_file: EvmKeyFileOpt = None,
-) -> None:
+@command(*EVM_KEY)
+def evm_key_export(t: Trader) -> None:
     """Print the EVM private key (to import it into a wallet such as MetaMask)."""
-    t = trader(bridge, as_json, home, evm_key_file=evm_key_file)
-
-    def body() -> None:
-        path = t.evm_key_path
-        key = read_key(path, KeyKind.EVM, passphrase=passphrase_for(path))
-        typer.echo("This is your secret key: anyone who sees it can spend your funds.", err=True)
-        info = key_info(path, KeyKind.EVM)
-        t.show({"address": info.public, "private_key": "0x" + key.hex()}, "0x" + key.hex())
-
-    run(body, t)
+    path = t.evm_key_path
+    key = read_key(path, KeyKind.EVM, passphrase=passphrase_for(path))
+    typer.echo("This is your secret key: anyone who sees it can spend your funds.", err=True)
+    info = key_info(path, KeyKind.EVM)
+    t.show({"address": info.public, "private_key": "0x" + key.hex()}, "0x" + key.hex())
 
 
 # ---------------------------------------------------------------------- secrets
 
 
 @secret_app.command("new")
-def secret_new(
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-) -> None:
+@command()
+def secret_new(t: Trader) -> None:
     """Make a preimage and its hashlock (sha256); only the hashlock is ever shown."""
-    t = trader(bridge, as_json, home)
-
-    def body() -> None:
-        kept = t.secrets.new()
-        t.show(
-            {"hashlock": kept.hashlock, "secrets_file": str(t.secrets.path)},
-            f"hashlock {kept.hashlock}",
-            f"preimage kept in {t.secrets.path} (mode 0600)",
-        )
-        t.warn(PREIMAGE_BACKUP.format(path=t.secrets.path))
-
-    run(body, t)
+    kept = t.secrets.new()
+    t.show(
+        {"hashlock": kept.hashlock, "secrets_file": str(t.secrets.path)},
+        f"hashlock {kept.hashlock}",
+        f"preimage kept in {t.secrets.path} (mode 0600)",
+    )
+    t.warn(PREIMAGE_BACKUP.format(path=t.secrets.path))
 
 
 @secret_app.command("list")
-def secret_list(
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-) -> None:
+@command()
+def secret_list(t: Trader) -> None:
     """The kept secrets' hashlocks and the orders they back (never the preimages)."""
-    t = trader(bridge, as_json, home)
-
-    def body() -> None:
-        kept = t.secrets.all()
-        rows = [
-            {"hashlock": k.hashlock, "order_id": k.order_id, "created_at": k.created_at}
+    kept = t.secrets.all()
+    rows = [
+        {"hashlock": k.hashlock, "order_id": k.order_id, "created_at": k.created_at} for k in kept
+    ]
+    t.show(
+        rows,
+        *(
+            f"{k.hashlock}  {k.order_id or '(no order yet)'}  made {when(k.created_at)}"
             for k in kept
-        ]
-        t.show(
-            rows,
-            *(
-                f"{k.hashlock}  {k.order_id or '(no order yet)'}  made {when(k.created_at)}"
-                for k in kept
-            ),
-        )
-
-    run(body, t)
+        ),
+    )

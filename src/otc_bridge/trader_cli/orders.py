@@ -4,7 +4,7 @@ side of a swap, signed with the trader's RTC key."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import httpx
@@ -12,21 +12,16 @@ import typer
 
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.sse import Comment, ServerEvent
+from otc_bridge.clientlib.trader_state import KeptSecret
 from otc_bridge.trader_cli.context import (
-    DEFAULT_BRIDGE,
-    BridgeOpt,
-    EvmAccountOpt,
-    EvmKeyFileOpt,
-    HomeOpt,
-    JsonOpt,
-    KeyFileOpt,
+    EVM,
+    RTC_KEY,
     QuietOpt,
     Trader,
     answer_of,
+    command,
     local,
     refused,
-    run,
-    trader,
 )
 from otc_bridge.trader_cli.keys import PREIMAGE_BACKUP
 from otc_bridge.trader_cli.order_view import (
@@ -122,184 +117,129 @@ def _place(
         t.warn(PREIMAGE_BACKUP.format(path=t.secrets.path))
 
 
-@order_app.command("sell")
-def order_sell(
-    amount: AmountArg,
-    price: PriceArg,
-    pair: PairOpt = "RTC/USDC",
-    ttl: TtlOpt = None,
-    eth_address: QuoteAddressOpt = None,
-    quiet: QuietOpt = False,
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    key_file: KeyFileOpt = None,
-    evm_account: EvmAccountOpt = None,
-    evm_key_file: EvmKeyFileOpt = None,
-) -> None:
-    """Sell RTC: your RTC goes into escrow on the node; a new preimage is kept for you."""
-    t = trader(bridge, as_json, home, key_file, evm_account, evm_key_file)
-    run(lambda: _place(t, "sell", (amount, price, pair, ttl), eth_address, quiet), t)
+def _place_command(side: str, doc: str) -> Callable[..., None]:
+    """`otc order sell` and `otc order buy`: the same terms, one side each."""
+
+    def place(
+        t: Trader,
+        amount: AmountArg,
+        price: PriceArg,
+        pair: PairOpt = "RTC/USDC",
+        ttl: TtlOpt = None,
+        eth_address: QuoteAddressOpt = None,
+        quiet: QuietOpt = False,
+    ) -> None:
+        _place(t, side, (amount, price, pair, ttl), eth_address, quiet)
+
+    place.__doc__ = doc
+    return command(*RTC_KEY, *EVM)(place)
 
 
-@order_app.command("buy")
-def order_buy(
-    amount: AmountArg,
-    price: PriceArg,
-    pair: PairOpt = "RTC/USDC",
-    ttl: TtlOpt = None,
-    eth_address: QuoteAddressOpt = None,
-    quiet: QuietOpt = False,
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    key_file: KeyFileOpt = None,
-    evm_account: EvmAccountOpt = None,
-    evm_key_file: EvmKeyFileOpt = None,
-) -> None:
-    """Buy RTC: a seller who takes the order escrows the RTC; you then lock the quote."""
-    t = trader(bridge, as_json, home, key_file, evm_account, evm_key_file)
-    run(lambda: _place(t, "buy", (amount, price, pair, ttl), eth_address, quiet), t)
+order_app.command("sell")(
+    _place_command(
+        "sell", "Sell RTC: your RTC goes into escrow on the node; a new preimage is kept for you."
+    )
+)
+order_app.command("buy")(
+    _place_command(
+        "buy", "Buy RTC: a seller who takes the order escrows the RTC; you then lock the quote."
+    )
+)
 
 
 @order_app.command("match")
-def order_match(
-    order_id: OrderArg,
-    eth_address: QuoteAddressOpt = None,
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    key_file: KeyFileOpt = None,
-    evm_account: EvmAccountOpt = None,
-    evm_key_file: EvmKeyFileOpt = None,
-) -> None:
+@command(*RTC_KEY, *EVM)
+def order_match(t: Trader, order_id: OrderArg, eth_address: QuoteAddressOpt = None) -> None:
     """Take an open order: of a sell order you become the RTC buyer (you lock the quote),
     of a buy order the RTC seller (your RTC is escrowed, a new preimage kept for you)."""
-    t = trader(bridge, as_json, home, key_file, evm_account, evm_key_file)
-
-    def body() -> None:
-        wallet = t.wallet()
-        with t.client() as api:
-            order = get_order(api, order_id)
-            hashlock: str | None = None
-            if order["side"] == "sell":
-                quote = _quote_address(t, eth_address, "the lock you make must come from it")
-            else:
-                quote = _quote_address(t, eth_address, "the buyer's lock must pay it")
-                hashlock = t.secrets.new().hashlock
-            reply = answer_of(
-                api.match(wallet, order_id, eth_address=quote, htlc_hash=hashlock), ok=(200,)
-            )
-            now = api.now()
-        if hashlock:
-            t.secrets.attach(hashlock, order_id)
-            t.warn(PREIMAGE_BACKUP.format(path=t.secrets.path))
-        deadline = (reply.get("deadlines") or {}).get("match_deadline")
-        you_lock = order["side"] == "sell"
-        t.show(
-            reply,
-            f"matched {order_id}: {reply['status']}",
-            f"the buyer locks {reply['total_quote']} {order.get('quote_currency', '')} by "
-            f"{when(deadline, now)}",
-            f"next: otc lock {order_id}" if you_lock else f"next: otc watch {order_id}",
+    wallet = t.wallet()
+    with t.client() as api:
+        order = get_order(api, order_id)
+        hashlock: str | None = None
+        if order["side"] == "sell":
+            quote = _quote_address(t, eth_address, "the lock you make must come from it")
+        else:
+            quote = _quote_address(t, eth_address, "the buyer's lock must pay it")
+            hashlock = t.secrets.new().hashlock
+        reply = answer_of(
+            api.match(wallet, order_id, eth_address=quote, htlc_hash=hashlock), ok=(200,)
         )
-
-    run(body, t)
+        now = api.now()
+    if hashlock:
+        t.secrets.attach(hashlock, order_id)
+        t.warn(PREIMAGE_BACKUP.format(path=t.secrets.path))
+    deadline = (reply.get("deadlines") or {}).get("match_deadline")
+    you_lock = order["side"] == "sell"
+    t.show(
+        reply,
+        f"matched {order_id}: {reply['status']}",
+        f"the buyer locks {reply['total_quote']} {order.get('quote_currency', '')} by "
+        f"{when(deadline, now)}",
+        f"next: otc lock {order_id}" if you_lock else f"next: otc watch {order_id}",
+    )
 
 
 @order_app.command("cancel")
-def order_cancel(
-    order_id: OrderArg,
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    key_file: KeyFileOpt = None,
-) -> None:
+@command(*RTC_KEY)
+def order_cancel(t: Trader, order_id: OrderArg) -> None:
     """Cancel your open order (its RTC escrow, if any, is refunded)."""
-    t = trader(bridge, as_json, home, key_file)
-
-    def body() -> None:
-        wallet = t.wallet()
-        with t.client() as api:
-            reply = answer_of(api.cancel(wallet, order_id), ok=(200,))
-        t.show(reply, f"{order_id}: {reply['status']}", str(reply.get("message", "")))
-
-    run(body, t)
+    wallet = t.wallet()
+    with t.client() as api:
+        reply = answer_of(api.cancel(wallet, order_id), ok=(200,))
+    t.show(reply, f"{order_id}: {reply['status']}", str(reply.get("message", "")))
 
 
 @order_app.command("show")
-def order_show(
-    order_id: OrderArg,
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    key_file: KeyFileOpt = None,
-) -> None:
+@command(*RTC_KEY)
+def order_show(t: Trader, order_id: OrderArg) -> None:
     """The order, its deadlines and your next action."""
-    t = trader(bridge, as_json, home, key_file)
-
-    def body() -> None:
-        with t.client() as api:
-            order = get_order(api, order_id)
-            now = api.now()
-        t.show(order, *describe(order, role_of(order, t.rtc_address()), now))
-
-    run(body, t)
+    with t.client() as api:
+        order = get_order(api, order_id)
+        now = api.now()
+    t.show(order, *describe(order, role_of(order, t.rtc_address()), now))
 
 
-def confirm(
-    order_id: OrderArg,
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    key_file: KeyFileOpt = None,
-) -> None:
+@command(*RTC_KEY)
+def confirm(t: Trader, order_id: OrderArg) -> None:
     """RTC seller: reveal your kept preimage to the bridge; the escrowed RTC goes to the
     buyer. Then claim the quote on-chain (`otc claim`)."""
-    t = trader(bridge, as_json, home, key_file)
-
-    def body() -> None:
-        address = t.rtc_address() or t.wallet().address
-        with t.client() as api:
-            order = get_order(api, order_id)
-            if role_of(order, address) != "rtc_seller":
-                raise refused(f"you ({address}) are not the RTC seller of {order_id}")
-            kept = t.secrets.find(str(order.get("htlc_hash") or ""))
-            if kept is None:
-                raise local(
-                    f"no kept preimage for hashlock {order.get('htlc_hash')} in {t.secrets.path}"
-                )
-            lock = lock_of(order) or {}
-            reply = answer_of(
-                api.confirm(
-                    order_id,
-                    wallet=address,
-                    secret=kept.preimage,
-                    quote_tx=str(lock.get("tx_hash") or ""),
-                ),
-                ok=(200,),
-            )
-        t.show(
-            reply,
-            f"{order_id}: {reply['status']}",
-            str(reply.get("message", "")),
-            f"next: otc claim {order_id} (claim the locked quote on-chain before the timelock)",
+    address = t.rtc_address() or t.wallet().address
+    with t.client() as api:
+        order = get_order(api, order_id)
+        if role_of(order, address) != "rtc_seller":
+            raise refused(f"you ({address}) are not the RTC seller of {order_id}")
+        kept = kept_preimage(t, order)
+        lock = lock_of(order) or {}
+        reply = answer_of(
+            api.confirm(
+                order_id,
+                wallet=address,
+                secret=kept.preimage,
+                quote_tx=str(lock.get("tx_hash") or ""),
+            ),
+            ok=(200,),
         )
+    t.show(
+        reply,
+        f"{order_id}: {reply['status']}",
+        str(reply.get("message", "")),
+        f"next: otc claim {order_id} (claim the locked quote on-chain before the timelock)",
+    )
 
-    run(body, t)
+
+def kept_preimage(t: Trader, order: dict[str, Any]) -> KeptSecret:
+    """The preimage this machine keeps for the order's hashlock (confirm and claim)."""
+    kept = t.secrets.find(str(order.get("htlc_hash") or ""))
+    if kept is None:
+        raise local(f"no kept preimage for hashlock {order.get('htlc_hash')} in {t.secrets.path}")
+    return kept
 
 
-def watch(
-    order_id: OrderArg,
-    bridge: BridgeOpt = DEFAULT_BRIDGE,
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    key_file: KeyFileOpt = None,
-) -> None:
+@command(*RTC_KEY)
+def watch(t: Trader, order_id: OrderArg) -> None:
     """Follow the order: print each status change and your next action; exit once it ends
     (completed, cancelled or expired)."""
-    t = trader(bridge, as_json, home, key_file)
-    run(lambda: _watch(t, order_id), t)
+    _watch(t, order_id)
 
 
 def _emit(t: Trader, data: dict[str, Any], *lines: str) -> None:

@@ -213,10 +213,7 @@ export class QuoteWallet {
       progress("Lock the ETH in the HTLC contract…");
     }
     const txHash = await this.wallet.writeContract({
-      account: from,
-      chain: null,
-      address: this.target.htlc,
-      abi: HTLC_ABI,
+      ...this.htlc(from),
       functionName: "lock",
       args: [
         req.receiver,
@@ -236,30 +233,27 @@ export class QuoteWallet {
   }
 
   async claim(from: Address, lockId: Hex, preimage: Hex): Promise<Sent> {
-    await this.ensureChain();
-    const txHash = await this.wallet.writeContract({
-      account: from,
-      chain: null,
-      address: this.target.htlc,
-      abi: HTLC_ABI,
-      functionName: "claim",
-      args: [lockId, preimage],
-    });
-    const { blockNumber } = await this.mined(txHash, "claim");
-    return { txHash, lockId, blockNumber };
+    return this.settle(lockId, "claim", () =>
+      this.wallet.writeContract({ ...this.htlc(from), functionName: "claim", args: [lockId, preimage] }),
+    );
   }
 
   async refund(from: Address, lockId: Hex): Promise<Sent> {
+    return this.settle(lockId, "refund", () =>
+      this.wallet.writeContract({ ...this.htlc(from), functionName: "refund", args: [lockId] }),
+    );
+  }
+
+  /** What every write to the HTLC contract from `from` names (viem's writeContract). */
+  private htlc(from: Address) {
+    return { account: from, chain: null, address: this.target.htlc, abi: HTLC_ABI } as const;
+  }
+
+  /** A claim or refund of `lockId`: on the pair's chain, written, then mined successfully. */
+  private async settle(lockId: Hex, what: string, write: () => Promise<Hex>): Promise<Sent> {
     await this.ensureChain();
-    const txHash = await this.wallet.writeContract({
-      account: from,
-      chain: null,
-      address: this.target.htlc,
-      abi: HTLC_ABI,
-      functionName: "refund",
-      args: [lockId],
-    });
-    const { blockNumber } = await this.mined(txHash, "refund");
+    const txHash = await write();
+    const { blockNumber } = await this.mined(txHash, what);
     return { txHash, lockId, blockNumber };
   }
 

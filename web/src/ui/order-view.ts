@@ -1,7 +1,8 @@
 /**
  * "My orders" (the key's orders as maker or taker, `GET /api/orders?wallet=`) and one
- * order's view: its terms, a status timeline from its history, its deadlines as live
- * countdowns, and the one next action for this trader with the button that does it
+ * order's view: its terms, a status timeline from its history (lib/history.ts), its
+ * deadlines as live countdowns until it ends (then how it ended), and the one next
+ * action for this trader with the button that does it
  * (cancel, lock the quote payment, reveal, claim on-chain, refund). Live: the order's
  * event stream (SSE) redraws the view on every status change.
  *
@@ -15,6 +16,7 @@ import { ApiError, type BridgeApi } from "../lib/api";
 import type { OrderDetail, OrderEvent, OrderSummary, PairInfo } from "../lib/api-types";
 import { formatDuration } from "../lib/durations";
 import { walletWords } from "../lib/evm-wallet";
+import { CAUSES, outcome, traderEvents } from "../lib/history";
 import { bytes32, chooseTimelock, orderRef } from "../lib/htlc";
 import { formatUnits } from "../lib/money";
 import {
@@ -48,30 +50,6 @@ export interface OrderViewDeps {
   readonly nowSeconds: () => number;
   readonly announce: (text: string) => void;
 }
-
-const CAUSES: Record<string, string> = {
-  create: "Order created",
-  escrow_locked: "RTC escrow locked on the node",
-  escrow_rejected: "The node refused the escrow",
-  escrow_unresolved: "Escrow of unknown outcome being undone",
-  match: "Taken",
-  cancel: "Cancelled by its maker",
-  expire: "Expired",
-  match_timeout: "No verified lock in time",
-  escrow_lost: "Escrow lost on the node",
-  refund_confirmed: "RTC escrow refunded",
-  lock_verified: "Quote payment locked and verified",
-  lock_expired: "Quote lock expired unclaimed",
-  confirm: "Secret revealed",
-  quote_claimed: "Secret revealed by the on-chain claim",
-  payout_queued: "RTC payout queued on the node",
-  payout_redriven: "RTC payout sent again",
-  payout_confirmed: "RTC payout confirmed",
-  payout_voided: "RTC payout voided",
-  settlement_failed: "Settlement needs an operator",
-  operator: "Operator action",
-  step: "Settlement step",
-};
 
 function when(seconds: number): string {
   return new Date(seconds * 1000)
@@ -321,6 +299,23 @@ export class OrderView {
   }
 
   private deadlinesBlock(order: OrderDetail, now: number): HTMLElement {
+    // An ended order's deadlines no longer apply: it shows how it ended instead (an
+    // on-chain claim or refund still open to this trader keeps its deadline in the
+    // next step above).
+    const ended = outcome(order.status, this.events);
+    if (ended !== null) {
+      return h(
+        "section",
+        { attrs: { "aria-labelledby": "outcome-heading" } },
+        h("h4", { id: "outcome-heading" }, "Outcome"),
+        h(
+          "p",
+          { id: "order-outcome", attrs: { "data-status": ended.status } },
+          ended.words,
+          ended.at === null ? null : h("span", { class: "hint" }, ` ${when(ended.at)}`),
+        ),
+      );
+    }
     const d = order.deadlines;
     const rows: Array<[string, number | null]> = [
       ["The order expires", order.status === "open" ? d.expires_at : null],
@@ -361,7 +356,7 @@ export class OrderView {
       h(
         "ol",
         { id: "order-timeline", class: "timeline" },
-        ...this.events.map((e) =>
+        ...traderEvents(this.events).map((e) =>
           h(
             "li",
             { attrs: { "data-cause": e.cause, "data-to": e.to } },

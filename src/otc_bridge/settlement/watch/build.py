@@ -40,6 +40,7 @@ def build_watchers(
         effects = SettlementEffects(
             settlement=settlement,
             store=store,
+            clock=clock,
             pairs=pairs,
             budget_seconds=settings.drive_budget_seconds,
             label=str(chain.chain_id),

@@ -8,7 +8,11 @@ a flow):
   the order is driven on (escrow released, B's payout queued) with no call from S;
 * `Refunded` of such a lock, or its timelock passed at a final block with no claim: the
   driver's `quote_locked` step (`Settlement.drive`), which reads the chain's final view
-  itself and refunds S's escrow.
+  itself and refunds S's escrow;
+* `Claimed` of a lock no order counts (it failed the order's checks, or was never
+  reported) whose preimage is an order's hashlock: no order moves (the lock was never
+  verified), but the secret is public now, so operators get a critical alert, one per
+  lock (its key in the alert outbox is the lock: re-reads and restarts add none).
 
 Every effect first checks the order's state and each `Settlement` write is a guarded
 compare-and-set, so handing the same event over twice (a restart before the checkpoint
@@ -24,7 +28,9 @@ from enum import StrEnum
 from otc_bridge.adapters.evm.results import ClaimedEvent, HtlcEvent, LockedEvent, RefundedEvent
 from otc_bridge.adapters.store.chain_watch import Mark
 from otc_bridge.adapters.store.store import Fence, Store
+from otc_bridge.domain.clock import Clock
 from otc_bridge.domain.errors import DomainError
+from otc_bridge.domain.hashing import hashlock
 from otc_bridge.domain.htlc_terms import RETRYABLE_CODES
 from otc_bridge.domain.order import Order
 from otc_bridge.domain.settling import Evidence
@@ -37,6 +43,7 @@ from otc_bridge.settlement.watch.follower import Applied
 
 log = logging.getLogger(__name__)
 ACTOR = "watcher"
+UNCOUNTED_CLAIM = "Quote lock claimed on-chain that no order counts: the order's secret is public"
 
 
 class Outcome(StrEnum):
@@ -52,12 +59,14 @@ class SettlementEffects:
         *,
         settlement: Settlement,
         store: Store,
+        clock: Clock,
         pairs: Collection[str],
         budget_seconds: float,
         label: str,
     ) -> None:
         self.settlement = settlement
         self.store = store
+        self.clock = clock
         self.pairs = frozenset(pairs)  # the pairs whose quote leg is on this chain
         self.budget_seconds = budget_seconds
         self.label = label
@@ -136,7 +145,9 @@ class SettlementEffects:
                 order.order_id, actor=ACTOR, budget_seconds=self.budget_seconds, fence=fence
             )
             return Outcome.SKIPPED, "already settling"
-        if order is None or order.status is not Status.QUOTE_LOCKED:
+        if order is None:
+            return self._uncounted_claim(event)
+        if order.status is not Status.QUOTE_LOCKED:
             return Outcome.SKIPPED, "no quote_locked order has this lock"
         evidence = Evidence(
             quote_tx=event.position.tx_hash,
@@ -160,6 +171,35 @@ class SettlementEffects:
             order.order_id, actor=ACTOR, budget_seconds=self.budget_seconds, fence=fence
         )
         return Outcome.ACTED, "settling"
+
+    def _uncounted_claim(self, event: ClaimedEvent) -> tuple[Outcome, str]:
+        """A claim of a lock that backs no order. When its preimage opens an order's
+        hashlock, S's secret is public while that order never had a verified lock: the
+        order is left as it is (nothing verified it; its deadlines still run), and the
+        operators are told, once per lock. A claim of anyone else's lock on the contract
+        is none of the bridge's business (and alerting on it would let anyone flood the
+        alerts)."""
+        orders = self._orders_with_hashlock(hashlock(bytes.fromhex(_bare(event.preimage))))
+        if not orders:
+            return Outcome.SKIPPED, "not a lock of the bridge's orders"
+        fields = {
+            "chain_id": self.label,
+            "lock_id": event.id,
+            "claim_tx": event.position.tx_hash,
+            "block_number": event.position.block_number,
+            "orders": {order.order_id: order.status.value for order in orders},
+        }
+        with self.store.write() as uow:
+            fresh = uow.alerts.enqueue(
+                dedupe_key=f"watch:uncounted_claim:{self.label}:{event.id.lower()}",
+                level="critical",
+                title=UNCOUNTED_CLAIM,
+                fields=fields,
+                now=self.clock.now(),
+            )
+        if fresh:
+            log.warning("ALERT CRITICAL: %s %s", UNCOUNTED_CLAIM, fields)
+        return Outcome.SKIPPED, "no order counts this lock: operators alerted"
 
     def _refunded(self, event: RefundedEvent, fence: Fence) -> tuple[Outcome, str]:
         order = self._order_with_lock(event.id)
