@@ -2,7 +2,8 @@
 on SQLite and on PostgreSQL.
 
     .venv/bin/python bench/versus_reference.py [--store sqlite,postgres] [--requests R]
-        [--settle-orders N] [--latency-ms 10] [--jitter-ms 5] [--workers 2] [--clients 8]
+        [--settle-orders N] [--limited-orders N] [--latency-ms 10] [--jitter-ms 5]
+        [--workers 2] [--clients 8] [--skip-reads] [--skip-settlement] [--skip-limited]
 
 The load is the one the issue measured the reference bridge with: `otc-bridge serve
 --workers 2` (OTC_WORKERS=2) as a subprocess, a fresh devnode per target, 8 client threads
@@ -26,6 +27,12 @@ The load is the one the issue measured the reference bridge with: `otc-bridge se
   p50 of 67 ms). Node requests are counted from the bridge's own
   `otc_node_request_seconds_count` (/metrics), by route.
 
+* under the node's default admin limiter (12 transfers per 60 s; `--limited-orders`, 40):
+  the same settlements at once, then, until every payout is queued, the devnet clock moved
+  past the window and one reconciler pass (`POST /admin/reconcile`) per window; prints
+  what each confirm answered, the passes it took and the node's answers by outcome (a
+  `rate_limited` is a 429: pacing by Retry-After keeps them to the ones the burst meets).
+
 The reference's figures are the issue's (measured in another run against the real node:
 the reference bridge and the real node are not on this machine); the ratio column divides
 ours by them. Prints figures only; asserts nothing about speed.
@@ -46,6 +53,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -151,8 +160,9 @@ def read_rows(store: str, args: argparse.Namespace) -> dict[str, Run]:
     return runs
 
 
-def node_requests(url: str) -> Counter[str]:
-    """Node requests so far, by route, from the bridge's metrics (every worker process)."""
+def node_requests(url: str, label: str = "route") -> Counter[str]:
+    """Node requests so far, by route (or outcome), from the bridge's metrics (every
+    worker process)."""
     client = RawClient(url)
     try:
         status, body = client.request(Call("GET", "/metrics"))
@@ -166,71 +176,157 @@ def node_requests(url: str) -> Counter[str]:
         found = pattern.match(line)
         if found:
             labels = dict(re.findall(r'(\w+)="([^"]*)"', found.group(1)))
-            counts[labels.get("route", "?")] += int(float(found.group(2)))
+            counts[labels.get(label, "?")] += int(float(found.group(2)))
     return counts
 
 
-def settle_row(store: str, args: argparse.Namespace) -> Settled:
-    node_env = {
+@dataclass
+class Limited:
+    orders: int
+    at_confirm: Counter[str]  # what each confirm answered (a status, or a failure)
+    passes: int  # reconciler passes, each after the devnet clock left the limiter's window
+    final: Counter[str]  # each order's status after the last pass
+    outcomes: Counter[str]  # the bridge's node requests by outcome (rate_limited: a 429)
+
+
+@dataclass
+class SettleRun:
+    elapsed: float
+    flow: list[float]  # create -> payout_pending, per order that got there at once
+    confirm: list[float]
+    statuses: Counter[str]
+    order_ids: list[str]
+
+
+def node_env(args: argparse.Namespace, **extra: str) -> dict[str, str]:
+    return {
         "DEVNODE_LATENCY_MS": str(args.latency_ms),
         "DEVNODE_LATENCY_JITTER_MS": str(args.jitter_ms),
+        **extra,
     }
+
+
+def run_settlements(
+    url: str, clock: OffsetFileClock, sellers: list[Wallet], clients: int
+) -> SettleRun:
+    """Each client thread takes one funded seller at a time and settles an order."""
+    work: queue.SimpleQueue[Wallet] = queue.SimpleQueue()
+    for seller in sellers:
+        work.put(seller)
+    done = SettleRun(0.0, [], [], Counter(), [])
+    lock = threading.Lock()
+    start = threading.Barrier(clients + 1)
+
+    def client_thread() -> None:
+        with BridgeClient(url, timeout=120, clock=clock.now) as client:
+            client.http.get("/api/pairs")  # the keep-alive connection, untimed
+            start.wait()
+            while True:
+                try:
+                    seller = work.get_nowait()
+                except queue.Empty:
+                    return
+                order_id, status, took, confirmed = one_settlement(client, seller)
+                with lock:
+                    done.statuses[status] += 1
+                    if order_id:
+                        done.order_ids.append(order_id)
+                    if status == "payout_pending":
+                        done.flow.append(took)
+                        done.confirm.append(confirmed)
+
+    threads = [threading.Thread(target=client_thread) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    done.elapsed = time.perf_counter() - began
+    return done
+
+
+def funded(control: DevnetControl, count: int) -> list[Wallet]:
+    sellers = [Wallet() for _ in range(count)]
+    for seller in sellers:  # funded before the clock starts
+        control.faucet(seller.address, "20")
+    return sellers
+
+
+def settle_row(store: str, args: argparse.Namespace) -> Settled:
     with tempfile.TemporaryDirectory(prefix="vs-settle-") as tmp:
         state = Path(tmp)
         with (
-            devnode(state, node_env) as node,
+            devnode(state, node_env(args)) as node,
             DevnetControl(node.url) as control,
             database(store, state) as url,
         ):
             env = bridge_env(node, state / "bridge", **QUOTE_POLICY, OTC_LOG_LEVEL="INFO")
             if url is not None:
                 env["OTC_DATABASE_URL"] = url
-            sellers = [Wallet() for _ in range(args.settle_orders)]
-            for seller in sellers:  # funded before the clock starts
-                control.faucet(seller.address, "20")
-            work: queue.SimpleQueue[Wallet] = queue.SimpleQueue()
-            for seller in sellers:
-                work.put(seller)
+            sellers = funded(control, args.settle_orders)
             clock = OffsetFileClock(node.state_dir / "clock.json")
-            flow: list[float] = []
-            confirm: list[float] = []
-            statuses: Counter[str] = Counter()
-            lock = threading.Lock()
             with serve(state / "bridge", env, args.workers) as api:
                 before = node_requests(api.url)
-                start = threading.Barrier(args.clients + 1)
-
-                def client_thread() -> None:
-                    with BridgeClient(api.url, timeout=120, clock=clock.now) as client:
-                        client.http.get("/api/pairs")  # the keep-alive connection, untimed
-                        start.wait()
-                        while True:
-                            try:
-                                seller = work.get_nowait()
-                            except queue.Empty:
-                                return
-                            status, took, confirmed = one_settlement(client, seller)
-                            with lock:
-                                statuses[status] += 1
-                                if status == "payout_pending":
-                                    flow.append(took)
-                                    confirm.append(confirmed)
-
-                threads = [threading.Thread(target=client_thread) for _ in range(args.clients)]
-                for thread in threads:
-                    thread.start()
-                start.wait()
-                began = time.perf_counter()
-                for thread in threads:
-                    thread.join()
-                elapsed = time.perf_counter() - began
+                run = run_settlements(api.url, clock, sellers, args.clients)
                 after = node_requests(api.url)
             control.assert_conserved()
-    return Settled(len(flow) / elapsed, flow, confirm, statuses, after - before, len(sellers))
+    return Settled(
+        len(run.flow) / run.elapsed,
+        run.flow,
+        run.confirm,
+        run.statuses,
+        after - before,
+        len(sellers),
+    )
 
 
-def one_settlement(client: BridgeClient, seller: Wallet) -> tuple[str, float, float]:
-    """create -> match -> confirm; (final status or failure, seconds, confirm seconds)."""
+def limited_row(store: str, args: argparse.Namespace) -> Limited:
+    """The node's default admin limiter (12 transfers per 60 s): settle N orders at once,
+    then move the devnet clock past the window and ask for a reconciler pass, until every
+    order's payout is queued (or 10 passes)."""
+    limiter = {"RC_ADMIN_RATE_LIMIT_MAX": "12", "RC_ADMIN_RATE_LIMIT_WINDOW_SECONDS": "60"}
+    reached = {"payout_pending", "completed"}
+    with tempfile.TemporaryDirectory(prefix="vs-limited-") as tmp:
+        state = Path(tmp)
+        with (
+            devnode(state, node_env(args, **limiter)) as node,
+            DevnetControl(node.url) as control,
+            database(store, state) as url,
+        ):
+            env = bridge_env(node, state / "bridge", **QUOTE_POLICY, OTC_LOG_LEVEL="INFO")
+            if url is not None:
+                env["OTC_DATABASE_URL"] = url
+            sellers = funded(control, args.limited_orders)
+            clock = OffsetFileClock(node.state_dir / "clock.json")
+            with serve(state / "bridge", env, args.workers) as api:
+                before = node_requests(api.url, "outcome")
+                run = run_settlements(api.url, clock, sellers, args.clients)
+                passes, final = 0, Counter(statuses(api.url, run.order_ids))
+                while set(final) - reached and passes < 10:
+                    control.advance_clock(61)
+                    reconcile(api.url, node.admin_key)
+                    passes += 1
+                    final = Counter(statuses(api.url, run.order_ids))
+                after = node_requests(api.url, "outcome")
+            control.assert_conserved()
+    return Limited(len(sellers), run.statuses, passes, final, after - before)
+
+
+def statuses(url: str, order_ids: list[str]) -> list[str]:
+    with BridgeClient(url, timeout=60) as client:
+        return [str(client.order(order_id)["status"]) for order_id in order_ids]
+
+
+def reconcile(url: str, admin_key: str) -> None:
+    answer = httpx.post(f"{url}/admin/reconcile", headers={"X-Admin-Key": admin_key}, timeout=300)
+    if answer.status_code != 200:
+        raise RuntimeError(f"/admin/reconcile answered {answer.status_code}: {answer.text[:200]}")
+
+
+def one_settlement(client: BridgeClient, seller: Wallet) -> tuple[str, str, float, float]:
+    """create -> match -> confirm; (order id, final status or failure, seconds, confirm
+    seconds)."""
     buyer, secret = Wallet(), Secret()
     began = time.perf_counter()
     created = client.create_order(
@@ -243,19 +339,19 @@ def one_settlement(client: BridgeClient, seller: Wallet) -> tuple[str, float, fl
         eth_address=SELLER_ETH,
     )
     if created.status_code != 201:
-        return f"create {created.status_code}", 0.0, 0.0
+        return "", f"create {created.status_code}", 0.0, 0.0
     order_id = created.json()["order_id"]
     matched = client.match(buyer, order_id, eth_address=BUYER_ETH)
     if matched.status_code != 200:
-        return f"match {matched.status_code}", 0.0, 0.0
+        return order_id, f"match {matched.status_code}", 0.0, 0.0
     confirm_began = time.perf_counter()
     confirmed = client.confirm(
         order_id, wallet=seller.address, secret=secret.hex, quote_tx="0x" + "cd" * 32
     )
     done = time.perf_counter()
     if confirmed.status_code != 200:
-        return f"confirm {confirmed.status_code}", 0.0, 0.0
-    return str(confirmed.json().get("status")), done - began, done - confirm_began
+        return order_id, f"confirm {confirmed.status_code}", 0.0, 0.0
+    return order_id, str(confirmed.json().get("status")), done - began, done - confirm_began
 
 
 def cell(rate: float, p99_ms: float, unit: str = "req/s") -> str:
@@ -263,7 +359,10 @@ def cell(rate: float, p99_ms: float, unit: str = "req/s") -> str:
 
 
 def print_table(
-    stores: list[str], reads: dict[str, dict[str, Run]], settled: dict[str, Settled]
+    stores: list[str],
+    reads: dict[str, dict[str, Run]],
+    settled: dict[str, Settled],
+    limited: dict[str, Limited],
 ) -> None:
     labels = {
         "book_1k_1": "`GET /api/orderbook`, 1,000 open orders, 1 client",
@@ -319,6 +418,15 @@ def print_table(
         + " |"
     )
     for store in stores:
+        lim = limited.get(store)
+        if lim is not None:
+            print(
+                f"  {store}, node's default limiter (12 transfers / 60 s): {lim.orders} orders; "
+                f"confirm answered {dict(lim.at_confirm)}; after {lim.passes} reconciler "
+                f"pass(es), one per window: {dict(lim.final)}; node requests by outcome "
+                f"{dict(sorted(lim.outcomes.items()))}"
+            )
+    for store in stores:
         s = settled.get(store)
         if s is not None:
             print(
@@ -339,6 +447,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jitter-ms", type=float, default=5.0, help="DEVNODE_LATENCY_JITTER_MS")
     parser.add_argument("--skip-reads", action="store_true")
     parser.add_argument("--skip-settlement", action="store_true")
+    parser.add_argument(
+        "--limited-orders", type=int, default=40, help="orders under the default limiter"
+    )
+    parser.add_argument("--skip-limited", action="store_true")
     args = parser.parse_args(argv)
     stores = [s.strip() for s in args.store.split(",") if s.strip()]
     if "postgres" in stores:
@@ -359,11 +471,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     reads: dict[str, dict[str, Run]] = {}
     settled: dict[str, Settled] = {}
+    limited: dict[str, Limited] = {}
     for store in stores:
         reads[store] = {} if args.skip_reads else read_rows(store, args)
         if not args.skip_settlement:
             settled[store] = settle_row(store, args)
-    print_table(stores, reads, settled)
+        if not args.skip_limited:
+            limited[store] = limited_row(store, args)
+    print_table(stores, reads, settled, limited)
     bad = sum(
         n
         for runs in reads.values()
@@ -373,6 +488,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     failed = sum(
         n for s in settled.values() for st, n in s.statuses.items() if st != "payout_pending"
+    ) + sum(
+        n
+        for lim in limited.values()
+        for st, n in lim.final.items()
+        if st not in {"payout_pending", "completed"}
     )
     print(f"  non-200 reads: {bad}; settlements not ending payout_pending: {failed}")
     return 1 if bad or failed else 0

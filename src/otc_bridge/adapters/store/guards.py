@@ -3,12 +3,32 @@ client from writing too fast, shared by every API process through the database."
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from otc_bridge.adapters.store.tables import RATES, SIGNATURES
+
+# The per-request writes, built once with bound parameters (see orders.py on why).
+_USE_SIGNATURE = insert(SIGNATURES)
+
+
+def _hit(dialect: Any) -> Any:
+    return (
+        dialect.insert(RATES)
+        .values(bucket=bindparam("bucket"), window_start=bindparam("window_start"), count=1)
+        .on_conflict_do_update(
+            index_elements=[RATES.c.bucket, RATES.c.window_start],
+            set_={"count": RATES.c.count + 1},
+        )
+        .returning(RATES.c.count)
+    )
+
+
+_HIT = {"postgresql": _hit(postgresql), "sqlite": _hit(sqlite)}
 
 
 class RequestGuards:
@@ -20,12 +40,13 @@ class RequestGuards:
         try:
             with self._conn.begin_nested():
                 self._conn.execute(
-                    insert(SIGNATURES).values(
-                        signature_digest=digest,
-                        wallet=wallet,
-                        action=action,
-                        valid_until=valid_until,
-                    )
+                    _USE_SIGNATURE,
+                    {
+                        "signature_digest": digest,
+                        "wallet": wallet,
+                        "action": action,
+                        "valid_until": valid_until,
+                    },
                 )
         except IntegrityError:
             return False
@@ -38,16 +59,9 @@ class RequestGuards:
 
     def hit_rate_counter(self, bucket: str, window_start: int) -> int:
         """Count one request in a fixed window; returns the count including this one."""
-        values = {"bucket": bucket, "window_start": window_start, "count": 1}
-        keys = [RATES.c.bucket, RATES.c.window_start]
-        bump = {"count": RATES.c.count + 1}
-        stmt: postgresql.Insert | sqlite.Insert
-        if self._conn.dialect.name == "postgresql":
-            stmt = postgresql.insert(RATES).values(**values)
-        else:
-            stmt = sqlite.insert(RATES).values(**values)
-        upsert = stmt.on_conflict_do_update(index_elements=keys, set_=bump)
-        return int(self._conn.execute(upsert.returning(RATES.c.count)).scalar_one())
+        upsert = _HIT["postgresql" if self._conn.dialect.name == "postgresql" else "sqlite"]
+        params = {"bucket": bucket, "window_start": window_start}
+        return int(self._conn.execute(upsert, params).scalar_one())
 
     def rate_count(self, bucket: str, window_start: int) -> int:
         found = self._conn.execute(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -27,6 +27,16 @@ class Fence:
 def fence_holds(fence: Fence) -> Any:
     """A WHERE clause true only while `fence`'s token is the lease's current one."""
     return exists().where(and_(LEASES.c.name == fence.name, LEASES.c.token == fence.token))
+
+
+# `fence_holds` with bound parameters, for statements built once (`fence_params` fills them).
+FENCE_HOLDS = exists().where(
+    and_(LEASES.c.name == bindparam("f_lease"), LEASES.c.token == bindparam("f_token"))
+)
+
+
+def fence_params(fence: Fence) -> dict[str, Any]:
+    return {"f_lease": fence.name, "f_token": fence.token}
 
 
 class Leases:

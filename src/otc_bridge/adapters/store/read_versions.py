@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -36,16 +36,24 @@ def market_scopes(before: Order | None, after: Order) -> set[str]:
     return set()
 
 
-def bump(conn: Connection, scopes: Iterable[str]) -> None:
-    for scope in sorted(scopes):  # one order of row locks for every writer: no deadlock
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(READ_VERSIONS).values(scope=scope, version=1)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[READ_VERSIONS.c.scope],
-                set_={"version": READ_VERSIONS.c.version + 1},
-            )
+def _upsert(dialect: Any) -> Any:
+    return (
+        dialect.insert(READ_VERSIONS)
+        .values(scope=bindparam("scope", type_=String), version=1)
+        .on_conflict_do_update(
+            index_elements=[READ_VERSIONS.c.scope],
+            set_={"version": READ_VERSIONS.c.version + 1},
         )
+    )
+
+
+_BUMP = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}  # built once
+
+
+def bump(conn: Connection, scopes: Iterable[str]) -> None:
+    stmt = _BUMP["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+    for scope in sorted(scopes):  # one order of row locks for every writer: no deadlock
+        conn.execute(stmt, {"scope": scope})
 
 
 _ONE_SQLITE = "SELECT version FROM read_versions WHERE scope = ?"

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    bindparam,
     delete,
     exists,
     func,
@@ -46,6 +47,24 @@ class DueDelivery:
     event: OrderEvent
 
 
+# The fan-out as one statement built once (see orders.py on why): the order's parties
+# (maker, taker, a taker who left: at most three) fill three slots, repeated to fill.
+_PARTY_SLOTS = ("party_1", "party_2", "party_3")
+_AT = bindparam("at", type_=BigInteger)
+_FAN_OUT = insert(DELIVERIES).from_select(
+    ["webhook_id", "order_id", "seq", "state", "attempts", "created_at", "next_attempt_at"],
+    select(
+        WEBHOOKS.c.webhook_id,
+        bindparam("order_id", type_=String),
+        bindparam("seq", type_=Integer),
+        literal(PENDING, String),
+        literal(0, Integer),
+        _AT,
+        _AT,
+    ).where(WEBHOOKS.c.wallet.in_([bindparam(slot, type_=String) for slot in _PARTY_SLOTS])),
+)
+
+
 class WebhookOutbox:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -56,17 +75,10 @@ class WebhookOutbox:
         parties = sorted(set(wallets))
         if not parties:
             return
-        rows = select(
-            WEBHOOKS.c.webhook_id,
-            literal(order_id, String),
-            literal(seq, Integer),
-            literal(PENDING, String),
-            literal(0, Integer),
-            literal(at, BigInteger),
-            literal(at, BigInteger),
-        ).where(WEBHOOKS.c.wallet.in_(parties))
-        columns = ["webhook_id", "order_id", "seq", "state", "attempts", "created_at"]
-        self._conn.execute(insert(DELIVERIES).from_select([*columns, "next_attempt_at"], rows))
+        if len(parties) > len(_PARTY_SLOTS):
+            raise ValueError("an order has at most three parties to tell")
+        slots = dict(zip(_PARTY_SLOTS, parties + parties[-1:] * len(_PARTY_SLOTS), strict=False))
+        self._conn.execute(_FAN_OUT, {"order_id": order_id, "seq": seq, "at": at, **slots})
 
     def due(self, now: int, *, limit: int) -> list[DueDelivery]:
         earlier = DELIVERIES.alias("earlier")
