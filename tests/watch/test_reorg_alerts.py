@@ -55,7 +55,8 @@ def test_every_deep_reorg_alerts_once_not_only_the_first(swaps: Swaps) -> None:
     # The chain goes on, and is re-organised past finality again at the same height: a
     # distinct re-org (another block replaced) of the same chain.
     second = deep_reorg(swaps)
-    assert second[0] == first[0] and second[1] != first[1]
+    assert second[0] == first[0]
+    assert second[1] != first[1]
     swaps.devchain.control.mine(4)
     swaps.watch()
     third = deep_reorg(swaps)
