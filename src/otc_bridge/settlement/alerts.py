@@ -9,7 +9,14 @@ log = logging.getLogger("otc_bridge.alerts")
 
 
 class Alerts(Protocol):
-    def raise_alert(self, level: str, title: str, fields: dict[str, Any]) -> None: ...
+    def raise_alert(
+        self, level: str, title: str, fields: dict[str, Any], *, key: str | None = None
+    ) -> None:
+        """`key` names the event, so that seeing it again alerts no more; without one,
+        an alert is one per order and title (a condition an order stays in is seen on
+        every pass). An alert of no order that can recur for distinct events must pass
+        its own key, or only its first occurrence would ever be alerted."""
+        ...
 
 
 class LogAlerts:
@@ -18,6 +25,8 @@ class LogAlerts:
     def __init__(self) -> None:
         self.raised: list[tuple[str, str, dict[str, Any]]] = []
 
-    def raise_alert(self, level: str, title: str, fields: dict[str, Any]) -> None:
+    def raise_alert(
+        self, level: str, title: str, fields: dict[str, Any], *, key: str | None = None
+    ) -> None:
         self.raised.append((level, title, fields))
         log.warning("ALERT %s: %s %s", level.upper(), title, fields)

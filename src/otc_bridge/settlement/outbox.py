@@ -1,11 +1,13 @@
 """Durable alerts: queued in the database, delivered to a webhook with retries.
 
 An alert is a row first (so a crash cannot lose it), one per order and condition (so a
-condition seen on every pass alerts once), then a POST to `RC_SOPHIACHECK_WEBHOOK` in the
-reference's Discord-embed shape, retried with backoff until it is accepted. Without a
-webhook, alerts are logged and marked delivered. With `RC_SOPHIACHECK_WEBHOOK_SECRET` set,
-each POST is signed the way trader webhooks are (`X-OTC-Signature`, docs/api.md), with
-the event id `alert:<id>`; the body is the same either way.
+condition seen on every pass alerts once) unless its raiser names the event with a key of
+its own (an alert of no order that can happen again: each deep re-org of a chain), then a
+POST to `RC_SOPHIACHECK_WEBHOOK` in the reference's Discord-embed shape, retried with
+backoff until it is accepted. Without a webhook, alerts are logged and marked delivered.
+With `RC_SOPHIACHECK_WEBHOOK_SECRET` set, each POST is signed the way trader webhooks are
+(`X-OTC-Signature`, docs/api.md), with the event id `alert:<id>`; the body is the same
+either way.
 """
 
 from __future__ import annotations
@@ -30,17 +32,23 @@ MAX_BACKOFF = 3600
 
 
 class OutboxAlerts:
-    """The driver's `Alerts`: one row per (order, title)."""
+    """The driver's `Alerts`: one row per event key, by default per (order, title)."""
 
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
 
-    def raise_alert(self, level: str, title: str, fields: dict[str, Any]) -> None:
-        key = f"{fields.get('order_id', '-')}:{title}"[:200]
+    def raise_alert(
+        self, level: str, title: str, fields: dict[str, Any], *, key: str | None = None
+    ) -> None:
+        dedupe_key = (key or f"{fields.get('order_id', '-')}:{title}")[:200]
         with self.store.write() as uow:
             fresh = uow.alerts.enqueue(
-                dedupe_key=key, level=level, title=title, fields=fields, now=self.clock.now()
+                dedupe_key=dedupe_key,
+                level=level,
+                title=title,
+                fields=fields,
+                now=self.clock.now(),
             )
         if fresh:
             log.warning("ALERT %s: %s %s", level.upper(), title, fields)

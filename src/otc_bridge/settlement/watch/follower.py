@@ -10,8 +10,10 @@ A poll, under the chain's lease (every write carries its fence):
    that changed during the read means the chain moved under us, and the poll is retried;
 3. the checkpoint's block again by number, last (so a re-org that replaced it before any
    of the reads above is seen): a different hash means a re-org reached a block we had
-   already acted on, so the checkpoint goes back to the newest recent mark still on the
-   chain (at or below the fork) and the next polls read forward from there;
+   already acted on: the operators are alerted (once per replaced block, keyed by the
+   chain, its number and old hash), then the checkpoint goes back to the newest recent
+   mark still on the chain (at or below the fork) and the next polls read forward from
+   there;
 4. the final events go to the effects (idempotent calls into `Settlement`), in chain
    order; the events above the final block are only recorded as sightings;
 5. the checkpoint moves to the range's last final block, with a compare-and-set on the
@@ -21,7 +23,8 @@ Crash boundaries: effects are made before the checkpoint moves, and each one is
 idempotent (it checks the order's state, and `Settlement`'s writes are guarded), so a
 process killed between an effect and the checkpoint reads the same range again and the
 second pass finds nothing left to do. A kill during a rewind leaves either the old
-checkpoint (the rewind is found again) or the new one (one transaction). See
+checkpoint (the rewind is found again, its alert already queued under the same key) or
+the new one (one transaction, after the alert). See
 docs/settlement.md.
 """
 
@@ -56,6 +59,7 @@ from otc_bridge.settlement.watch.config import WatcherSettings
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+REORG_ALERT = "quote chain re-organised past the watcher's finality depth"
 
 
 def chain_key(chain: EvmChain) -> str:
@@ -302,7 +306,12 @@ class ChainFollower:
             if not isinstance(got, Ok):
                 return self._unreachable(got)
             fork = Mark(got.value.number, got.value.hash, got.value.timestamp)
-        crashpoint("watch.rewind_found")  # the fork is known, the checkpoint not moved
+        # Alerted before the rewind commits: a process killed after the rewind could not
+        # find this re-org again, so an alert raised after it could be lost. Keyed by the
+        # replaced block, every deep re-org alerts once, and the same one found again (the
+        # rewind lost to a kill or to another lease holder) adds no alert.
+        self._alert_reorg(checkpoint.block, fork)
+        crashpoint("watch.rewind_found")  # the fork known and alerted, the checkpoint not moved
         with self.store.write() as uow:
             rewound = uow.chain_watch.rewind(
                 self.key,
@@ -331,20 +340,24 @@ class ChainFollower:
             depth,
             fork.number,
         )
-        if self.alerts is not None:
-            self.alerts.raise_alert(
-                "critical",
-                "quote chain re-organised past the watcher's finality depth",
-                {
-                    "chain_id": self.chain.chain_id,
-                    "checkpoint": checkpoint.block.number,
-                    "replaced_hash": checkpoint.block.hash,
-                    "rewound_to": fork.number,
-                    "finality_confirmations": self.finality,
-                },
-            )
         return PollReport(
             PollResult.REWOUND, head.number, fork.number, reason=f"rewound {depth} blocks"
+        )
+
+    def _alert_reorg(self, replaced: Mark, fork: Mark) -> None:
+        if self.alerts is None:
+            return
+        self.alerts.raise_alert(
+            "critical",
+            REORG_ALERT,
+            {
+                "chain_id": self.chain.chain_id,
+                "checkpoint": replaced.number,
+                "replaced_hash": replaced.hash,
+                "rewound_to": fork.number,
+                "finality_confirmations": self.finality,
+            },
+            key=f"watch:reorg:{self.chain.chain_id}:{replaced.number}:{replaced.hash.lower()}",
         )
 
     # ------------------------------------------------------------------ internals
