@@ -392,3 +392,37 @@ def test_refund_of_an_order_whose_quote_lock_can_still_be_claimed_needs_force(
         assert moved.status is Status.REFUND_PENDING
     finally:
         container.close()
+
+
+def test_a_payout_voided_twice_alerts_the_operators_twice(
+    bridge: RunningBridge, devnet: DevnetControl, node: DevnodeProcess
+) -> None:
+    """Each void of the order's payout is its own event: the second is alerted too (one
+    alert per order and title would have hidden it)."""
+    trade = open_trade(bridge.client, devnet, "5")
+    assert confirm(bridge.client, trade).json()["status"] == "payout_pending"
+    keys = [f"otc_payout:{trade.order_id}", f"otc_payout:{trade.order_id}:1"]
+    for attempt, key in enumerate(keys, start=1):
+        voided = httpx.post(
+            f"{node.url}/pending/void",
+            json={"tx_hash": idempotent_tx_hash(key)},
+            headers=admin_headers(node),
+        )
+        assert voided.status_code == 200, voided.text
+        resent = idempotent_tx_hash(f"otc_payout:{trade.order_id}:{attempt}")
+        due = bridge.client.order(trade.order_id)["deadlines"]["next_action_at"]
+        devnet.advance_clock(max(0, due - devnet.now()) + 1)  # the payout's next look
+        for _ in range(3):  # the re-drive, then the payout sent under its new key
+            bridge.run_worker()
+            if bridge.client.order(trade.order_id)["payout_tx_hash"] == resent:
+                break
+        order = bridge.client.order(trade.order_id)
+        assert (order["status"], order["payout_tx_hash"]) == ("payout_pending", resent)
+    redriven = [
+        f["voided_key"]
+        for _, title, f in bridge.alerts()
+        if title == "Payout voided; re-driving under a new key"
+    ]
+    assert redriven == keys
+    bridge.run_worker()  # seen again on a later pass: no third alert
+    assert len([a for a in bridge.alerts() if a[1].startswith("Payout voided")]) == 2

@@ -283,6 +283,7 @@ def check_payout(kit: Toolkit, order: Order, ctx: Ctx) -> Order:
         "warning",
         "Payout voided; re-driving under a new key",
         order,
+        event=payout.key,  # a re-driven payout voided again alerts again
         voided_key=payout.key,
         new_key=new.key,
     )

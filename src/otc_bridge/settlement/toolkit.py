@@ -127,5 +127,10 @@ class Toolkit:
         crashpoint(f"call:{name}:after")
         return result
 
-    def alert(self, level: str, title: str, order: Order, **fields: Any) -> None:
-        self.alerts.raise_alert(level, title, {"order_id": order.order_id, **fields})
+    def alert(
+        self, level: str, title: str, order: Order, *, event: str | None = None, **fields: Any
+    ) -> None:
+        """One alert per order and title, or, with `event`, one per order, title and
+        event (for what can happen to an order more than once)."""
+        key = None if event is None else f"{order.order_id}:{title}:{event}"
+        self.alerts.raise_alert(level, title, {"order_id": order.order_id, **fields}, key=key)
