@@ -12,18 +12,21 @@ from __future__ import annotations
 import json
 import os
 import platform
+import queue
 import socket
 import sqlite3
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from otc_bridge.adapters.store.engine import sqlite_url
+from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.devnet.bridge_process import BridgeProcess
 from otc_bridge.devnet.process import DevnodeProcess
 
@@ -239,6 +242,46 @@ def bridge_server(state: Path, env: Mapping[str, str], workers: int) -> Iterator
     """`otc-bridge serve` with `workers` uvicorn processes, ready when /api/pairs answers."""
     with BridgeProcess(state / "api", env={**env, "OTC_WORKERS": str(workers)}) as api:
         yield api
+
+
+T = TypeVar("T")
+
+
+def drain(
+    url: str,
+    items: Sequence[T],
+    clients: int,
+    handle: Callable[[BridgeClient, T], None],
+    *,
+    clock: Callable[[], int] | None = None,
+) -> float:
+    """`clients` threads, each with its own keep-alive `BridgeClient` (connected before
+    the clock starts), take the items one at a time and `handle` each; the seconds from
+    the start to the last item done. `handle` records its own results (under a lock)."""
+    work: queue.SimpleQueue[T] = queue.SimpleQueue()
+    for item in items:
+        work.put(item)
+    start = threading.Barrier(clients + 1)
+
+    def client_thread() -> None:
+        with BridgeClient(url, timeout=120, clock=clock) as client:
+            client.http.get("/api/pairs")  # the keep-alive connection, untimed
+            start.wait()
+            while True:
+                try:
+                    item = work.get_nowait()
+                except queue.Empty:
+                    return
+                handle(client, item)
+
+    threads = [threading.Thread(target=client_thread) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began
 
 
 def dumps(body: object) -> bytes:

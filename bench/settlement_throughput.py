@@ -26,7 +26,6 @@ machine. Never asserts timings.
 from __future__ import annotations
 
 import argparse
-import queue
 import statistics
 import sys
 import tempfile
@@ -40,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import bridge_env, devnode, machine, percentile
+from bench._common import bridge_env, devnode, drain, machine, percentile
 from bench._service import (
     QUOTE_POLICY,
     CallCounter,
@@ -64,41 +63,24 @@ def process_server(state: Path, env: dict[str, str]) -> Iterator[str]:
 def confirm_all(
     url: str, todo: list[tuple[str, str, str]], concurrency: int
 ) -> tuple[list[float], Counter[str], float]:
-    work: queue.SimpleQueue[tuple[str, str, str]] = queue.SimpleQueue()
-    for item in todo:
-        work.put(item)
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
     lock = threading.Lock()
-    start = threading.Barrier(concurrency + 1)
 
-    def client_thread() -> None:
-        with BridgeClient(url, timeout=120) as client:
-            client.http.get("/api/pairs")  # open the keep-alive connection first
-            start.wait()
-            while True:
-                try:
-                    order_id, seller, preimage = work.get_nowait()
-                except queue.Empty:
-                    return
-                began = time.perf_counter()
-                response = client.confirm(
-                    order_id, wallet=seller, secret=preimage, quote_tx="0x" + "cd" * 32
-                )
-                took = time.perf_counter() - began
-                status = str(response.json().get("status", response.status_code))
-                with lock:
-                    latencies.append(took)
-                    statuses[status] += 1
+    def confirm(client: BridgeClient, item: tuple[str, str, str]) -> None:
+        order_id, seller, preimage = item
+        began = time.perf_counter()
+        response = client.confirm(
+            order_id, wallet=seller, secret=preimage, quote_tx="0x" + "cd" * 32
+        )
+        took = time.perf_counter() - began
+        status = str(response.json().get("status", response.status_code))
+        with lock:
+            latencies.append(took)
+            statuses[status] += 1
 
-    threads = [threading.Thread(target=client_thread) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return latencies, statuses, time.perf_counter() - began
+    elapsed = drain(url, todo, concurrency, confirm)
+    return latencies, statuses, elapsed
 
 
 def main(argv: list[str] | None = None) -> int:

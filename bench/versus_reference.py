@@ -41,7 +41,6 @@ ours by them. Prints figures only; asserts nothing about speed.
 from __future__ import annotations
 
 import argparse
-import queue
 import random
 import re
 import sys
@@ -64,6 +63,7 @@ from bench._common import (
     Run,
     bridge_env,
     devnode,
+    drain,
     machine,
     percentile,
     run_load,
@@ -75,6 +75,7 @@ from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.clientlib.wallet import Secret, Wallet
 from otc_bridge.devnet.bridge_process import BridgeProcess
 from otc_bridge.devnet.control import DevnetControl
+from otc_bridge.devnet.process import DevnodeProcess
 
 # The issue's reference figures: (requests or orders per second, p99 ms).
 REFERENCE = {
@@ -210,39 +211,20 @@ def run_settlements(
     url: str, clock: OffsetFileClock, sellers: list[Wallet], clients: int
 ) -> SettleRun:
     """Each client thread takes one funded seller at a time and settles an order."""
-    work: queue.SimpleQueue[Wallet] = queue.SimpleQueue()
-    for seller in sellers:
-        work.put(seller)
     done = SettleRun(0.0, [], [], Counter(), [])
     lock = threading.Lock()
-    start = threading.Barrier(clients + 1)
 
-    def client_thread() -> None:
-        with BridgeClient(url, timeout=120, clock=clock.now) as client:
-            client.http.get("/api/pairs")  # the keep-alive connection, untimed
-            start.wait()
-            while True:
-                try:
-                    seller = work.get_nowait()
-                except queue.Empty:
-                    return
-                order_id, status, took, confirmed = one_settlement(client, seller)
-                with lock:
-                    done.statuses[status] += 1
-                    if order_id:
-                        done.order_ids.append(order_id)
-                    if status == "payout_pending":
-                        done.flow.append(took)
-                        done.confirm.append(confirmed)
+    def settle(client: BridgeClient, seller: Wallet) -> None:
+        order_id, status, took, confirmed = one_settlement(client, seller)
+        with lock:
+            done.statuses[status] += 1
+            if order_id:
+                done.order_ids.append(order_id)
+            if status == "payout_pending":
+                done.flow.append(took)
+                done.confirm.append(confirmed)
 
-    threads = [threading.Thread(target=client_thread) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    done.elapsed = time.perf_counter() - began
+    done.elapsed = drain(url, sellers, clients, settle, clock=clock.now)
     return done
 
 
@@ -253,32 +235,43 @@ def funded(control: DevnetControl, count: int) -> list[Wallet]:
     return sellers
 
 
-def settle_row(store: str, args: argparse.Namespace) -> Settled:
+@dataclass
+class Target:
+    node: DevnodeProcess
+    control: DevnetControl
+    env: dict[str, str]  # the bridge's settings
+    clock: OffsetFileClock
+    state: Path
+
+
+@contextmanager
+def settlement_target(store: str, args: argparse.Namespace, **node_extra: str) -> Iterator[Target]:
+    """A fresh devnode (replies delayed as --latency-ms/--jitter-ms say) and database,
+    and the bridge's settings for them: RTC/ERG under its unverified policy."""
     with tempfile.TemporaryDirectory(prefix="vs-settle-") as tmp:
         state = Path(tmp)
         with (
-            devnode(state, node_env(args)) as node,
+            devnode(state, node_env(args, **node_extra)) as node,
             DevnetControl(node.url) as control,
             database(store, state) as url,
         ):
             env = bridge_env(node, state / "bridge", **QUOTE_POLICY, OTC_LOG_LEVEL="INFO")
             if url is not None:
                 env["OTC_DATABASE_URL"] = url
-            sellers = funded(control, args.settle_orders)
             clock = OffsetFileClock(node.state_dir / "clock.json")
-            with serve(state / "bridge", env, args.workers) as api:
-                before = node_requests(api.url)
-                run = run_settlements(api.url, clock, sellers, args.clients)
-                after = node_requests(api.url)
+            yield Target(node, control, env, clock, state)
             control.assert_conserved()
-    return Settled(
-        len(run.flow) / run.elapsed,
-        run.flow,
-        run.confirm,
-        run.statuses,
-        after - before,
-        len(sellers),
-    )
+
+
+def settle_row(store: str, args: argparse.Namespace) -> Settled:
+    with settlement_target(store, args) as target:
+        sellers = funded(target.control, args.settle_orders)
+        with serve(target.state / "bridge", target.env, args.workers) as api:
+            before = node_requests(api.url)
+            run = run_settlements(api.url, target.clock, sellers, args.clients)
+            after = node_requests(api.url)
+    rate = len(run.flow) / run.elapsed
+    return Settled(rate, run.flow, run.confirm, run.statuses, after - before, len(sellers))
 
 
 def limited_row(store: str, args: argparse.Namespace) -> Limited:
@@ -287,29 +280,18 @@ def limited_row(store: str, args: argparse.Namespace) -> Limited:
     order's payout is queued (or 10 passes)."""
     limiter = {"RC_ADMIN_RATE_LIMIT_MAX": "12", "RC_ADMIN_RATE_LIMIT_WINDOW_SECONDS": "60"}
     reached = {"payout_pending", "completed"}
-    with tempfile.TemporaryDirectory(prefix="vs-limited-") as tmp:
-        state = Path(tmp)
-        with (
-            devnode(state, node_env(args, **limiter)) as node,
-            DevnetControl(node.url) as control,
-            database(store, state) as url,
-        ):
-            env = bridge_env(node, state / "bridge", **QUOTE_POLICY, OTC_LOG_LEVEL="INFO")
-            if url is not None:
-                env["OTC_DATABASE_URL"] = url
-            sellers = funded(control, args.limited_orders)
-            clock = OffsetFileClock(node.state_dir / "clock.json")
-            with serve(state / "bridge", env, args.workers) as api:
-                before = node_requests(api.url, "outcome")
-                run = run_settlements(api.url, clock, sellers, args.clients)
-                passes, final = 0, Counter(statuses(api.url, run.order_ids))
-                while set(final) - reached and passes < 10:
-                    control.advance_clock(61)
-                    reconcile(api.url, node.admin_key)
-                    passes += 1
-                    final = Counter(statuses(api.url, run.order_ids))
-                after = node_requests(api.url, "outcome")
-            control.assert_conserved()
+    with settlement_target(store, args, **limiter) as target:
+        sellers = funded(target.control, args.limited_orders)
+        with serve(target.state / "bridge", target.env, args.workers) as api:
+            before = node_requests(api.url, "outcome")
+            run = run_settlements(api.url, target.clock, sellers, args.clients)
+            passes, final = 0, Counter(statuses(api.url, run.order_ids))
+            while set(final) - reached and passes < 10:
+                target.control.advance_clock(61)
+                reconcile(api.url, target.node.admin_key)
+                passes += 1
+                final = Counter(statuses(api.url, run.order_ids))
+            after = node_requests(api.url, "outcome")
     return Limited(len(sellers), run.statuses, passes, final, after - before)
 
 
