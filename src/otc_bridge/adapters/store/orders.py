@@ -46,6 +46,16 @@ _CAS = update(ORDERS).where(
     ORDERS.c.version == bindparam("w_version"),
 )
 _CAS_FENCED = _CAS.where(FENCE_HOLDS)
+_ENDED = [status.value for status in TERMINAL]
+_ACTIVE_ESCROWS = (
+    select(func.count())
+    .select_from(ORDERS)
+    .where(
+        ORDERS.c.escrow_poster == bindparam("w_wallet"),
+        ORDERS.c.status.not_in(_ENDED),
+        or_(ORDERS.c.escrow_state.is_(None), ORDERS.c.escrow_state.not_in(_ENDED)),
+    )
+)
 
 
 class Orders:
@@ -197,19 +207,7 @@ class Orders:
     def active_escrows(self, wallet: str) -> int:
         """Escrow jobs of `wallet` the node still counts as active (open, claimed,
         delivered): those of its orders that have not ended and not been released."""
-        ended = [status.value for status in TERMINAL]
-        stmt = (
-            select(func.count())
-            .select_from(ORDERS)
-            .where(
-                and_(
-                    ORDERS.c.escrow_poster == wallet,
-                    ORDERS.c.status.not_in(ended),
-                    or_(ORDERS.c.escrow_state.is_(None), ORDERS.c.escrow_state.not_in(ended)),
-                )
-            )
-        )
-        return int(self._conn.execute(stmt).scalar_one())
+        return int(self._conn.execute(_ACTIVE_ESCROWS, {"w_wallet": wallet}).scalar_one())
 
     def count(self, status: Status) -> int:
         stmt = select(func.count()).select_from(ORDERS).where(ORDERS.c.status == status.value)
