@@ -240,10 +240,31 @@ def devnode(state: Path, env: Mapping[str, str] | None = None) -> Iterator[Devno
         yield node
 
 
+def wait_listening(port: int, count: int, timeout: float = 180.0) -> None:
+    """Until `count` sockets listen on `port`: every worker of `serve --workers N` binds its
+    own once its app is loaded, and a load started before the last one has would all land
+    on the others."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while True:
+        listening = [
+            c
+            for c in psutil.net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+        ]
+        if len(listening) >= count:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(listening)} of {count} workers listen on {port}")
+        time.sleep(0.05)  # polling for a state, not synchronising threads
+
+
 @contextmanager
 def bridge_server(state: Path, env: Mapping[str, str], workers: int) -> Iterator[BridgeProcess]:
-    """`otc-bridge serve` with `workers` uvicorn processes, ready when /api/pairs answers."""
+    """`otc-bridge serve` with `workers` processes, ready when every one listens."""
     with BridgeProcess(state / "api", env={**env, "OTC_WORKERS": str(workers)}) as api:
+        wait_listening(api.port, workers)
         yield api
 
 

@@ -67,6 +67,7 @@ from bench._common import (
     machine,
     percentile,
     run_load,
+    wait_listening,
 )
 from bench._service import AMOUNT, BUYER_ETH, PAIR, PRICE, QUOTE_POLICY, SELLER_ETH
 from bench.bridge_reads import seed_orders
@@ -111,6 +112,7 @@ def serve(state: Path, env: dict[str, str], workers: int) -> Iterator[BridgeProc
     """`otc-bridge serve --workers W`, given time to start on a busy machine."""
     settings = {**env, "OTC_WORKERS": str(workers)}
     with BridgeProcess(state / "api", env=settings, startup_timeout=180) as api:
+        wait_listening(api.port, workers)
         yield api
 
 

@@ -25,7 +25,16 @@ __all__ = ["devchain", "node"]  # fixtures
 def api(node: DevnodeProcess, tmp_path: Path) -> Iterator[BridgeProcess]:
     env = {**bridge_env(node, tmp_path / "bridge"), "OTC_WORKERS": "2"}
     with BridgeProcess(tmp_path / "api", env=env, startup_timeout=120) as running:
+        assert wait_for(lambda: listening(running.port) == 2)  # each binds once loaded
         yield running
+
+
+def listening(port: int) -> int:
+    return sum(
+        1
+        for c in psutil.net_connections(kind="tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+    )
 
 
 def workers(api: BridgeProcess) -> list[psutil.Process]:

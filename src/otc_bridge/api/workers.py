@@ -60,12 +60,17 @@ def _worker(host: str, port: int, config: dict[str, Any], parent: int) -> None:
     _die_with_parent(parent)
     import uvicorn
 
+    settings = uvicorn.Config(**config)
+    # The app first (imports, migrations: seconds on a busy machine), then the socket:
+    # the kernel hands connections to every socket of the port at once, so one bound
+    # before its process can answer would hold its share of new clients waiting.
+    settings.load()
     try:
         sock = reuse_port_socket(host, port)
     except OSError as exc:
         print(f"otc-bridge serve: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
         sys.exit(STARTUP_FAILURE)
-    server = uvicorn.Server(uvicorn.Config(**config))
+    server = uvicorn.Server(settings)
     server.run(sockets=[sock])
     if not server.started:
         sys.exit(STARTUP_FAILURE)
