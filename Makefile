@@ -20,7 +20,7 @@ WEB_STAMP := $(WEB_APP)/.built
 WEB_SRC   := $(shell find web/src web/test -type f 2>/dev/null) web/build.mjs web/tsconfig.json
 CHROMIUM  := /usr/bin/chromium
 
-.PHONY: run test test-suites test-sqlite test-postgres test-browser lint typecheck bench clean web node chromium contracts
+.PHONY: run test test-sqlite test-postgres test-browser lint typecheck bench clean web node chromium contracts
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,34 +63,15 @@ contracts: $(NPM_STAMP)
 run: $(STAMP) $(NPM_STAMP) $(WEB_STAMP)
 	$(BIN)/otc-bridge devnet
 
-test: lint typecheck test-suites test-browser
-
-# The SQLite and PostgreSQL suites run at the same time: much of their time is spent
-# waiting on the subprocesses they drive (anvil, devnode, bridge processes, PostgreSQL),
-# so two runs share the two CPUs better than one after the other. The PostgreSQL suite's
-# output is kept in a file and printed whole after the SQLite suite's (never interleaved);
-# the target fails if either suite failed, or under CI did not run.
-test-suites: $(STAMP) $(NPM_STAMP) $(WEB_STAMP)
-	@pg_log=$$(mktemp); \
-	$(MAKE) --no-print-directory test-postgres >"$$pg_log" 2>&1 & pg_pid=$$!; \
-	trap 'kill $$pg_pid 2>/dev/null; rm -f "$$pg_log"' INT TERM; \
-	echo "== SQLite suite (the PostgreSQL suite runs alongside; its output follows)"; \
-	$(MAKE) --no-print-directory test-sqlite; sqlite_status=$$?; \
-	wait $$pg_pid; pg_status=$$?; \
-	cat "$$pg_log"; rm -f "$$pg_log"; \
-	echo "== SQLite suite: $$([ $$sqlite_status -eq 0 ] && echo passed || echo "FAILED (exit $$sqlite_status)");" \
-	     "PostgreSQL suite: $$([ $$pg_status -eq 0 ] && echo 'passed (or skipped, see above)' || echo "FAILED (exit $$pg_status)")"; \
-	[ $$sqlite_status -eq 0 ] && [ $$pg_status -eq 0 ]
+test: lint typecheck test-sqlite test-postgres test-browser
 
 test-sqlite: $(STAMP) $(NPM_STAMP) $(WEB_STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=15 --ignore=tests/browser
 
-# Its own pytest cache: it may run at the same time as the SQLite suite.
 test-postgres: $(STAMP) $(NPM_STAMP) $(WEB_STAMP)
 	@if [ "$$CI" = "true" ] || $(BIN)/python -c "import sys; from tests.support.databases import postgres_reachable; sys.exit(postgres_reachable() is not None)"; then \
 		echo "== PostgreSQL suite"; \
-		OTC_TEST_STORE=postgres $(BIN)/python -m pytest -n auto --dist loadgroup --durations=15 \
-			-o cache_dir=.pytest_cache/postgres $(PG_SUITES); \
+		OTC_TEST_STORE=postgres $(BIN)/python -m pytest -n auto --dist loadgroup --durations=15 $(PG_SUITES); \
 	else \
 		echo "** PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL suite did NOT run (CI runs it) **"; \
 	fi
