@@ -17,15 +17,13 @@ changed under us (a re-org between two calls of one read).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from eth_typing import HexStr
 from eth_utils.address import to_checksum_address
-from web3 import Web3
-from web3.exceptions import BlockNotFound, TransactionNotFound
-from web3.types import FilterParams
 
 from otc_bridge.adapters.evm.codec import (
     CLAIMED_TOPIC,
@@ -57,8 +55,12 @@ from otc_bridge.adapters.evm.results import (
     RefundedEvent,
     Unreachable,
 )
-from otc_bridge.adapters.evm.rpc import connect
 from otc_bridge.domain.htlc_terms import LockState, RefusalCode
+
+if TYPE_CHECKING:
+    from web3 import Web3
+    from web3.contract import Contract
+    from web3.types import FilterParams
 
 log = logging.getLogger(__name__)
 
@@ -70,16 +72,37 @@ class _Reorged(Exception):
 
 
 class EvmReader:
+    """web3.py (over a second of CPU to import) is imported and connected on the first
+    read, not here: a bridge process that never reads its chain (most CLI commands, a
+    process that dies or stops before any lock) starts without it."""
+
     def __init__(self, chain: EvmChain, web3: Web3 | None = None) -> None:
         self.chain = chain
-        self.web3 = (
-            web3
-            if web3 is not None
-            else connect(chain.rpc_url, timeout=chain.rpc_timeout_seconds, read_only=True)
-        )
-        self._htlc = self.web3.eth.contract(
-            address=to_checksum_address(chain.htlc_contract), abi=load_artifact(HTLC).abi
-        )
+        self._address = to_checksum_address(chain.htlc_contract)
+        self._web3 = web3
+        self._contract: Contract | None = None
+        self._connecting = threading.Lock()  # API threads and a watcher may read first
+
+    @property
+    def web3(self) -> Web3:
+        if self._web3 is None:
+            with self._connecting:
+                if self._web3 is None:
+                    from otc_bridge.adapters.evm.rpc import connect
+
+                    chain = self.chain
+                    self._web3 = connect(
+                        chain.rpc_url, timeout=chain.rpc_timeout_seconds, read_only=True
+                    )
+        return self._web3
+
+    @property
+    def _htlc(self) -> Contract:
+        if self._contract is None:
+            self._contract = self.web3.eth.contract(
+                address=self._address, abi=load_artifact(HTLC).abi
+            )
+        return self._contract
 
     # ------------------------------------------------------------------ chain
 
@@ -91,6 +114,8 @@ class EvmReader:
 
     def block(self, number: int) -> Ok[BlockRef] | Missing | Unreachable:
         def read() -> Ok[BlockRef] | Missing:
+            from web3.exceptions import BlockNotFound
+
             try:
                 return Ok(self._block(number))
             except BlockNotFound:
@@ -134,6 +159,8 @@ class EvmReader:
         """The lock made by this transaction (its `Locked` log from the pair's contract)."""
 
         def read() -> LockResult:
+            from web3.exceptions import TransactionNotFound
+
             try:
                 receipt = self.web3.eth.get_transaction_receipt(HexStr(hex32(tx_hash)))
             except TransactionNotFound:
@@ -179,7 +206,7 @@ class EvmReader:
                 "toBlock": to_block,
                 "topics": [list(HTLC_TOPICS)],
             }
-            raw = self.web3.eth.get_logs(cast(FilterParams, params))
+            raw = self.web3.eth.get_logs(cast("FilterParams", params))
             entries = [RawLog.from_rpc(cast(Mapping[str, Any], e)) for e in raw]
             decoded = [_decode_event(e) for e in entries if e.address == self._htlc.address]
             return Ok([event for event in decoded if event is not None])
@@ -238,7 +265,7 @@ class EvmReader:
                 "toBlock": high,
                 "topics": [LOCKED_TOPIC, lock_id],
             }
-            found = self.web3.eth.get_logs(cast(FilterParams, params))
+            found = self.web3.eth.get_logs(cast("FilterParams", params))
             if found:
                 return RawLog.from_rpc(cast(Mapping[str, Any], found[-1]))
             high = low - 1
@@ -264,6 +291,8 @@ class EvmReader:
     def _no_receipt(self, tx_hash: str) -> Missing:
         """No receipt: a transaction still in the mempool (say so: it may lock once
         mined) or one the chain does not know."""
+        from web3.exceptions import TransactionNotFound
+
         try:
             self.web3.eth.get_transaction(HexStr(hex32(tx_hash)))
         except TransactionNotFound:
