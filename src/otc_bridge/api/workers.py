@@ -26,6 +26,8 @@ import threading
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from otc_bridge.process_tree import die_with_parent
+
 log = logging.getLogger(__name__)
 
 STARTUP_FAILURE = 3  # uvicorn's exit code for "failed before serving"
@@ -43,21 +45,8 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _die_with_parent(parent: int) -> None:
-    """SIGTERM this process when the supervisor dies, however it dies (a SIGKILL too):
-    a worker must never serve on alone, unsupervised, after its supervisor is gone."""
-    if sys.platform != "linux":
-        return
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-    if os.getppid() != parent:  # it died before the line above ran
-        os.kill(os.getpid(), signal.SIGTERM)
-
-
 def _worker(host: str, port: int, config: dict[str, Any], parent: int) -> None:
-    _die_with_parent(parent)
+    die_with_parent(parent)  # never serve on alone after the supervisor is gone
     import uvicorn
 
     settings = uvicorn.Config(**config)

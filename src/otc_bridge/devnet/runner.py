@@ -82,6 +82,7 @@ def run_devnet() -> None:
         persist=True,
         info_path=state / "chain.json",
     )
+    chain.process.die_with_parent = True  # a killed `make run` leaves no chain behind
     chain.start()
     try:
         _run_with_chain(state, chain, node_port, port, admin_key)
@@ -102,6 +103,7 @@ def _run_with_chain(
             "DEVNODE_CHAIN_RPC_URL": chain.rpc_url,
         },
     )
+    node.die_with_parent = True
     node.start()
     try:
         # One clock: a devnode clock moved earlier (its offset is kept in its state

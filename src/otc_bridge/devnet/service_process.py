@@ -21,6 +21,8 @@ from typing import Self
 
 import httpx
 
+from otc_bridge.process_tree import dies_with_this_process
+
 READY_POLL_SECONDS = 0.05
 _running: set[ServiceProcess] = set()
 
@@ -44,6 +46,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 class ServiceProcess:
     log_name = "service.log"
+    # Stop when the process that started it dies, even by SIGKILL (`make run`'s runner
+    # sets it for its devnode and chain, which it starts from its main thread).
+    die_with_parent = False
 
     def __init__(self, state_dir: Path, *, port: int | None, startup_timeout: float) -> None:
         self.state_dir = Path(state_dir)
@@ -92,6 +97,7 @@ class ServiceProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=self.environment(extra),
+                preexec_fn=dies_with_this_process() if self.die_with_parent else None,
             )
         _running.add(self)
 

@@ -26,6 +26,7 @@ from otc_bridge.devnet.devchain.binary import find_anvil
 
 # _running: the shared registry of live services, so the atexit hook kills anvil too.
 from otc_bridge.devnet.service_process import ServiceError, ServiceProcess, _running
+from otc_bridge.process_tree import dies_with_this_process
 
 DEVCHAIN_CHAIN_ID = 31337
 DEVCHAIN_ACCOUNTS = 10
@@ -86,7 +87,11 @@ class AnvilProcess(ServiceProcess):
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
-                self.argv(), stdout=log, stderr=subprocess.STDOUT, env=self.environment(extra)
+                self.argv(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.environment(extra),
+                preexec_fn=dies_with_this_process() if self.die_with_parent else None,
             )
         _running.add(self)
 
