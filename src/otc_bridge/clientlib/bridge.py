@@ -44,6 +44,9 @@ class BridgeClient:
             self.now = self.server_clock.now
         else:
             self.now = clock
+        # Idle connections go before the bridge's (uvicorn's) 5 s keep-alive closes them:
+        # a request sent on one it has just closed fails without an answer.
+        kwargs.setdefault("limits", httpx.Limits(keepalive_expiry=2.0))
         self.http = httpx.Client(base_url=base_url, timeout=timeout, event_hooks=hooks, **kwargs)
 
     def _signed(

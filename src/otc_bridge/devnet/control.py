@@ -32,7 +32,10 @@ class DevnetError(RuntimeError):
 class DevnetControl:
     def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
         self.base_url = base_url
-        self._client = httpx.Client(base_url=base_url, timeout=timeout)
+        # Idle connections are dropped before uvicorn's 5 s keep-alive closes them: a
+        # request on one it has just closed fails with no answer.
+        limits = httpx.Limits(keepalive_expiry=2.0)
+        self._client = httpx.Client(base_url=base_url, timeout=timeout, limits=limits)
 
     def close(self) -> None:
         self._client.close()

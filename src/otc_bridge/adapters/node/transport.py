@@ -110,7 +110,12 @@ class NodeTransport:
             verify=verify,
             transport=transport,
             follow_redirects=False,  # a redirected POST silently becomes a GET
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            # Idle connections are dropped after 2 s, before a server's usual 5 s keep-alive
+            # closes them: a request on a just-closed one is lost (the node may not have
+            # seen it, and the step must then be re-read instead of known).
+            limits=httpx.Limits(
+                max_connections=64, max_keepalive_connections=32, keepalive_expiry=2.0
+            ),
         )
         self._sleep = sleep
         self._monotonic = monotonic
