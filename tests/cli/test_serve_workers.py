@@ -5,8 +5,7 @@ answering, and no worker outlives its supervisor (stopped or killed)."""
 from __future__ import annotations
 
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,6 +16,7 @@ from otc_bridge.devnet.bridge_process import BridgeProcess
 from otc_bridge.devnet.process import DevnodeProcess
 from tests.support.bridge import bridge_env
 from tests.support.fixtures import devchain, node
+from tests.support.waiting import wait_for
 
 __all__ = ["devchain", "node"]  # fixtures
 
@@ -40,15 +40,6 @@ def listening(port: int) -> int:
 def workers(api: BridgeProcess) -> list[psutil.Process]:
     assert api.pid is not None
     return [p for p in psutil.Process(api.pid).children() if "spawn_main" in " ".join(p.cmdline())]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def serving(api: BridgeProcess) -> set[int]:

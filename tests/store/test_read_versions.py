@@ -6,8 +6,7 @@ any such write and every second, never served stale."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,18 +25,9 @@ from otc_bridge.services.market import Market
 from otc_bridge.services.snapshots import Built, Snapshots
 from tests.store.test_store import match, new_order
 from tests.support.databases import fresh_database_url
+from tests.support.waiting import wait_for
 
 PAIR = "RTC/USDC"
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
-    """Whether `condition` holds within `timeout` (checked every millisecond)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.001)
-    return True
 
 
 @pytest.fixture
