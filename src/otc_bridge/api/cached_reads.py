@@ -29,7 +29,7 @@ BOOK_PATH = "/api/orderbook"
 ORDERS_PATH = "/api/orders"
 
 
-def book_key(params: Mapping[str, str]) -> SnapshotKey:
+def book_key(params: Mapping[str, str]) -> tuple[str, str]:
     return commands.book_pair(params), "book"
 
 

@@ -35,7 +35,7 @@ def orderbook(request: Request, pair: str | None = None) -> JSONResponse:
     pair, query = book_key(request.query_params)
 
     def build(now: int) -> Built:
-        book = market.orderbook(commands.book_pair(request.query_params), now=now)
+        book = market.orderbook(pair, now=now)
         return encode(replies.book(book)), book.changes_at
 
     return answer(200, market.snapshots.answer(pair, query, build))
