@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
@@ -162,25 +163,7 @@ class ChainWatch:
         """Move the checkpoint from `expected` to `to` (which may equal it: a poll with
         nothing final to add still records the head and the sightings). False, and
         nothing written, when the checkpoint moved meanwhile or the fence is gone."""
-        guard = and_(
-            WATCH.c.chain_key == chain_key,
-            WATCH.c.block_number == expected.number,
-            WATCH.c.block_hash == expected.hash,
-            fence_holds(fence),
-        )
-        moved = self._conn.execute(
-            update(WATCH)
-            .where(guard)
-            .values(
-                block_number=to.number,
-                block_hash=to.hash,
-                block_time=to.time,
-                head_number=head,
-                head_seen_at=now,
-                updated_at=now,
-            )
-        ).rowcount
-        if moved != 1:
+        if not self._move(chain_key, expected, to, head=head, now=now, fence=fence):
             return False
         if to.number != expected.number:
             self._mark(chain_key, to)
@@ -193,26 +176,8 @@ class ChainWatch:
     ) -> bool:
         """A re-org replaced the checkpoint's block: go back to `to` (a mark still on the
         chain, at or below the fork), forget the marks and sightings above it, count it."""
-        guard = and_(
-            WATCH.c.chain_key == chain_key,
-            WATCH.c.block_number == expected.number,
-            WATCH.c.block_hash == expected.hash,
-            fence_holds(fence),
-        )
-        moved = self._conn.execute(
-            update(WATCH)
-            .where(guard)
-            .values(
-                block_number=to.number,
-                block_hash=to.hash,
-                block_time=to.time,
-                head_number=head,
-                head_seen_at=now,
-                reorgs=WATCH.c.reorgs + 1,
-                updated_at=now,
-            )
-        ).rowcount
-        if moved != 1:
+        extra = {"reorgs": WATCH.c.reorgs + 1}
+        if not self._move(chain_key, expected, to, head=head, now=now, fence=fence, **extra):
             return False
         self._conn.execute(
             delete(MARKS).where(
@@ -224,6 +189,36 @@ class ChainWatch:
         return True
 
     # ------------------------------------------------------------------ internals
+
+    def _move(
+        self,
+        chain_key: str,
+        expected: Mark,
+        to: Mark,
+        *,
+        head: int,
+        now: int,
+        fence: Fence,
+        **extra: Any,
+    ) -> bool:
+        """The checkpoint from `expected` to `to`, only if it is still `expected` and the
+        fence holds (a compare-and-set: one row or none)."""
+        guard = and_(
+            WATCH.c.chain_key == chain_key,
+            WATCH.c.block_number == expected.number,
+            WATCH.c.block_hash == expected.hash,
+            fence_holds(fence),
+        )
+        values = {
+            "block_number": to.number,
+            "block_hash": to.hash,
+            "block_time": to.time,
+            "head_number": head,
+            "head_seen_at": now,
+            "updated_at": now,
+            **extra,
+        }
+        return bool(self._conn.execute(update(WATCH).where(guard).values(**values)).rowcount == 1)
 
     def _holds(self, fence: Fence) -> bool:
         return self._conn.execute(select(fence_holds(fence))).scalar_one() is True
