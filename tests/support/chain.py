@@ -15,6 +15,7 @@ any address a test chose works), mine the finality depth, and `POST /lock`.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,11 @@ def parties(order: dict[str, Any]) -> tuple[str, str]:
     return order["taker_eth_address"], order["maker_eth_address"]
 
 
+# The deployer pays every test address its USDC: two threads sending from it at once pick
+# the same nonce and anvil refuses the second ("replacement transaction underpriced").
+_DEPLOYER = threading.Lock()
+
+
 def fund(chain: Devchain, address: str, *, usdc: int = 0) -> Web3:
     """Let `address` send transactions (impersonated) with ETH and `usdc` base units."""
     web3 = connect(chain.rpc_url, timeout=10)
@@ -120,8 +126,9 @@ def fund(chain: Devchain, address: str, *, usdc: int = 0) -> Web3:
             address=to_checksum_address(chain.info.usdc_token), abi=TRANSFER_ABI
         )
         rich = to_checksum_address(chain.info.deployer)
-        tx = token.functions.transfer(checksum, usdc).transact({"from": rich})
-        web3.eth.wait_for_transaction_receipt(tx, timeout=30, poll_latency=0.05)
+        with _DEPLOYER:  # one sender, one nonce at a time (parallel swaps fund together)
+            tx = token.functions.transfer(checksum, usdc).transact({"from": rich})
+            web3.eth.wait_for_transaction_receipt(tx, timeout=30, poll_latency=0.05)
     return web3
 
 
