@@ -345,5 +345,48 @@ def drain(
     return time.perf_counter() - began
 
 
+def _proc_stats() -> dict[int, tuple[int, str, float]]:
+    """Every process: pid -> (parent pid, command name, CPU seconds so far, user + system)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        stats[int(entry.name)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick)
+    return stats
+
+
+def cpu_by_role(roots: Mapping[str, int | None]) -> dict[str, float]:
+    """CPU seconds used so far by each named process with its descendants (`roots`), by
+    every `postgres` process ("postgres": the server's backends; other databases' too), and
+    by this one ("load generator": its client threads). Linux (/proc); {} elsewhere. Take
+    it before and after a run: the difference is where the run's CPU went."""
+    if not Path("/proc/self/stat").exists():
+        return {}
+    stats = _proc_stats()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+
+    def tree(pid: int) -> float:
+        total, todo = 0.0, [pid]
+        while todo:
+            here = todo.pop()
+            total += stats[here][2] if here in stats else 0.0
+            todo += children.get(here, [])
+        return total
+
+    used = {role: tree(pid) for role, pid in roots.items() if pid is not None}
+    used["postgres"] = sum(cpu for _, name, cpu in stats.values() if name == "postgres")
+    used["load generator"] = stats.get(os.getpid(), (0, "", 0.0))[2]
+    return used
+
+
 def dumps(body: object) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()

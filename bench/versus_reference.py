@@ -41,6 +41,7 @@ ours by them. Prints figures only; asserts nothing about speed.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import sys
@@ -63,6 +64,7 @@ from bench._common import (
     Run,
     bridge_env,
     devnode,
+    cpu_by_role,
     drain,
     machine,
     percentile,
@@ -105,6 +107,7 @@ class Settled:
     statuses: Counter[str]
     node_routes: Counter[str]
     orders: int
+    cpu: dict[str, float]  # CPU seconds of the run by process role (`cpu_by_role`)
 
 
 @contextmanager
@@ -270,10 +273,14 @@ def settle_row(store: str, args: argparse.Namespace) -> Settled:
         sellers = funded(target.control, args.settle_orders)
         with serve(target.state / "bridge", target.env, args.workers) as api:
             before = node_requests(api.url)
+            roots = {"API": api.pid, "devnode": target.node.pid}
+            cpu_before = cpu_by_role(roots)
             run = run_settlements(api.url, target.clock, sellers, args.clients)
+            cpu_after = cpu_by_role(roots)
             after = node_requests(api.url)
     rate = len(run.flow) / run.elapsed
-    return Settled(rate, run.flow, run.confirm, run.statuses, after - before, len(sellers))
+    cpu = {role: cpu_after[role] - cpu_before.get(role, 0.0) for role in cpu_after}
+    return Settled(rate, run.flow, run.confirm, run.statuses, after - before, len(sellers), cpu)
 
 
 def limited_row(store: str, args: argparse.Namespace) -> Limited:
@@ -417,6 +424,22 @@ def print_table(
                 f"  {store}: {s.orders} orders, answers {dict(s.statuses)}; node requests by "
                 f"route {dict(sorted(s.node_routes.items()))}"
             )
+            if s.cpu:
+                print(f"  {store}: {cpu_line(s)}")
+
+
+def cpu_line(s: Settled) -> str:
+    """Where a settlement's CPU went, and the rate the machine's cores would cap it at
+    if nothing but this run used them."""
+    each = {role: seconds / max(1, s.orders) for role, seconds in s.cpu.items()}
+    total = sum(each.values())
+    parts = ", ".join(f"{role} {seconds * 1000:.1f} ms" for role, seconds in each.items())
+    cores = os.cpu_count() or 1
+    ceiling = cores / total if total else 0.0
+    return (
+        f"CPU per settlement: {parts}; {total * 1000:.1f} ms in all: {cores} cores cap the "
+        f"run at {ceiling:,.0f} orders/s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
