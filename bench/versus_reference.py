@@ -193,6 +193,7 @@ class Limited:
     passes: int  # reconciler passes, each after the devnet clock left the limiter's window
     final: Counter[str]  # each order's status after the last pass
     outcomes: Counter[str]  # the bridge's node requests by outcome (rate_limited: a 429)
+    refused: list[int]  # 429s during the burst of confirms, then during each pass
 
 
 @dataclass
@@ -294,14 +295,18 @@ def limited_row(store: str, args: argparse.Namespace) -> Limited:
         with serve(target.state / "bridge", target.env, args.workers) as api:
             before = node_requests(api.url, "outcome")
             run = run_settlements(api.url, target.clock, sellers, args.clients)
+            seen = node_requests(api.url, "outcome")
+            refused = [(seen - before)["rate_limited"]]  # 429s of the burst, then of each pass
             passes, final = 0, Counter(statuses(api.url, run.order_ids))
             while set(final) - reached and passes < 10:
                 target.control.advance_clock(61)
                 reconcile(api.url, target.node.admin_key)
                 passes += 1
                 final = Counter(statuses(api.url, run.order_ids))
-            after = node_requests(api.url, "outcome")
-    return Limited(len(sellers), run.statuses, passes, final, after - before)
+                now = node_requests(api.url, "outcome")
+                refused.append((now - seen)["rate_limited"])
+                seen = now
+    return Limited(len(sellers), run.statuses, passes, final, seen - before, refused)
 
 
 def statuses(url: str, order_ids: list[str]) -> list[str]:
@@ -415,7 +420,8 @@ def print_table(
                 f"  {store}, node's default limiter (12 transfers / 60 s): {lim.orders} orders; "
                 f"confirm answered {dict(lim.at_confirm)}; after {lim.passes} reconciler "
                 f"pass(es), one per window: {dict(lim.final)}; node requests by outcome "
-                f"{dict(sorted(lim.outcomes.items()))}"
+                f"{dict(sorted(lim.outcomes.items()))}; 429s in the burst {lim.refused[0]}, "
+                f"in each pass {lim.refused[1:]}"
             )
     for store in stores:
         s = settled.get(store)
