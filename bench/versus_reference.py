@@ -108,6 +108,7 @@ class Settled:
     node_routes: Counter[str]
     orders: int
     cpu: dict[str, float]  # CPU seconds of the run by process role (`cpu_by_role`)
+    gate: tuple[int, float]  # SQLite write gate during the run: writes, seconds queued
 
 
 @contextmanager
@@ -166,24 +167,38 @@ def read_rows(store: str, args: argparse.Namespace) -> dict[str, Run]:
     return runs
 
 
-def node_requests(url: str, label: str = "route") -> Counter[str]:
-    """Node requests so far, by route (or outcome), from the bridge's metrics (every
-    worker process)."""
+def scrape(url: str) -> str:
+    """The bridge's /metrics (every worker process's samples)."""
     client = RawClient(url)
     try:
         status, body = client.request(Call("GET", "/metrics"))
     finally:
         client.close()
+    return body.decode() if status == 200 else ""
+
+
+def node_requests(url: str, label: str = "route") -> Counter[str]:
+    """Node requests so far, by route (or outcome), from the bridge's metrics."""
     counts: Counter[str] = Counter()
-    if status != 200:
-        return counts
     pattern = re.compile(r"^otc_node_request_seconds_count\{(.*)\} (\S+)$")  # routes hold {id}
-    for line in body.decode().splitlines():
+    for line in scrape(url).splitlines():
         found = pattern.match(line)
         if found:
             labels = dict(re.findall(r'(\w+)="([^"]*)"', found.group(1)))
             counts[labels.get(label, "?")] += int(float(found.group(2)))
     return counts
+
+
+def gate_waits(url: str) -> tuple[int, float]:
+    """SQLite's write gate so far: writes that queued for it and their seconds in all
+    (`otc_store_write_wait_seconds`; nothing on PostgreSQL)."""
+    count, seconds = 0, 0.0
+    for line in scrape(url).splitlines():
+        if line.startswith("otc_store_write_wait_seconds_count "):
+            count = int(float(line.split()[1]))
+        elif line.startswith("otc_store_write_wait_seconds_sum "):
+            seconds = float(line.split()[1])
+    return count, seconds
 
 
 @dataclass
@@ -273,15 +288,18 @@ def settle_row(store: str, args: argparse.Namespace) -> Settled:
     with settlement_target(store, args) as target:
         sellers = funded(target.control, args.settle_orders)
         with serve(target.state / "bridge", target.env, args.workers) as api:
-            before = node_requests(api.url)
+            before, gate_before = node_requests(api.url), gate_waits(api.url)
             roots = {"API": api.pid, "devnode": target.node.pid}
             cpu_before = cpu_by_role(roots)
             run = run_settlements(api.url, target.clock, sellers, args.clients)
             cpu_after = cpu_by_role(roots)
-            after = node_requests(api.url)
+            after, gate_after = node_requests(api.url), gate_waits(api.url)
     rate = len(run.flow) / run.elapsed
     cpu = {role: cpu_after[role] - cpu_before.get(role, 0.0) for role in cpu_after}
-    return Settled(rate, run.flow, run.confirm, run.statuses, after - before, len(sellers), cpu)
+    gate = (gate_after[0] - gate_before[0], gate_after[1] - gate_before[1])
+    return Settled(
+        rate, run.flow, run.confirm, run.statuses, after - before, len(sellers), cpu, gate
+    )
 
 
 def limited_row(store: str, args: argparse.Namespace) -> Limited:
@@ -432,6 +450,13 @@ def print_table(
             )
             if s.cpu:
                 print(f"  {store}: {cpu_line(s)}")
+            writes, queued = s.gate
+            if writes:
+                print(
+                    f"  {store}: write gate: {writes / max(1, s.orders):.1f} writes per "
+                    f"settlement queued {queued / writes * 1000:.2f} ms each on average, "
+                    f"{queued / max(1, s.orders) * 1000:.1f} ms per settlement"
+                )
 
 
 def cpu_line(s: Settled) -> str:

@@ -174,7 +174,11 @@ def build(
     bridge's key and never make one (see SecretBox.from_settings)."""
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     upgrade(engine)
-    store = Store(engine, on_transition=metrics.record_transition)
+    store = Store(
+        engine,
+        on_transition=metrics.record_transition,
+        on_write_wait=metrics.STORE_WRITE_WAIT.observe,
+    )
     if clock is None:
         clock = OffsetFileClock(settings.clock_file) if settings.clock_file else SystemClock()
     node = NodeClient(settings.node, observer=metrics.record_node_call, clock=clock.now)

@@ -13,6 +13,7 @@ from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.observability.logs import ContextFilter, JsonFormatter, order_id_var
 from tests.support.bridge import RunningBridge
 from tests.support.chain import locked
+from tests.support.databases import store_kind
 
 
 def sample(text: str, name: str, **labels: str) -> float | None:
@@ -61,6 +62,14 @@ def test_metrics_show_orders_transitions_node_calls_and_phases(
         'otc_http_request_seconds_count{method="POST",route="/api/orders/{order_id}/confirm"'
         in text
     )
+    # SQLite: each unit of work that wrote (signatures, the order, each settlement step)
+    # queued for the write gate and said how long; PostgreSQL has no gate.
+    waits = sample(text, "otc_store_write_wait_seconds_count")
+    if store_kind() == "sqlite":
+        assert waits is not None
+        assert waits >= 8
+    else:
+        assert not waits
 
 
 def test_json_log_lines_carry_the_order_in_context() -> None:

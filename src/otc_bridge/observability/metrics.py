@@ -69,6 +69,13 @@ RECONCILE_PASSES = Counter("otc_reconcile_passes_total", "Reconciler passes", ["
 RECONCILE_ORDERS = Counter(
     "otc_reconcile_orders_total", "Orders handled by reconciler passes", ["outcome"]
 )
+# SQLite only: how long each unit of work queued for the write gate (one writer at a time
+# across the threads and processes sharing the file), in finer buckets than a request's.
+STORE_WRITE_WAIT = Histogram(
+    "otc_store_write_wait_seconds",
+    "Time a write waited for the SQLite write gate",
+    buckets=(0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
+)
 HTTP_SECONDS = Histogram(
     "otc_http_request_seconds",
     "API request latency",

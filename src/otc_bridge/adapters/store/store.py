@@ -63,11 +63,18 @@ class UnitOfWork:
 
 
 class Store:
-    def __init__(self, engine: Engine, *, on_transition: TransitionHook | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        on_transition: TransitionHook | None = None,
+        on_write_wait: Callable[[float], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.on_transition = on_transition  # told of each committed transition (metrics)
         self._observers: list[TransitionHook] = []
-        self._gate = write_gate_for(engine)  # SQLite: writers queue instead of back off
+        # SQLite: writers queue instead of back off; `on_write_wait` hears each one's wait
+        self._gate = write_gate_for(engine, on_wait=on_write_wait)
         self._versions = read_versions.VersionReader(engine)
 
     def observe(self, hook: TransitionHook) -> None:

@@ -21,19 +21,25 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine
 
+WaitObserver = Callable[[float], None]
+
 
 class SqliteWriteGate:
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, *, on_wait: WaitObserver | None = None) -> None:
         self.path = db_path.with_name(db_path.name + "-writegate")
         self._mutex = threading.Lock()
         self._fd: int | None = None
         self._pid = 0
+        # Told how long each writer queued (other threads, then other processes): the
+        # lock waits an operator sizes workers by (metrics: otc_store_write_wait_seconds).
+        self._on_wait = on_wait
 
     def _descriptor(self) -> int:
         # One descriptor per process (opened lazily, again after a fork): the mutex
@@ -45,9 +51,12 @@ class SqliteWriteGate:
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
+        queued = time.perf_counter()
         with self._mutex:
             fd = self._descriptor()
             fcntl.flock(fd, fcntl.LOCK_EX)  # blocks without holding the GIL
+            if self._on_wait is not None:
+                self._on_wait(time.perf_counter() - queued)
             try:
                 yield
             finally:
@@ -59,11 +68,13 @@ class SqliteWriteGate:
         self._fd = None
 
 
-def write_gate_for(engine: Engine) -> SqliteWriteGate | None:
+def write_gate_for(
+    engine: Engine, *, on_wait: WaitObserver | None = None
+) -> SqliteWriteGate | None:
     """The gate for a SQLite file database; None for PostgreSQL and in-memory SQLite."""
     if engine.dialect.name != "sqlite":
         return None
     database = engine.url.database
     if not database or database == ":memory:":
         return None
-    return SqliteWriteGate(Path(database))
+    return SqliteWriteGate(Path(database), on_wait=on_wait)
