@@ -64,12 +64,12 @@ def requester_ip(request: Request) -> str:
 
 async def write(request: Request, call: Callable[[], T]) -> T:
     """Count the write against the caller's IP (before anything else, like the reference),
-    then run the use case off the event loop."""
+    then run the use case: both off the event loop, in one trip to a worker thread."""
     c = container(request)
     ip = requester_ip(request)
-    await run_in_threadpool(
-        lambda: c.limiter.check(
-            f"ip:{ip}", c.settings.rate_limits.per_ip, what="writes from this address"
-        )
-    )
-    return await run_in_threadpool(call)
+
+    def counted() -> T:
+        c.limiter.check(f"ip:{ip}", c.settings.rate_limits.per_ip, what="writes from this address")
+        return call()
+
+    return await run_in_threadpool(counted)
