@@ -304,3 +304,23 @@ def test_ping_answers_for_a_live_database_and_not_for_a_dead_one(tmp_path: Path)
     dead = Store(make_engine(sqlite_url(missing)))
     missing.parent.rmdir()  # the folder (and so the file) cannot be opened any more
     assert not dead.ping()
+
+
+def commit_setting(store: Store, *, durable: bool) -> str | None:
+    """synchronous_commit inside a unit of work (None on SQLite, which has no such thing)."""
+    with store.write(durable=durable) as uow:
+        if uow.orders._conn.dialect.name != "postgresql":
+            return None
+        return str(uow.orders._conn.exec_driver_sql("SHOW synchronous_commit").scalar_one())
+
+
+def test_only_a_write_marked_not_durable_skips_waiting_for_the_disk(store: Store) -> None:
+    """A rate limiter's count may be acknowledged before PostgreSQL's WAL reaches the
+    disk; every other write (and the next one on the same pooled connection) waits."""
+    before = commit_setting(store, durable=True)
+    relaxed = commit_setting(store, durable=False)
+    after = commit_setting(store, durable=True)
+    if store.engine.dialect.name == "postgresql":
+        assert (before, relaxed, after) == ("on", "off", "on")
+    else:
+        assert (before, relaxed, after) == (None, None, None)

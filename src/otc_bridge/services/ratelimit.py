@@ -17,8 +17,9 @@ class RateLimiter:
         self._last_prune = 0
 
     def check(self, bucket: str, limit: int, *, what: str = "requests") -> None:
-        """Count one request for `bucket`; refuse it past `limit` per window."""
-        with self.store.write() as uow:
+        """Count one request for `bucket`; refuse it past `limit` per window. The count
+        alone need not survive a database crash: PostgreSQL does not wait for the disk."""
+        with self.store.write(durable=False) as uow:
             count = self.hit(uow, bucket)
         self.enforce(count, limit, what=what)
 
