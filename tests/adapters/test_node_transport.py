@@ -202,13 +202,22 @@ def _parts(raw: bytes) -> tuple[bytes, dict[bytes, bytes], bytes]:
     return lines[0], headers, body
 
 
-@pytest.mark.parametrize("base", ["", "/rustchain", "/rustchain/"])
+@pytest.mark.parametrize(
+    "base",
+    [
+        "http://127.0.0.1:{port}",
+        "http://127.0.0.1:{port}/rustchain",
+        "http://localhost:{port}/rustchain/",
+        "http://node:s3cr%40t@127.0.0.1:{port}/",  # credentials in the URL: Basic auth
+    ],
+)
 def test_the_node_receives_what_httpx_sent(servers: Callable[..., RawServer], base: str) -> None:
     """Same request line (path and query encoded as httpx encoded them), same body
     bytes, same headers but the client's name and the compression it offers."""
     server = servers(keep_answering)
-    ours = node(server.url() + base)
-    theirs = httpx.Client(base_url=(server.url() + base).rstrip("/"), timeout=5.0)
+    url = base.format(port=server.port)
+    ours = node(url)
+    theirs = httpx.Client(base_url=url.rstrip("/"), timeout=5.0)
     for call in CALLS:
         headers = {"X-Request-Id": "fixed", **call.get("headers", {})}
         theirs.request(

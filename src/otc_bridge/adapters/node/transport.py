@@ -53,6 +53,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from base64 import b64encode
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -489,6 +490,11 @@ class NodeTransport:
         base_path = base.raw_path.decode("ascii").split("?")[0]
         self._base_path = base_path if base_path.endswith("/") else base_path + "/"
         self._host_header = base.netloc.decode("ascii")
+        self._fixed_headers = [("Host", self._host_header), ("Accept", "*/*")]
+        self._fixed_headers.append(("User-Agent", USER_AGENT))
+        if base.username or base.password:  # credentials in the URL: Basic, as httpx did
+            userpass = f"{base.username}:{base.password}".encode()
+            self._fixed_headers.append(("Authorization", f"Basic {b64encode(userpass).decode()}"))
         # Built even for a plain-HTTP node, as httpx did: a bad CA bundle fails at start.
         context = ssl_context(verify)
         self._exchange: _Exchange
@@ -592,12 +598,7 @@ class NodeTransport:
     ) -> _Request:
         """What goes on the wire, with the headers and body bytes httpx.Client sent
         (less its User-Agent and Accept-Encoding)."""
-        all_headers = [
-            ("Host", self._host_header),
-            ("Accept", "*/*"),
-            ("User-Agent", USER_AGENT),
-            ("X-Request-Id", request_id),
-        ]
+        all_headers = [*self._fixed_headers, ("X-Request-Id", request_id)]
         all_headers += (headers or {}).items()
         body: bytes | None = None
         if json is not None:
