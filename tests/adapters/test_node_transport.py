@@ -499,3 +499,27 @@ def test_https_without_verification_when_asked(tls_node: tuple[RawServer, Path])
 def test_a_missing_ca_bundle_fails_at_start() -> None:
     with pytest.raises(FileNotFoundError):
         node("https://127.0.0.1:1", verify="/nonexistent/bundle.pem")
+
+
+# ---------------------------------------------------------------- environment proxy
+
+
+@pytest.mark.parametrize("bypassed", [False, True])
+def test_an_environment_proxy_is_used_as_httpx_used_it(
+    servers: Callable[..., RawServer], monkeypatch: pytest.MonkeyPatch, bypassed: bool
+) -> None:
+    """HTTP_PROXY routes node calls through the proxy (the request line names the node),
+    unless NO_PROXY names the node's host."""
+    proxy, direct = servers(keep_answering), servers(keep_answering)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url())
+    if bypassed:
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    transport = node(direct.url())
+    reply = transport.call("GET", "/wallet/balance", params={"miner_id": "RTCa"}, route="r")
+    assert echoed(reply) == reply.request_id
+    transport.close()
+    used, unused = (direct, proxy) if bypassed else (proxy, direct)
+    assert unused.requests == []
+    line = used.requests[0].split(b"\r\n")[0].decode()
+    target = "/wallet/balance?miner_id=RTCa"
+    assert line == f"GET {target if bypassed else direct.url() + target} HTTP/1.1"

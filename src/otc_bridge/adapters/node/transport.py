@@ -12,7 +12,7 @@ httpcore's pure-Python h11 parsing. So production sends through `_Pool`, a small
 pool of the standard library's `http.client` connections (about a quarter of that CPU,
 `bench/node_transport.py`), chosen over `httpcore.ConnectionPool` used directly (about
 half): it keeps everything the httpx client did, each property pinned by
-tests/unit/test_node_transport.py against real sockets:
+tests/adapters/test_node_transport.py against real sockets:
 
 * TLS: the same `ssl.SSLContext` httpx built from `verify` (True: certifi's bundle, or
   SSL_CERT_FILE / SSL_CERT_DIR; a CA bundle path: that file or directory; False: no
@@ -31,11 +31,12 @@ tests/unit/test_node_transport.py against real sockets:
 
 What reaches the node is built once for both paths (`_Request`): the same target (path
 and query encoded as httpx encoded them), the same JSON bytes, the same headers but for
-httpx's `User-Agent` and `Accept-Encoding` (replies are not compressed, so no decoder is
-needed). What comes back is read by one function (`_reply`), whichever way it travelled:
-an injected `httpx.BaseTransport` (the unit tests' `httpx.MockTransport`), or a proxy
-named by HTTP(S)_PROXY / ALL_PROXY (honoured as httpx did; the request then goes through
-httpx's own proxy transport) uses `_HttpxExchange`, production `_Pool`.
+httpx's `User-Agent`, `Connection: keep-alive` (HTTP/1.1's default anyway) and
+`Accept-Encoding` (so replies come uncompressed and need no decoder). What comes back
+is read by one function (`_reply`), whichever way it travelled: production's `_Pool`, or
+`_HttpxExchange` for an injected `httpx.BaseTransport` (the unit tests'
+`httpx.MockTransport`) and for a proxy named by HTTP(S)_PROXY / ALL_PROXY (honoured as
+httpx.Client honoured it, through httpx's own proxy transport).
 """
 
 from __future__ import annotations
