@@ -1,0 +1,169 @@
+"""CPU per node request: the node client's HTTP path, before and after (issue 14).
+
+    .venv/bin/python bench/node_transport.py [--calls N] [--rounds R]
+
+Starts a devnode subprocess (zero latency), then sends N sequential requests per client
+path, one thread, keep-alive, cycling through the kinds a settlement makes: a GET with a
+query (`/wallet/balance?miner_id=`), a GET by hash (`/wallet/tx/<hash>`, a JSON 404) and a
+POST with a JSON body (`/agent/jobs/<id>/claim` on a job that does not exist, a JSON 404:
+nothing changes on the node). Each request is timed with `time.process_time()` (this
+process's CPU: building the request, the socket calls, reading and parsing the reply)
+and `time.perf_counter()`. The paths:
+
+* `httpx.Client` (before): the previous `NodeTransport._send`, as it was;
+* `httpcore pool`: today's `NodeTransport` with its exchange swapped for
+  `httpcore.ConnectionPool` used directly (the option not taken: httpx's own pool and
+  h11 parser, without httpx.Client's layers);
+* `http.client pool` (now): today's `NodeTransport` as production builds it.
+
+Paths are interleaved in R rounds so a change in the machine's load touches all alike.
+Prints mean and median CPU µs per request and median wall time; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpcore
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import devnode, machine
+from otc_bridge.adapters.node import transport as node_transport
+from otc_bridge.adapters.node.transport import NodeTransport
+from otc_bridge.domain.rustchain import idempotent_tx_hash
+
+Send = Callable[[str, str, dict[str, Any] | None, dict[str, str | int] | None], int]
+
+CALLS: list[tuple[str, str, dict[str, Any] | None, dict[str, str | int] | None]] = [
+    ("GET", "/wallet/balance", None, {"miner_id": "RTCbench"}),
+    ("GET", "/wallet/tx/" + idempotent_tx_hash("otc_payout:bench"), None, None),
+    ("POST", "/agent/jobs/job_missing/claim", {"worker_wallet": "otc_bridge_worker"}, None),
+]
+
+
+def httpx_client_path(url: str) -> tuple[Send, Callable[[], None]]:
+    """The previous transport's send: httpx.Client configured as it was, its reply read
+    as it was."""
+    client = httpx.Client(
+        base_url=url.rstrip("/"),
+        timeout=httpx.Timeout(15.0, connect=5.0),
+        verify=True,
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=2.0),
+    )
+
+    def send(
+        method: str, path: str, json: dict[str, Any] | None, params: dict[str, str | int] | None
+    ) -> int:
+        headers = {"X-Request-Id": uuid.uuid4().hex}
+        response = client.request(method, path, json=json, params=params, headers=headers)
+        if "json" in response.headers.get("content-type", ""):
+            with contextlib.suppress(ValueError):
+                response.json()
+        _ = (response.text, response.headers.get("x-request-id"))
+        _ = response.headers.get("retry-after")
+        return response.status_code
+
+    return send, client.close
+
+
+class HttpcoreExchange:
+    """The exchange through httpcore's pool, configured as httpx configured it."""
+
+    def __init__(self, url: str) -> None:
+        self._origin = url.rstrip("/").encode()
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=node_transport.ssl_context(True),
+            max_connections=64,
+            max_keepalive_connections=32,
+            keepalive_expiry=2.0,
+        )
+        self._extensions = {"timeout": {"connect": 5.0, "read": 15.0, "write": 15.0, "pool": 15.0}}
+
+    def send(self, request: Any) -> Any:
+        response = self._pool.request(
+            request.method.encode(),
+            self._origin + request.target.encode(),
+            headers=[(k.encode(), v.encode()) for k, v in request.headers],
+            content=request.body,
+            extensions=self._extensions,
+        )
+        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in response.headers]
+        return node_transport._Raw(response.status, headers, response.content)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def node_transport_path(url: str, *, httpcore_pool: bool) -> tuple[Send, Callable[[], None]]:
+    node = NodeTransport(url, timeout_seconds=15.0, connect_timeout_seconds=5.0, verify=True)
+    if httpcore_pool:
+        node._exchange.close()
+        node._exchange = HttpcoreExchange(url)
+
+    def send(
+        method: str, path: str, json: dict[str, Any] | None, params: dict[str, str | int] | None
+    ) -> int:
+        reply = node.call(method, path, route=path, json=json, params=params)
+        if not hasattr(reply, "status"):
+            raise SystemExit(f"lost: {reply}")
+        return int(reply.status)
+
+    return send, node.close
+
+
+def run(send: Send, calls: int, cpu: list[float], wall: list[float]) -> None:
+    for i in range(calls):
+        method, path, json, params = CALLS[i % len(CALLS)]
+        started_cpu, started_wall = time.process_time(), time.perf_counter()
+        status = send(method, path, json, params)
+        cpu.append(time.process_time() - started_cpu)
+        wall.append(time.perf_counter() - started_wall)
+        if status not in {200, 404}:
+            raise SystemExit(f"unexpected status {status} for {method} {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--calls", type=int, default=3000, help="requests per path per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(machine())
+    with tempfile.TemporaryDirectory() as state, devnode(Path(state)) as node:
+        paths: dict[str, tuple[Send, Callable[[], None]]] = {
+            "httpx.Client (before)": httpx_client_path(node.url),
+            "httpcore pool": node_transport_path(node.url, httpcore_pool=True),
+            "http.client pool (now)": node_transport_path(node.url, httpcore_pool=False),
+        }
+        cpu: dict[str, list[float]] = {name: [] for name in paths}
+        wall: dict[str, list[float]] = {name: [] for name in paths}
+        for send, _ in paths.values():
+            run(send, 200, [], [])  # warm up: connections, imports, caches
+        for _ in range(args.rounds):
+            for name, (send, _) in paths.items():
+                run(send, args.calls, cpu[name], wall[name])
+        for _, close in paths.values():
+            close()
+    count = args.calls * args.rounds
+    print(f"{count} sequential requests per path (GET query, GET by hash, POST JSON), devnode")
+    print(f"{'path':<28} {'CPU µs/req mean':>16} {'median':>8} {'wall median':>12}")
+    for name in paths:
+        mean = statistics.fmean(cpu[name]) * 1e6
+        median = statistics.median(cpu[name]) * 1e6
+        wall_median = statistics.median(wall[name]) * 1e6
+        print(f"{name:<28} {mean:>16,.0f} {median:>8,.0f} {wall_median:>10,.0f} µs")
+
+
+if __name__ == "__main__":
+    main()
