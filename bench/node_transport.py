@@ -39,7 +39,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import devnode, machine
-from otc_bridge.adapters.node import transport as node_transport
+from otc_bridge.adapters.node import wire
 from otc_bridge.adapters.node.transport import NodeTransport
 from otc_bridge.domain.rustchain import idempotent_tx_hash
 
@@ -84,7 +84,7 @@ class HttpcoreExchange:
     def __init__(self, url: str) -> None:
         self._origin = url.rstrip("/").encode()
         self._pool = httpcore.ConnectionPool(
-            ssl_context=node_transport.ssl_context(True),
+            ssl_context=wire.ssl_context(True),
             max_connections=64,
             max_keepalive_connections=32,
             keepalive_expiry=2.0,
@@ -100,7 +100,7 @@ class HttpcoreExchange:
             extensions=self._extensions,
         )
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in response.headers]
-        return node_transport._Raw(response.status, headers, response.content)
+        return wire.RawReply(response.status, headers, response.content)
 
     def close(self) -> None:
         self._pool.close()

@@ -8,8 +8,9 @@ follow it until its Retry-After has run out.
 How a request travels. The settlement path is CPU-bound and makes 6 node requests per
 order; through `httpx.Client` each cost about 800 µs of CPU, most of it in httpx's own
 layers (request and URL models, auth/redirect wrappers, the response model) and in
-httpcore's pure-Python h11 parsing. So production sends through `_Pool`, a small keep-alive
-pool of the standard library's `http.client` connections (about a quarter of that CPU,
+httpcore's pure-Python h11 parsing. So production sends through `KeepAlivePool`
+(http_pool.py), a small keep-alive pool of the standard library's `http.client`
+connections (about a quarter of that CPU,
 `bench/node_transport.py`), chosen over `httpcore.ConnectionPool` used directly (about
 half): it keeps everything the httpx client did, each property pinned by
 tests/adapters/test_node_transport.py against real sockets:
@@ -29,12 +30,12 @@ tests/adapters/test_node_transport.py against real sockets:
   then discarded. Nothing is retried here: whether a lost request was applied is the
   caller's question (it re-reads the node).
 
-What reaches the node is built once for both paths (`_Request`): the same target (path
+What reaches the node is built once for both paths (`WireRequest`, wire.py): the same target (path
 and query encoded as httpx encoded them), the same JSON bytes, the same headers but for
 httpx's `User-Agent`, `Connection: keep-alive` (HTTP/1.1's default anyway) and
 `Accept-Encoding` (so replies come uncompressed and need no decoder). What comes back
-is read by one function (`_reply`), whichever way it travelled: production's `_Pool`, or
-`_HttpxExchange` for an injected `httpx.BaseTransport` (the unit tests'
+is read by one function (`_reply`), whichever way it travelled: production's pool, or
+`HttpxExchange` (httpx_exchange.py) for an injected `httpx.BaseTransport` (the unit tests'
 `httpx.MockTransport`) and for a proxy named by HTTP(S)_PROXY / ALL_PROXY (honoured as
 httpx.Client honoured it, through httpx's own proxy transport).
 """
@@ -43,26 +44,28 @@ from __future__ import annotations
 
 import codecs
 import email.message
-import http.client
 import json as jsonlib
 import math
-import os
-import re
-import select
-import ssl
-import threading
 import time
-import urllib.request
 import uuid
 from base64 import b64encode
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
-import certifi
 import httpx
 
 from otc_bridge import __version__
+from otc_bridge.adapters.node.http_pool import KeepAlivePool
+from otc_bridge.adapters.node.httpx_exchange import HttpxExchange, proxy_transport
+from otc_bridge.adapters.node.wire import (
+    Exchange,
+    NoReply,
+    RawReply,
+    WireRequest,
+    request_target,
+    ssl_context,
+)
 
 RATE_LIMIT_CODE = "ADMIN_RATE_LIMIT"
 MAX_CONNECTIONS = 64
@@ -129,39 +132,6 @@ Observer = Callable[[CallRecord], None]
 # ----------------------------------------------------------------- one exchange
 
 
-@dataclass(frozen=True, slots=True)
-class _Request:
-    method: str
-    target: str  # the encoded path and query, as sent on the request line
-    headers: list[tuple[str, str]]
-    body: bytes | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Raw:
-    """A reply as it came off the wire: status, headers (names lower-cased), body."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    content: bytes
-
-
-class _Failed(Exception):
-    """The exchange ended without a reply; `reason` is the `Lost` reason."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class _Exchange(Protocol):
-    def send(self, request: _Request) -> _Raw:
-        """One request, one reply; raises `_Failed` when there is no reply."""
-        ...
-
-    def close(self) -> None: ...
-
-
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:
     """A header's value, repeated ones joined with ", " (as httpx.Headers.get did)."""
     values = [value for key, value in headers if key == name]
@@ -196,7 +166,7 @@ def _text(content: bytes, content_type: str) -> str:
     return content.decode(encoding, errors="replace")
 
 
-def _reply(raw: _Raw, request_id: str) -> Reply:
+def _reply(raw: RawReply, request_id: str) -> Reply:
     """The one reading of a reply, whichever way it travelled."""
     content_type = _header(raw.headers, "content-type") or ""
     body: dict[str, Any] | None = None
@@ -213,255 +183,6 @@ def _reply(raw: _Raw, request_id: str) -> Reply:
         request_id=_header(raw.headers, "x-request-id") or request_id,
         retry_after=_retry_after(_header(raw.headers, "retry-after")),
     )
-
-
-# ------------------------------------------------------------------ the target
-
-_PLAIN = re.compile(r"[A-Za-z0-9\-._~/]*")
-_PLAIN_VALUE = re.compile(r"[A-Za-z0-9\-._~]*")
-
-
-def _target(base_path: str, path: str, params: Mapping[str, str | int] | None) -> str:
-    """The request line's target as httpx.Client built it from its base URL, `path` and
-    `params` (percent-encoding, `+` for spaces, `true`/`false`). Plain ids and values take
-    a shortcut with the same result; anything else is left to httpx's own encoding."""
-    plain = _PLAIN.fullmatch(path) is not None and all(
-        _PLAIN_VALUE.fullmatch(key) is not None
-        and not isinstance(value, bool)
-        and (isinstance(value, int) or _PLAIN_VALUE.fullmatch(value) is not None)
-        for key, value in (params or {}).items()
-    )
-    if plain:
-        target = base_path + path.lstrip("/")
-        if params:
-            target += "?" + "&".join(f"{key}={value}" for key, value in params.items())
-        return target
-    url = httpx.URL(path)
-    if params is not None:
-        url = url.copy_merge_params(params)
-    return base_path + url.raw_path.decode("ascii").lstrip("/")
-
-
-# ------------------------------------------------------------------- TLS
-
-
-def ssl_context(verify: bool | str) -> ssl.SSLContext:
-    """The context httpx 0.28 built for `verify` (httpx._config.create_ssl_context, with
-    the environment trusted, as httpx.Client did by default)."""
-    if verify is True:
-        if os.environ.get("SSL_CERT_FILE"):
-            context = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
-        elif os.environ.get("SSL_CERT_DIR"):
-            context = ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
-        else:
-            context = ssl.create_default_context(cafile=certifi.where())
-    elif verify is False:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    elif os.path.isdir(verify):
-        context = ssl.create_default_context(capath=verify)
-    else:
-        context = ssl.create_default_context(cafile=verify)
-    context.set_alpn_protocols(["http/1.1"])  # as httpcore set it
-    return context
-
-
-# -------------------------------------------------------------- the lean pool
-
-
-@dataclass(slots=True)
-class _Idle:
-    connection: http.client.HTTPConnection
-    since: float
-
-
-class _Pool:
-    """Keep-alive `http.client` connections to one origin, shared by threads."""
-
-    def __init__(
-        self,
-        *,
-        scheme: str,
-        host: str,
-        port: int,
-        context: ssl.SSLContext,
-        connect_timeout: float,
-        read_timeout: float,
-        max_connections: int,
-        max_idle: int,
-        idle_expiry: float,
-    ) -> None:
-        self._scheme, self._host, self._port = scheme, host, port
-        self._context = context
-        self._connect_timeout, self._read_timeout = connect_timeout, read_timeout
-        self._max_connections, self._max_idle = max_connections, max_idle
-        self._idle_expiry = idle_expiry
-        self._ready = threading.Condition()
-        self._idle: list[_Idle] = []  # the most recently used last
-        self._open = 0  # idle and in use
-        self._closed = False
-
-    def send(self, request: _Request) -> _Raw:
-        connection = self._acquire()
-        stage = "Write"
-        try:
-            connection.putrequest(
-                request.method, request.target, skip_host=True, skip_accept_encoding=True
-            )
-            for name, value in request.headers:
-                connection.putheader(name, value)
-            connection.endheaders(request.body)
-            stage = "Read"
-            response = connection.getresponse()
-            content = response.read()
-        except BaseException as exc:
-            self._release(connection, reusable=False)
-            if isinstance(exc, TimeoutError):
-                raise _Failed(f"timeout: {stage}Timeout") from exc
-            if isinstance(exc, http.client.RemoteDisconnected):  # no status line came
-                detail = "Server disconnected without sending a response."
-                raise _Failed(f"transport: RemoteProtocolError: {detail}") from exc
-            if isinstance(exc, http.client.HTTPException):  # a bad reply, a short body
-                detail = f"{type(exc).__name__}: {exc}"
-                raise _Failed(f"transport: RemoteProtocolError: {detail}") from exc
-            if isinstance(exc, OSError):
-                raise _Failed(f"transport: {stage}Error: {exc}") from exc
-            raise
-        self._release(connection, reusable=not response.will_close)
-        headers = [(name.lower(), value) for name, value in response.getheaders()]
-        return _Raw(response.status, headers, content)
-
-    def _acquire(self) -> http.client.HTTPConnection:
-        deadline = time.monotonic() + self._read_timeout
-        with self._ready:
-            while True:
-                if self._closed:
-                    raise _Failed("transport: ConnectError: the node client is closed")
-                while self._idle:
-                    idle = self._idle.pop()
-                    if self._usable(idle):
-                        return idle.connection
-                    self._discard(idle.connection)
-                if self._open < self._max_connections:
-                    self._open += 1
-                    break
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise _Failed("timeout: PoolTimeout")
-                self._ready.wait(left)
-        try:
-            return self._connect()
-        except BaseException:
-            with self._ready:
-                self._open -= 1
-                self._ready.notify()
-            raise
-
-    def _usable(self, idle: _Idle) -> bool:
-        """Not idle too long, and not closed (nor written to) by the server meanwhile."""
-        if time.monotonic() - idle.since > self._idle_expiry:
-            return False
-        sock = idle.connection.sock
-        if sock is None:
-            return False
-        poller = select.poll()
-        poller.register(sock, select.POLLIN)
-        return not poller.poll(0)
-
-    def _connect(self) -> http.client.HTTPConnection:
-        connection: http.client.HTTPConnection
-        if self._scheme == "https":
-            connection = http.client.HTTPSConnection(
-                self._host, self._port, timeout=self._connect_timeout, context=self._context
-            )
-        else:
-            connection = http.client.HTTPConnection(
-                self._host, self._port, timeout=self._connect_timeout
-            )
-        try:
-            connection.connect()
-        except TimeoutError as exc:
-            connection.close()
-            raise _Failed("timeout: ConnectTimeout") from exc
-        except OSError as exc:  # refused, unreachable, no such host, TLS refused
-            connection.close()
-            raise _Failed(f"transport: ConnectError: {exc}") from exc
-        assert connection.sock is not None
-        connection.sock.settimeout(self._read_timeout)  # connect() set TCP_NODELAY
-        # A dropped connection must never be reopened behind the caller's back.
-        connection.auto_open = 0
-        return connection
-
-    def _release(self, connection: http.client.HTTPConnection, *, reusable: bool) -> None:
-        with self._ready:
-            if reusable and not self._closed and len(self._idle) < self._max_idle:
-                self._idle.append(_Idle(connection, time.monotonic()))
-            else:
-                self._discard(connection)
-            self._ready.notify()
-
-    def _discard(self, connection: http.client.HTTPConnection) -> None:
-        connection.close()
-        self._open -= 1
-
-    def close(self) -> None:
-        with self._ready:
-            self._closed = True
-            while self._idle:
-                self._discard(self._idle.pop().connection)
-            self._ready.notify_all()
-
-
-class _HttpxExchange:
-    """The same exchange through an httpx transport: an injected one (the unit tests'
-    `httpx.MockTransport`), or httpx's proxy transport when the environment names one."""
-
-    def __init__(
-        self, transport: httpx.BaseTransport, origin: str, timeouts: Mapping[str, float]
-    ) -> None:
-        self._transport, self._origin = transport, origin
-        self._extensions = {"timeout": dict(timeouts)}
-
-    def send(self, request: _Request) -> _Raw:
-        outgoing = httpx.Request(
-            request.method,
-            self._origin + request.target,
-            headers=request.headers,
-            content=request.body,
-            extensions=self._extensions,
-        )
-        try:
-            response = self._transport.handle_request(outgoing)
-            try:
-                content = response.read()
-            finally:
-                response.close()
-        except httpx.TimeoutException as exc:
-            raise _Failed(f"timeout: {type(exc).__name__}") from exc
-        except httpx.TransportError as exc:
-            raise _Failed(f"transport: {type(exc).__name__}: {exc}") from exc
-        headers = [(name.lower(), value) for name, value in response.headers.multi_items()]
-        return _Raw(response.status_code, headers, content)
-
-    def close(self) -> None:
-        self._transport.close()
-
-
-def _proxy_transport(
-    base: httpx.URL, context: ssl.SSLContext, limits: httpx.Limits
-) -> httpx.BaseTransport | None:
-    """httpx's transport for `base` when HTTP_PROXY / HTTPS_PROXY / ALL_PROXY (minus
-    NO_PROXY) route it through a proxy, as httpx.Client did by default; else None."""
-    proxies = urllib.request.getproxies()
-    if not any(proxies.get(scheme) for scheme in ("http", "https", "all")):
-        return None
-    client = httpx.Client(verify=context, limits=limits, trust_env=True)
-    chosen = client._transport_for_url(base)  # the choice httpx.Client made
-    if chosen is client._transport:
-        client.close()
-        return None
-    return chosen
 
 
 def _outcome(reply: Reply | Lost) -> str:
@@ -498,7 +219,7 @@ class NodeTransport:
             self._fixed_headers.append(("Authorization", f"Basic {b64encode(userpass).decode()}"))
         # Built even for a plain-HTTP node, as httpx did: a bad CA bundle fails at start.
         context = ssl_context(verify)
-        self._exchange: _Exchange
+        self._exchange: Exchange
         limits = httpx.Limits(
             max_connections=MAX_CONNECTIONS,
             max_keepalive_connections=MAX_IDLE_CONNECTIONS,
@@ -511,14 +232,14 @@ class NodeTransport:
             "pool": timeout_seconds,
         }
         origin = f"{base.scheme}://{self._host_header}"
-        proxied = _proxy_transport(base, context, limits) if transport is None else None
+        proxied = proxy_transport(base, context, limits) if transport is None else None
         if transport is not None or proxied is not None or not self._named:
             chosen = transport or proxied or httpx.HTTPTransport(verify=context, limits=limits)
-            self._exchange = _HttpxExchange(chosen, origin, timeouts)
+            self._exchange = HttpxExchange(chosen, origin, timeouts)
         elif base.scheme not in {"http", "https"}:
-            self._exchange = _HttpxExchange(httpx.HTTPTransport(verify=context), origin, timeouts)
+            self._exchange = HttpxExchange(httpx.HTTPTransport(verify=context), origin, timeouts)
         else:
-            self._exchange = _Pool(
+            self._exchange = KeepAlivePool(
                 scheme=base.scheme,
                 host=base.raw_host.decode("ascii"),
                 port=base.port or (443 if base.scheme == "https" else 80),
@@ -596,7 +317,7 @@ class NodeTransport:
         json: Mapping[str, Any] | None,
         params: Mapping[str, str | int] | None,
         headers: Mapping[str, str] | None,
-    ) -> _Request:
+    ) -> WireRequest:
         """What goes on the wire, with the headers and body bytes httpx.Client sent
         (less its User-Agent and Accept-Encoding)."""
         all_headers = [*self._fixed_headers, ("X-Request-Id", request_id)]
@@ -610,7 +331,7 @@ class NodeTransport:
             all_headers.append(("Content-Type", "application/json"))
         elif method in {"POST", "PUT", "PATCH"}:
             all_headers.append(("Content-Length", "0"))
-        return _Request(method, _target(self._base_path, path, params), all_headers, body)
+        return WireRequest(method, request_target(self._base_path, path, params), all_headers, body)
 
     def _send(
         self,
@@ -630,7 +351,7 @@ class NodeTransport:
         try:
             request = self._request(method, path, request_id, json, params, headers)
             result = _reply(self._exchange.send(request), request_id)
-        except _Failed as failed:
+        except NoReply as failed:
             result = Lost(failed.reason, request_id)
         if self._observer is not None:
             self._observer(CallRecord(method, route, _outcome(result), self._monotonic() - started))
