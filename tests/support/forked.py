@@ -30,11 +30,10 @@ import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from otc_bridge.devnet import service_process
 from otc_bridge.devnet.bridge_process import BridgeProcess
-from otc_bridge.process_tree import dies_with_this_process
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -85,12 +84,20 @@ def run_child(request):
     os._exit(code)
 
 
+parent = int(sys.argv[3])
 server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 server.bind(sys.argv[1])
 server.listen(8)
+server.settimeout(1.0)
 print("ready", flush=True)
 while True:
-    conn, _ = server.accept()
+    try:
+        conn, _ = server.accept()
+    except TimeoutError:
+        if os.getppid() != parent:  # the test process is gone: so is the zygote
+            os._exit(0)
+        continue
+    conn.settimeout(None)
     with conn, conn.makefile("rb") as lines:
         request = json.loads(lines.readline())
         read, write = os.pipe()
@@ -172,11 +179,11 @@ class Zygote:
                     ZYGOTE,
                     str(self.socket_path),
                     str(self.folder / "metrics"),
+                    str(os.getpid()),
                 ],
                 stdout=subprocess.PIPE,
                 stderr=log,
                 stdin=subprocess.DEVNULL,
-                preexec_fn=dies_with_this_process(),
             )
         atexit.register(self.close)
         assert self.process.stdout is not None
@@ -213,7 +220,14 @@ def zygote() -> Zygote:
 
 
 class ForkedBridgeProcess(BridgeProcess):
-    """A `BridgeProcess` forked from the zygote instead of started cold."""
+    """An `otc-bridge serve` forked from the zygote instead of started cold. (Only
+    `serve`: a worker keeps its metrics in-process, a choice prometheus_client makes
+    at import from the environment, so the zygote's imports are `serve`'s.)"""
+
+    def __init__(self, state_dir: Path, *, env: Mapping[str, str], **options: Any) -> None:
+        super().__init__(state_dir, env=env, **options)
+        if self.command != "serve":
+            raise ValueError(f"the zygote forks `serve` processes, not {self.command!r}")
 
     def _spawn(self, extra: Mapping[str, str] | None = None) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
