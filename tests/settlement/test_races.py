@@ -69,7 +69,9 @@ class Cluster:
     workers: list[BridgeProcess] = field(default_factory=list)
 
     def worker(self, name: str, **extra: str) -> BridgeProcess:
-        process = BridgeProcess(self.state / name, env={**self.env, **extra}, command="worker")
+        process = ForkedBridgeProcess(
+            self.state / name, env={**self.env, **extra}, command="worker"
+        )
         self.workers.append(process)
         return process
 

@@ -2,12 +2,14 @@
 
 A cold `python -m otc_bridge serve` spends about 1.5 s of its ~1.9 s of CPU importing
 FastAPI, SQLAlchemy, Alembic, uvicorn and the bridge itself before it reads a setting;
-the crash matrix starts two per case. `ForkedBridgeProcess` is a `BridgeProcess` whose
-process is instead forked from one process per test process that imported all of that
-once (as a pre-loading application server forks its workers), and then runs the same
-`otc_bridge` entry point with the same argv and environment a cold start would get:
-settings, the database, the migrations check, the app and the server are all built in
-the forked process, after the fork. Only the import work is shared.
+the crash matrix starts two per case, and the operator-command suites start one per
+command. `ForkedBridgeProcess` is a `BridgeProcess` (`serve` or `worker`), and
+`run_otc_bridge` a `subprocess.run` of an `otc-bridge` command, whose process is forked
+from one process per test process that imported all of that once (as a pre-loading
+application server forks its workers), and then runs the same `otc_bridge` entry point
+with the same argv, environment and working folder a cold start would get: settings,
+the database, the migrations check, the app and the server are all built in the forked
+process, after the fork. Only the import work is shared.
 
 The forked process is a real child of the test process (the zygote double-forks, and
 the test process is the child subreaper), so the test waits for it, sees it die with
@@ -30,44 +32,53 @@ import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from otc_bridge.devnet import service_process
 from otc_bridge.devnet.bridge_process import BridgeProcess
 
 PR_SET_CHILD_SUBREAPER = 36
 
-# What `otc-bridge serve` imports before it serves (the zygote imports it once). The
-# metrics' values take their multi-process class at import: the zygote imports them
-# with a scratch PROMETHEUS_MULTIPROC_DIR, and each forked process writes its own
+# The zygote: imports, then forks on request. A `serve` zygote imports what `otc-bridge
+# serve` imports before it serves; a plain one what every command imports (the CLI and
+# the object graph), which is what a worker or an operator command starts with. The
+# metrics' values take their class at import, from PROMETHEUS_MULTIPROC_DIR: `serve`
+# sets it before it imports them, the other commands leave it unset. The serve zygote
+# imports them with a scratch folder there, and each forked process writes its own
 # values to the folder its environment names (prometheus_client resets them on a
-# changed pid, as it does for any pre-forking server).
+# changed pid, as it does for any pre-forking server); the plain one without it.
 ZYGOTE = r"""
 import os, sys
-os.environ["PROMETHEUS_MULTIPROC_DIR"] = sys.argv[2]
+if sys.argv[2]:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = sys.argv[2]
 import atexit, json, runpy, socket, traceback
-import uvicorn, uvicorn.config, uvicorn.server, uvicorn.main
-import uvicorn.loops.auto, uvicorn.protocols.http.auto, uvicorn.protocols.websockets.auto
-import uvicorn.lifespan.on
 import alembic.command, alembic.runtime.migration, alembic.script
 import sqlalchemy.dialects.sqlite
-import otc_bridge.cli, otc_bridge.api.asgi, otc_bridge.api.app, otc_bridge.bootstrap
+import otc_bridge.cli, otc_bridge.bootstrap
+if sys.argv[2]:
+    import uvicorn, uvicorn.config, uvicorn.server, uvicorn.main
+    import uvicorn.loops.auto, uvicorn.protocols.http.auto, uvicorn.protocols.websockets.auto
+    import uvicorn.lifespan.on
+    import otc_bridge.api.asgi, otc_bridge.api.app
 
 
 def run_child(request):
     os.chdir(request["cwd"])
-    log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(log)
     os.close(null)
+    for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
+        out = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.dup2(out, fd)
+        os.close(out)
     os.environ.clear()
     os.environ.update(request["env"])
-    sys.argv = ["otc_bridge", *request["argv"]]
     code = 0
     try:
+        if request["script"]:  # as the `otc-bridge` console script runs it
+            sys.argv = [request["script"], *request["argv"]]
+            sys.exit(otc_bridge.cli.main())
+        sys.argv = ["otc_bridge", *request["argv"]]  # python -m otc_bridge
         runpy.run_module("otc_bridge", run_name="__main__", alter_sys=True)
     except SystemExit as exc:
         if isinstance(exc.code, int):
@@ -160,15 +171,16 @@ class ForkedChild:
 
 
 class Zygote:
-    """The template process (one per test process, started on first use)."""
+    """A template process (one of each kind per test process, started on first use)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, serve: bool) -> None:
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
         self.folder = Path(tempfile.mkdtemp(prefix="otc-zygote-"))
         self.socket_path = self.folder / "fork.sock"
-        (self.folder / "metrics").mkdir()
+        metrics = self.folder / "metrics"
+        metrics.mkdir()
         self._lock = threading.Lock()
         with (self.folder / "zygote.log").open("ab") as log:
             self.process = subprocess.Popen(
@@ -178,7 +190,7 @@ class Zygote:
                     "-c",
                     ZYGOTE,
                     str(self.socket_path),
-                    str(self.folder / "metrics"),
+                    str(metrics) if serve else "",
                     str(os.getpid()),
                 ],
                 stdout=subprocess.PIPE,
@@ -198,41 +210,80 @@ class Zygote:
             self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def fork(self, argv: list[str], env: Mapping[str, str], log: Path) -> int:
-        request = {"argv": argv, "env": dict(env), "log": str(log), "cwd": os.getcwd()}
+    def fork(
+        self,
+        argv: list[str],
+        env: Mapping[str, str],
+        stdout: Path,
+        stderr: Path,
+        cwd: Path,
+        script: Path | None = None,
+    ) -> ForkedChild:
+        request = {
+            "script": str(script) if script else None,
+            "argv": argv,
+            "env": dict(env),
+            "stdout": str(stdout),
+            "stderr": str(stderr),
+            "cwd": str(cwd),
+        }
         with self._lock, socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.connect(str(self.socket_path))
             conn.sendall(json.dumps(request).encode() + b"\n")
             with conn.makefile("rb") as answer:
-                return int(answer.readline())
+                return ForkedChild(int(answer.readline()))
 
 
-_zygote: Zygote | None = None
+_zygotes: dict[bool, Zygote] = {}
 _zygote_lock = threading.Lock()
 
 
-def zygote() -> Zygote:
-    global _zygote
+def zygote(argv: list[str], env: Mapping[str, str]) -> Zygote:
+    """The zygote whose imports a cold `python -m otc_bridge *argv` would make."""
+    serve = argv[:1] == ["serve"] or "PROMETHEUS_MULTIPROC_DIR" in env
     with _zygote_lock:
-        if _zygote is None or _zygote.process.poll() is not None:
-            _zygote = Zygote()
-        return _zygote
+        running = _zygotes.get(serve)
+        if running is None or running.process.poll() is not None:
+            running = _zygotes[serve] = Zygote(serve=serve)
+        return running
 
 
 class ForkedBridgeProcess(BridgeProcess):
-    """An `otc-bridge serve` forked from the zygote instead of started cold. (Only
-    `serve`: a worker keeps its metrics in-process, a choice prometheus_client makes
-    at import from the environment, so the zygote's imports are `serve`'s.)"""
-
-    def __init__(self, state_dir: Path, *, env: Mapping[str, str], **options: Any) -> None:
-        super().__init__(state_dir, env=env, **options)
-        if self.command != "serve":
-            raise ValueError(f"the zygote forks `serve` processes, not {self.command!r}")
+    """A `BridgeProcess` (`serve` or `worker`) forked from a zygote, not started cold."""
 
     def _spawn(self, extra: Mapping[str, str] | None = None) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        pid = zygote().fork(self.argv(), self.environment(extra), self.log_path)
+        argv, env = self.argv(), self.environment(extra)
+        child = zygote(argv, env).fork(argv, env, self.log_path, self.log_path, Path.cwd())
         # Everything ServiceProcess calls on its child (poll, wait, send_signal,
         # terminate, kill, pid) ForkedChild does as Popen does.
-        self._proc = cast("subprocess.Popen[bytes]", ForkedChild(pid))
+        self._proc = cast("subprocess.Popen[bytes]", child)
         service_process._running.add(self)
+
+
+def run_otc_bridge(
+    args: list[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    script: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`subprocess.run([sys.executable, "-m", "otc_bridge", *args], capture_output=True,
+    text=True)` (or `[script, *args]`, the `otc-bridge` console script), forked from a
+    zygote."""
+    with tempfile.TemporaryDirectory(prefix="otc-run-") as folder:
+        out, err = Path(folder) / "stdout", Path(folder) / "stderr"
+        child = zygote(args, env).fork(args, env, out, err, cwd, script)
+        try:
+            code = child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+            raise
+        return subprocess.CompletedProcess(
+            [str(script), *args] if script else [sys.executable, "-m", "otc_bridge", *args],
+            code,
+            out.read_text() if out.exists() else "",
+            err.read_text() if err.exists() else "",
+        )
