@@ -127,3 +127,28 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(f"OTC_TEST_STORE=postgres but PostgreSQL is unreachable: {problem}", 3)
     if os.environ.get("PYTEST_XDIST_WORKER") is None:  # the controller, once per run
         drop_leftovers()
+
+
+# The longest modules first (measured on a whole-suite run, longest single tests first):
+# xdist hands tests out in collection order, so a long test collected last would run
+# alone at the end while the other worker idles. Only the order changes, and it is the
+# same on every worker (xdist requires identical collections); each module stays whole,
+# so its module-scoped chain and devnode still start once per worker.
+LONG_FIRST = (
+    "tests/contracts/test_htlc_model.py",
+    "tests/model/test_model.py",
+    "tests/trader/test_trader_walkthrough.py",
+    "tests/walkthrough/test_readme.py",
+    "tests/trader/test_trader_swaps.py",
+    "tests/cli/test_operator_commands.py",
+    "tests/cli/test_serve_workers.py",
+    "tests/watch/test_devnet_watcher.py",
+    "tests/settlement/test_races.py",
+    "tests/watch/test_watcher_crash.py",
+    "tests/crash/test_crash_matrix.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {module: n for n, module in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(LONG_FIRST)))

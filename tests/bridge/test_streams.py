@@ -26,6 +26,7 @@ from tests.support.bridge import RunningBridge, bridge_env, running_bridge
 from tests.support.client import TraderClient
 from tests.support.contract import Contract
 from tests.support.databases import store_kind
+from tests.support.forked import ForkedBridgeProcess
 from tests.support.push import (
     BookOrder,
     admin_reconcile,
@@ -189,8 +190,8 @@ def test_the_caps_on_open_streams_answer_429_with_retry_after(
 def two_apis(node: DevnodeProcess, tmp_path: Path) -> Iterator[list[BridgeProcess]]:
     env = bridge_env(node, tmp_path / "shared", OTC_LOG_LEVEL="WARNING")
     with (
-        BridgeProcess(tmp_path / "api0", env=env) as first,
-        BridgeProcess(tmp_path / "api1", env=env) as second,
+        ForkedBridgeProcess(tmp_path / "api0", env=env) as first,
+        ForkedBridgeProcess(tmp_path / "api1", env=env) as second,
     ):
         yield [first, second]
 
@@ -227,8 +228,8 @@ def test_on_postgresql_a_commit_wakes_streams_long_before_their_poll(
         OTC_STREAM_KEEPALIVE_SECONDS="3600",
     )
     with (
-        BridgeProcess(tmp_path / "api0", env=env) as listening,
-        BridgeProcess(tmp_path / "api1", env=env) as writing,
+        ForkedBridgeProcess(tmp_path / "api0", env=env) as listening,
+        ForkedBridgeProcess(tmp_path / "api1", env=env) as writing,
     ):
         clock = node_clock(node)
         reader, writer = (
@@ -249,7 +250,7 @@ def test_a_server_told_to_stop_ends_its_streams_and_exits_promptly(
     node: DevnodeProcess, devnet: DevnetControl, tmp_path: Path
 ) -> None:
     env = bridge_env(node, tmp_path / "shared", OTC_LOG_LEVEL="WARNING")
-    with BridgeProcess(tmp_path / "api", env=env) as api:
+    with ForkedBridgeProcess(tmp_path / "api", env=env) as api:
         client = TraderClient(api.url, clock=node_clock(node))
         with client:
             order = BookOrder.create(client, devnet, admin_reconcile(client, node.admin_key))

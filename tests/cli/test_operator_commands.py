@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from otc_bridge.adapters.store.store import Store
 from otc_bridge.devnet.devnet_process import SETTING_PREFIXES
 from otc_bridge.settlement.lease import Lease
 from otc_bridge.settlement.reconciler import LEASE
+from tests.support.forked import run_otc_bridge
 
 UNREACHABLE_NODE = "http://127.0.0.1:9"  # discard: a node that never answers
 
@@ -34,15 +34,8 @@ def clean_environment(**settings: str) -> dict[str, str]:
 
 
 def otc(folder: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "otc_bridge", *args],
-        cwd=folder,
-        env=clean_environment(**settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """`python -m otc_bridge <args>` in `folder` (forked from a pre-imported zygote)."""
+    return run_otc_bridge(list(args), cwd=folder, env=clean_environment(**settings), timeout=120)
 
 
 @pytest.fixture

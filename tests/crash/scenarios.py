@@ -43,7 +43,6 @@ from otc_bridge.adapters.evm.writer import LockMade
 from otc_bridge.adapters.store.engine import make_engine, sqlite_url
 from otc_bridge.adapters.store.migrate import upgrade
 from otc_bridge.clientlib.wallet import Secret, Wallet
-from otc_bridge.devnet.bridge_process import BridgeProcess
 from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
@@ -51,6 +50,7 @@ from otc_bridge.domain.hashing import GENESIS, event_hash
 from otc_bridge.domain.rustchain import FEE_WALLET, WORKER_WALLET, job_escrow_i64, job_fee_i64
 from tests.quote.world import LOCK_SPAN, USDC_FUNDS, ChainTrader, chain_now, quote_bridge_env
 from tests.support.client import TraderClient
+from tests.support.forked import ForkedBridgeProcess
 
 FUNDS_RTC = "100"
 FUNDS_I64 = 100_000_000
@@ -1001,9 +1001,10 @@ class Harness:
         url = env["OTC_DATABASE_URL"]
         if self.template is not None and url.startswith("sqlite:///"):
             copy_database(self.template, Path(url.removeprefix("sqlite:///")))
-        # A generous readiness deadline: on a loaded machine a cold `otc-bridge serve`
-        # (imports, migrations) can take longer than the default 30 s to answer.
-        self.process = BridgeProcess(self.state_dir, env=env, startup_timeout=STARTUP_SECONDS)
+        # Forked from a pre-imported `otc-bridge` (tests/support/forked.py): the same
+        # entry point, settings and database, without a cold import per start. A generous
+        # readiness deadline: on a loaded machine a start can still take long to answer.
+        self.process = ForkedBridgeProcess(self.state_dir, env=env, startup_timeout=STARTUP_SECONDS)
         self.observer = Observer(url)
         self.trace = self.state_dir / "trace.log"
 

@@ -36,6 +36,7 @@ from otc_bridge.domain.order import Order
 from otc_bridge.domain.rustchain import WORKER_WALLET
 from tests.support.chain import chain_for, locked
 from tests.support.fixtures import bridge, chained_node, devchain, devnet
+from tests.support.forked import run_otc_bridge
 
 __all__ = ["bridge", "devchain", "devnet", "node"]
 
@@ -252,14 +253,10 @@ def at_once(calls: list[Callable[[], T]]) -> list[T]:
 
 
 def otc_cli(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """`otc-bridge <args>` as an operator runs it, against the bridge's environment."""
-    return subprocess.run(
-        [str(CLI), *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    """`otc-bridge <args>` as an operator runs it, against the bridge's environment
+    (the console script, forked from a pre-imported zygote)."""
+    return run_otc_bridge(
+        list(args), cwd=Path.cwd(), env={**os.environ, **env}, timeout=120, script=CLI
     )
 
 

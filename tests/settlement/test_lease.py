@@ -42,6 +42,7 @@ from tests.settlement.conftest import (
     wait_for,
 )
 from tests.support.bridge import RunningBridge, bridge_env
+from tests.support.forked import ForkedBridgeProcess
 
 TTL = 10.0
 SETTLED = ["opening", "open", "matched", "quote_locked", "settling", "payout_pending", "completed"]
@@ -312,8 +313,8 @@ def test_a_paused_leader_past_its_lease_cannot_undo_the_new_leaders_work(
     store = open_store(env)
     _, token_before = lease_row(store)
     slow = devnet.add_fault("GET /wallet/tx/*", "delay", delay_seconds=SLOW_READ_SECONDS)
-    first = BridgeProcess(tmp_path / "first", env=env, command="worker")
-    second = BridgeProcess(tmp_path / "second", env=env, command="worker")
+    first = ForkedBridgeProcess(tmp_path / "first", env=env, command="worker")
+    second = ForkedBridgeProcess(tmp_path / "second", env=env, command="worker")
     try:
         first.start()
         wait_for(
@@ -358,7 +359,7 @@ def test_a_stale_leaders_write_is_refused_by_the_fence_alone(
     env = bridge_env(node, tmp_path, **WORKER_ENV)
     store = open_store(env)
     slow = devnet.add_fault("GET /wallet/tx/*", "delay", delay_seconds=SLOW_READ_SECONDS)
-    first = BridgeProcess(tmp_path / "first", env=env, command="worker")
+    first = ForkedBridgeProcess(tmp_path / "first", env=env, command="worker")
     new_leader: Fence | None = None
     try:
         first.start()

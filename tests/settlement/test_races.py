@@ -47,6 +47,7 @@ from tests.settlement.conftest import (
 )
 from tests.support.bridge import bridge_env
 from tests.support.client import TraderClient
+from tests.support.forked import ForkedBridgeProcess
 
 API_PROCESSES = 3
 GRACE = 1  # OTC_SETTLEMENT_STUCK_SECONDS: the reconciler may step in after one second
@@ -68,7 +69,9 @@ class Cluster:
     workers: list[BridgeProcess] = field(default_factory=list)
 
     def worker(self, name: str, **extra: str) -> BridgeProcess:
-        process = BridgeProcess(self.state / name, env={**self.env, **extra}, command="worker")
+        process = ForkedBridgeProcess(
+            self.state / name, env={**self.env, **extra}, command="worker"
+        )
         self.workers.append(process)
         return process
 
@@ -93,7 +96,9 @@ def cluster(node: DevnodeProcess, tmp_path_factory: pytest.TempPathFactory) -> I
         OTC_NODE_TIMEOUT_SECONDS="10",
         OTC_SECRET_KEY=Fernet.generate_key().decode(),
     )
-    apis = [BridgeProcess(state / f"api{i}", env=env) for i in range(API_PROCESSES)]
+    apis: list[BridgeProcess] = [
+        ForkedBridgeProcess(state / f"api{i}", env=env) for i in range(API_PROCESSES)
+    ]
     with ThreadPoolExecutor(API_PROCESSES) as pool:  # all at once: migrations race too
         list(pool.map(lambda p: p.start(), apis))
     clock = bridge_clock(node)

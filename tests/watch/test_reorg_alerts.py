@@ -14,6 +14,7 @@ from typing import Any
 from otc_bridge.devnet.bridge_process import BridgeProcess
 from otc_bridge.settlement.watch.follower import PollResult
 from tests.settlement.conftest import otc_cli
+from tests.support.forked import ForkedBridgeProcess
 from tests.watch.conftest import Swaps
 
 REORG = "quote chain re-organised past the watcher's finality depth"
@@ -86,7 +87,7 @@ WORKER_ENV = {
 
 def worker(swaps: Swaps, state: Path) -> BridgeProcess:
     """An `otc-bridge worker` of the bridge (same database, same chain)."""
-    return BridgeProcess(state, env={**swaps.env, **WORKER_ENV}, command="worker")
+    return ForkedBridgeProcess(state, env={**swaps.env, **WORKER_ENV}, command="worker")
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 90) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from otc_bridge.devnet.bridge_process import BridgeProcess
 from tests.settlement.conftest import node_payouts
+from tests.support.forked import ForkedBridgeProcess
 from tests.watch.conftest import Swap, Swaps
 
 WORKER_ENV = {
@@ -28,7 +29,7 @@ SETTLED = ["lock_verified", "quote_claimed"]
 
 def worker(swaps: Swaps, state: Path) -> BridgeProcess:
     env = {**swaps.env, **WORKER_ENV}
-    return BridgeProcess(state, env=env, command="worker")
+    return ForkedBridgeProcess(state, env=env, command="worker")
 
 
 def transitions(swaps: Swaps, order_id: str) -> list[str]:
