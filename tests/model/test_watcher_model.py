@@ -49,9 +49,8 @@ from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
 from otc_bridge.domain.htlc_terms import LockState
-from otc_bridge.settlement.watch.build import build_watchers
 from otc_bridge.settlement.watch.follower import PollResult
-from tests.support.bridge import RunningBridge, bridge_env, running_bridge
+from tests.support.bridge import RunningBridge, bridge_env, restart_watchers, running_bridge
 from tests.support.fixtures import chained_node
 
 EXAMPLES = int(os.environ.get("OTC_WATCHER_MODEL_EXAMPLES", "4"))
@@ -245,14 +244,7 @@ class WatcherModel(RuleBasedStateMachine):
 
     @rule()
     def watcher_restarts(self) -> None:
-        container = self.bridge.container
-        container.watchers = build_watchers(
-            container.settings.evm,
-            container.settings.watcher,
-            store=container.store,
-            clock=container.clock,
-            settlement=container.settlement,
-        )
+        restart_watchers(self.bridge.container)  # as a new worker process builds them
 
     @rule()
     def worker_pass(self) -> None:

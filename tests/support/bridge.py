@@ -22,6 +22,7 @@ from otc_bridge.bootstrap import Container, build
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.config import Settings
 from otc_bridge.devnet.process import DevnodeProcess, free_port
+from otc_bridge.settlement.watch.build import build_watchers
 from tests.support.chain import chain_env
 from tests.support.client import TraderClient
 from tests.support.databases import fresh_database_url
@@ -93,3 +94,16 @@ def running_bridge(env: Mapping[str, str]) -> Iterator[RunningBridge]:
         stop_streams(app)  # a server in a thread hears no signal: its open streams end now
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def restart_watchers(container: Container) -> None:
+    """The container's watchers built again as bootstrap builds them: a new worker
+    process's, with nothing in memory and their checkpoints in the database."""
+    container.watchers = build_watchers(
+        container.settings.evm,
+        container.settings.watcher,
+        store=container.store,
+        clock=container.clock,
+        settlement=container.settlement,
+        alerts=container.alerts,
+    )

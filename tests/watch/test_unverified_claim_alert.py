@@ -8,9 +8,9 @@ import json
 from typing import Any
 
 from otc_bridge.clientlib.wallet import Secret
-from otc_bridge.settlement.watch.build import build_watchers
 from otc_bridge.settlement.watch.effects import UNCOUNTED_CLAIM
 from tests.settlement.conftest import otc_cli
+from tests.support.bridge import restart_watchers
 from tests.watch.conftest import Swaps
 
 
@@ -26,14 +26,7 @@ def restart_and_read_again(swaps: Swaps, before_block: int) -> None:
     before `before_block`, as after a re-org past finality: every event is handed over
     once more."""
     container = swaps.bridge.container
-    container.watchers = build_watchers(
-        container.settings.evm,
-        container.settings.watcher,
-        store=container.store,
-        clock=container.clock,
-        settlement=container.settlement,
-        alerts=container.alerts,
-    )
+    restart_watchers(container)
     (watcher,) = container.watchers.chains
     key = watcher.chain_key
     with watcher.lease.hold() as tenure:
