@@ -16,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import QueuePool
 
+from otc_bridge.adapters.store.direct import driver_execute
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -69,6 +71,7 @@ def _sqlite_engine(url: str, *, echo: bool, pool_size: int) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get("write", True)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # on the driver itself: this runs for every unit of work (see direct.py)
+        driver_execute(conn, "BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine

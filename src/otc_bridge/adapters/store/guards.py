@@ -5,30 +5,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
+from otc_bridge.adapters.store.direct import Direct
 from otc_bridge.adapters.store.tables import RATES, SIGNATURES
 
-# The per-request writes, built once with bound parameters (see orders.py on why).
-_USE_SIGNATURE = insert(SIGNATURES)
+# The per-request writes, built once with bound parameters and run on the driver directly
+# (see orders.py on why).
 
 
-def _hit(dialect: Any) -> Any:
-    return (
+def _use(dialect: Any) -> Direct:
+    # A used signature's digest is its primary key: a second use inserts nothing.
+    return Direct(
+        dialect.insert(SIGNATURES).on_conflict_do_nothing(
+            index_elements=[SIGNATURES.c.signature_digest]
+        )
+    )
+
+
+def _hit(dialect: Any) -> Direct:
+    return Direct(
         dialect.insert(RATES)
         .values(bucket=bindparam("bucket"), window_start=bindparam("window_start"), count=1)
         .on_conflict_do_update(
             index_elements=[RATES.c.bucket, RATES.c.window_start],
             set_={"count": RATES.c.count + 1},
         )
-        .returning(RATES.c.count)
+        .returning(RATES.c.count),
+        returns_rows=True,
     )
 
 
+_USE = {"postgresql": _use(postgresql), "sqlite": _use(sqlite)}
 _HIT = {"postgresql": _hit(postgresql), "sqlite": _hit(sqlite)}
+
+
+def _dialect(conn: Connection) -> str:
+    return "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
 
 
 class RequestGuards:
@@ -37,20 +52,16 @@ class RequestGuards:
 
     def use_signature(self, digest: str, *, wallet: str, action: str, valid_until: int) -> bool:
         """Record a signature as used; False if it was used before (a replay)."""
-        try:
-            with self._conn.begin_nested():
-                self._conn.execute(
-                    _USE_SIGNATURE,
-                    {
-                        "signature_digest": digest,
-                        "wallet": wallet,
-                        "action": action,
-                        "valid_until": valid_until,
-                    },
-                )
-        except IntegrityError:
-            return False
-        return True
+        inserted = _USE[_dialect(self._conn)].run(
+            self._conn,
+            {
+                "signature_digest": digest,
+                "wallet": wallet,
+                "action": action,
+                "valid_until": valid_until,
+            },
+        )
+        return inserted.rowcount == 1
 
     def prune_signatures(self, now: int) -> int:
         """Forget signatures whose timestamp can no longer pass the window check."""
@@ -59,9 +70,8 @@ class RequestGuards:
 
     def hit_rate_counter(self, bucket: str, window_start: int) -> int:
         """Count one request in a fixed window; returns the count including this one."""
-        upsert = _HIT["postgresql" if self._conn.dialect.name == "postgresql" else "sqlite"]
         params = {"bucket": bucket, "window_start": window_start}
-        return int(self._conn.execute(upsert, params).scalar_one())
+        return int(_HIT[_dialect(self._conn)].run(self._conn, params).scalar())
 
     def rate_count(self, bucket: str, window_start: int) -> int:
         found = self._conn.execute(

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
+from otc_bridge.adapters.store.direct import Direct
 from otc_bridge.adapters.store.event_rows import event_from_row
 from otc_bridge.adapters.store.leases import FENCE_HOLDS, Fence, fence_holds, fence_params
 from otc_bridge.adapters.store.publish import publish
@@ -32,20 +33,21 @@ from otc_bridge.domain.states import TERMINAL, Cause, Status, check_transition
 # (the order before, its new status, the history cause, at) of each transition written
 Committed = tuple[Order, str, str, int]
 
-# The writes every order change makes, built once with bound parameters: SQLAlchemy keys
-# its compiled-statement cache on the statement, and a statement rebuilt with its values
-# inlined costs more to key than to run (most of a settlement's CPU, profiled).
-_GET = select(ORDERS).where(ORDERS.c.order_id == bindparam("w_order_id"))
-_INSERT_ORDER = insert(ORDERS)
-_INSERT_EVENT = insert(EVENTS)
-_INSERT_TRADE = insert(TRADES)
+# The reads and writes every order change makes, built once with bound parameters and run
+# on the driver directly (direct.py: most of a settlement's CPU was SQLAlchemy's execution
+# layer around them, profiled).
+_GET = Direct(select(ORDERS).where(ORDERS.c.order_id == bindparam("w_order_id")), returns_rows=True)
+_INSERT_ORDER = Direct(insert(ORDERS))
+_INSERT_EVENT = Direct(insert(EVENTS))
+_INSERT_TRADE = Direct(insert(TRADES))
 # A compare-and-set: the SET clause is the changed columns given with the parameters.
-_CAS = update(ORDERS).where(
+_CAS_WHERE = update(ORDERS).where(
     ORDERS.c.order_id == bindparam("w_order_id"),
     ORDERS.c.status == bindparam("w_status"),
     ORDERS.c.version == bindparam("w_version"),
 )
-_CAS_FENCED = _CAS.where(FENCE_HOLDS)
+_CAS = Direct(_CAS_WHERE)
+_CAS_FENCED = Direct(_CAS_WHERE.where(FENCE_HOLDS))
 _ENDED = [status.value for status in TERMINAL]
 _ACTIVE_ESCROWS = (
     select(func.count())
@@ -70,8 +72,8 @@ class Orders:
     def get(self, order_id: str) -> Order | None:
         if not is_order_id(order_id):
             return None
-        row = self._conn.execute(_GET, {"w_order_id": order_id}).first()
-        return None if row is None else order_from_row(row._mapping)
+        row = _GET.run(self._conn, {"w_order_id": order_id}).first()
+        return None if row is None else order_from_row(row)
 
     def insert(self, order: Order, *, actor: str, at: int, refs: dict[str, Any]) -> Order:
         """Create the order and the first row of its history in one go."""
@@ -89,7 +91,7 @@ class Orders:
         )
         digest = event_hash(GENESIS, event.hashed_body())
         order = replace(order, version=1, history_hash=digest)
-        self._conn.execute(_INSERT_ORDER, order_columns(order))
+        _INSERT_ORDER.run(self._conn, order_columns(order))
         self._append(replace(event, hash=digest))
         publish(self._conn, None, order, seq=1, at=at)
         self._touched |= market_scopes(None, order)
@@ -132,7 +134,7 @@ class Orders:
         if fence is not None:
             params.update(fence_params(fence))
         try:
-            updated = self._conn.execute(_CAS if fence is None else _CAS_FENCED, params)
+            updated = (_CAS if fence is None else _CAS_FENCED).run(self._conn, params)
         except IntegrityError as exc:
             lock_id = changes.get("quote_lock_id")
             if lock_id is None:
@@ -223,8 +225,8 @@ class Orders:
         return [order_from_row(r._mapping) for r in rows]
 
     def _append(self, event: OrderEvent) -> None:
-        self._conn.execute(
-            _INSERT_EVENT,
+        _INSERT_EVENT.run(
+            self._conn,
             {
                 "order_id": event.order_id,
                 "seq": event.seq,
@@ -241,8 +243,8 @@ class Orders:
 
     def _insert_trade(self, order: Order, *, at: int) -> None:
         """The order's trade, once: its id is derived from the order id."""
-        self._conn.execute(
-            _INSERT_TRADE,
+        _INSERT_TRADE.run(
+            self._conn,
             {
                 "trade_id": trade_id(order.order_id),
                 "order_id": order.order_id,

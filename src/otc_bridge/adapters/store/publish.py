@@ -9,11 +9,12 @@ from __future__ import annotations
 from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.engine import Connection
 
+from otc_bridge.adapters.store.direct import Direct
 from otc_bridge.adapters.store.webhook_outbox import WebhookOutbox
 from otc_bridge.domain.order import Order
 
 CHANNEL = "otc_order_events"  # payload: "<order_id> <pair>"
-_NOTIFY = select(func.pg_notify(CHANNEL, bindparam("payload", type_=String)))
+_NOTIFY = Direct(select(func.pg_notify(CHANNEL, bindparam("payload", type_=String))))
 
 
 def publish(conn: Connection, before: Order | None, after: Order, *, seq: int, at: int) -> None:
@@ -22,4 +23,4 @@ def publish(conn: Connection, before: Order | None, after: Order, *, seq: int, a
     wallets = [wallet for wallet in parties if wallet]
     WebhookOutbox(conn).fan_out(order_id=after.order_id, seq=seq, wallets=wallets, at=at)
     if conn.dialect.name == "postgresql":
-        conn.execute(_NOTIFY, {"payload": f"{after.order_id} {after.pair}"})
+        _NOTIFY.run(conn, {"payload": f"{after.order_id} {after.pair}"})

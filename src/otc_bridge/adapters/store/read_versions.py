@@ -21,6 +21,7 @@ from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from otc_bridge.adapters.store.direct import Direct
 from otc_bridge.adapters.store.tables import READ_VERSIONS
 from otc_bridge.domain.order import Order
 from otc_bridge.domain.states import Status
@@ -47,13 +48,13 @@ def _upsert(dialect: Any) -> Any:
     )
 
 
-_BUMP = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}  # built once
+_BUMP = {"postgresql": Direct(_upsert(postgresql)), "sqlite": Direct(_upsert(sqlite))}  # built once
 
 
 def bump(conn: Connection, scopes: Iterable[str]) -> None:
     stmt = _BUMP["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
     for scope in sorted(scopes):  # one order of row locks for every writer: no deadlock
-        conn.execute(stmt, {"scope": scope})
+        stmt.run(conn, {"scope": scope})
 
 
 _ONE_SQLITE = "SELECT version FROM read_versions WHERE scope = ?"

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from otc_bridge.adapters.store.direct import Direct
 from otc_bridge.adapters.store.event_rows import event_from_row
 from otc_bridge.adapters.store.tables import DELIVERIES, EVENTS, WEBHOOKS
 from otc_bridge.domain.order import OrderEvent
@@ -51,17 +52,19 @@ class DueDelivery:
 # (maker, taker, a taker who left: at most three) fill three slots, repeated to fill.
 _PARTY_SLOTS = ("party_1", "party_2", "party_3")
 _AT = bindparam("at", type_=BigInteger)
-_FAN_OUT = insert(DELIVERIES).from_select(
-    ["webhook_id", "order_id", "seq", "state", "attempts", "created_at", "next_attempt_at"],
-    select(
-        WEBHOOKS.c.webhook_id,
-        bindparam("order_id", type_=String),
-        bindparam("seq", type_=Integer),
-        literal(PENDING, String),
-        literal(0, Integer),
-        _AT,
-        _AT,
-    ).where(WEBHOOKS.c.wallet.in_([bindparam(slot, type_=String) for slot in _PARTY_SLOTS])),
+_FAN_OUT = Direct(
+    insert(DELIVERIES).from_select(
+        ["webhook_id", "order_id", "seq", "state", "attempts", "created_at", "next_attempt_at"],
+        select(
+            WEBHOOKS.c.webhook_id,
+            bindparam("order_id", type_=String),
+            bindparam("seq", type_=Integer),
+            literal(PENDING, String),
+            literal(0, Integer),
+            _AT,
+            _AT,
+        ).where(WEBHOOKS.c.wallet.in_([bindparam(slot, type_=String) for slot in _PARTY_SLOTS])),
+    )
 )
 
 
@@ -78,7 +81,7 @@ class WebhookOutbox:
         if len(parties) > len(_PARTY_SLOTS):
             raise ValueError("an order has at most three parties to tell")
         slots = dict(zip(_PARTY_SLOTS, parties + parties[-1:] * len(_PARTY_SLOTS), strict=False))
-        self._conn.execute(_FAN_OUT, {"order_id": order_id, "seq": seq, "at": at, **slots})
+        _FAN_OUT.run(self._conn, {"order_id": order_id, "seq": seq, "at": at, **slots})
 
     def due(self, now: int, *, limit: int) -> list[DueDelivery]:
         earlier = DELIVERIES.alias("earlier")
