@@ -18,6 +18,7 @@ def app_from_env() -> FastAPI:
     logs.configure(
         json_lines=os.environ.get("OTC_LOG_FORMAT", "json") != "text",
         level=os.environ.get("OTC_LOG_LEVEL", "INFO"),
+        access_log=os.environ.get("OTC_ACCESS_LOG", "0") == "1",
     )
     settings = Settings.from_env()
     embedded = os.environ.get("OTC_EMBEDDED_WORKER") is not None and settings.embedded_worker

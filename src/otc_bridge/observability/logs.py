@@ -43,7 +43,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure(*, json_lines: bool, level: str = "INFO") -> None:
+def configure(*, json_lines: bool, level: str = "INFO", access_log: bool = False) -> None:
+    """Logs of this process to stderr. uvicorn's loggers go through the same handler;
+    its access log (a line per request) only with `access_log` (OTC_ACCESS_LOG=1)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(ContextFilter())
     handler.setFormatter(
@@ -59,3 +61,6 @@ def configure(*, json_lines: bool, level: str = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # uvicorn writes an access line whenever its logger has a handler to reach, whatever
+    # its own access_log setting was: without one, nothing is formatted or written.
+    logging.getLogger("uvicorn.access").propagate = access_log
