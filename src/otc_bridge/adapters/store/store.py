@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from functools import cached_property
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
@@ -32,6 +33,7 @@ from sqlalchemy.engine import Connection
 from otc_bridge.adapters.store import read_versions
 from otc_bridge.adapters.store.alert_outbox import AlertOutbox
 from otc_bridge.adapters.store.chain_watch import ChainWatch
+from otc_bridge.adapters.store.connections import KeptConnections
 from otc_bridge.adapters.store.feed import FeedQueries
 from otc_bridge.adapters.store.guards import RequestGuards
 from otc_bridge.adapters.store.leases import Fence, Leases
@@ -50,18 +52,49 @@ _NOT_DURABLE = "SET LOCAL synchronous_commit TO OFF"  # this transaction only
 
 
 class UnitOfWork:
+    """The repositories of one transaction, each made when first used (most units of
+    work touch one or two of them)."""
+
     def __init__(self, conn: Connection) -> None:
+        self.conn = conn
         self.committed: list[Committed] = []  # transitions written, reported after commit
         self.touched: set[str] = set()  # pairs whose read version this unit of work bumps
-        self.orders = Orders(conn, self.committed, self.touched)
-        self.guards = RequestGuards(conn)
-        self.leases = Leases(conn)
-        self.alerts = AlertOutbox(conn)
-        self.market = MarketQueries(conn)
-        self.webhooks = Webhooks(conn)
-        self.deliveries = WebhookOutbox(conn)
-        self.feed = FeedQueries(conn)
-        self.chain_watch = ChainWatch(conn)
+
+    @cached_property
+    def orders(self) -> Orders:
+        return Orders(self.conn, self.committed, self.touched)
+
+    @cached_property
+    def guards(self) -> RequestGuards:
+        return RequestGuards(self.conn)
+
+    @cached_property
+    def leases(self) -> Leases:
+        return Leases(self.conn)
+
+    @cached_property
+    def alerts(self) -> AlertOutbox:
+        return AlertOutbox(self.conn)
+
+    @cached_property
+    def market(self) -> MarketQueries:
+        return MarketQueries(self.conn)
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        return Webhooks(self.conn)
+
+    @cached_property
+    def deliveries(self) -> WebhookOutbox:
+        return WebhookOutbox(self.conn)
+
+    @cached_property
+    def feed(self) -> FeedQueries:
+        return FeedQueries(self.conn)
+
+    @cached_property
+    def chain_watch(self) -> ChainWatch:
+        return ChainWatch(self.conn)
 
 
 class Store:
@@ -78,6 +111,8 @@ class Store:
         # SQLite: writers queue instead of back off; `on_write_wait` hears each one's wait
         self._gate = write_gate_for(engine, on_wait=on_write_wait)
         self._versions = read_versions.VersionReader(engine)
+        keep = max(1, getattr(engine.pool, "size", lambda: 2)() // 2)  # per kind
+        self._connections = KeptConnections(engine, keep=keep)
 
     def observe(self, hook: TransitionHook) -> None:
         """Also tell `hook` of each transition this process commits, after the commit (the
@@ -93,7 +128,7 @@ class Store:
         never a durable commit made after it (the WAL is flushed in order). SQLite: no
         difference (WAL with synchronous=NORMAL does not wait for the disk)."""
         gate = self._gate() if self._gate is not None else nullcontext()
-        with gate, self.engine.connect() as conn:
+        with gate, self._connections.connection(write=True) as conn:
             uow = UnitOfWork(conn)
             with conn.begin():
                 if not durable and conn.dialect.name == "postgresql":
@@ -108,7 +143,7 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:
-        with self.engine.connect().execution_options(write=False) as conn, conn.begin():
+        with self._connections.connection(write=False) as conn, conn.begin():
             yield UnitOfWork(conn)
 
     def read_version(self, pair: str | None) -> int:
@@ -127,6 +162,7 @@ class Store:
 
     def dispose(self) -> None:
         self._versions.close()
+        self._connections.close()
         self.engine.dispose()
         if self._gate is not None:
             self._gate.close()

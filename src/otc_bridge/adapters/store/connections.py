@@ -1,0 +1,100 @@
+"""SQLAlchemy connections kept checked out between units of work.
+
+A settlement runs about eighteen units of work. Opening each on a fresh `Connection`
+(`engine.connect()`: a pool checkout, a new Connection object, its events, then the
+checkin and the pool's reset on return) cost more CPU than the statements inside it,
+profiled. `KeptConnections` keeps a few idle Connections per kind (write, read) and
+hands one to each unit of work: a unit of work still begins and commits (or rolls back)
+its own transaction on it, so nothing a transaction sees changes.
+
+What the pool did at checkout still happens where it matters: a Connection idle longer
+than `max_idle` seconds goes back to the pool and a fresh checkout replaces it (on
+PostgreSQL that checkout pings the server, so a connection that died while idle, after a
+server restart, is never handed out). A Connection SQLAlchemy invalidated (a dropped
+connection seen in a statement) or left inside a transaction is never kept.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+MAX_IDLE_SECONDS = 2.0  # kept across a burst of requests, not across a quiet minute
+
+
+class KeptConnections:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        keep: int,
+        max_idle: float = MAX_IDLE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._keep = keep  # idle Connections kept per kind, at most
+        self._max_idle = max_idle
+        self._lock = threading.Lock()
+        # per kind (write: True), the most recently returned last, with when it was
+        self._idle: dict[bool, list[tuple[Connection, float]]] = {True: [], False: []}
+        self._closed = False
+
+    @contextmanager
+    def connection(self, *, write: bool) -> Iterator[Connection]:
+        """A Connection outside any transaction, for one unit of work (`write` selects
+        how SQLite begins it: engine.py)."""
+        conn = self._take(write)
+        try:
+            yield conn
+        except BaseException:
+            self._give_back(conn, write)
+            raise
+        self._give_back(conn, write)
+
+    def _take(self, write: bool) -> Connection:
+        now = self._clock()
+        stale: list[Connection] = []
+        found = None
+        with self._lock:
+            idle = self._idle[write]
+            while idle:
+                conn, since = idle.pop()
+                if now - since <= self._max_idle:
+                    found = conn
+                    break
+                stale.append(conn)
+            if found is None:  # the rest are older still
+                stale.extend(conn for conn, _ in idle)
+                idle.clear()
+        for conn in stale:
+            conn.close()
+        if found is not None:
+            return found
+        conn = self._engine.connect()
+        return conn if write else conn.execution_options(write=False)
+
+    def _give_back(self, conn: Connection, write: bool) -> None:
+        if not (conn.invalidated or conn.closed or conn.in_transaction()):
+            with self._lock:
+                idle = self._idle[write]
+                if not self._closed and len(idle) < self._keep:
+                    idle.append((conn, self._clock()))
+                    return
+        conn.close()
+
+    def close(self) -> None:
+        """Give every idle Connection back to the pool; later units of work check out
+        fresh ones as before (`Store.dispose` then disposes the engine)."""
+        with self._lock:
+            self._closed = True
+            idle = [conn for kind in self._idle.values() for conn, _ in kind]
+            for kind in self._idle.values():
+                kind.clear()
+        for conn in idle:
+            conn.close()
