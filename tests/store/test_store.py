@@ -324,3 +324,27 @@ def test_only_a_write_marked_not_durable_skips_waiting_for_the_disk(store: Store
         assert (before, relaxed, after) == ("on", "off", "on")
     else:
         assert (before, relaxed, after) == (None, None, None)
+
+
+def test_active_escrows_count_a_wallets_jobs_the_node_still_holds(store: Store) -> None:
+    """What the create path checks against the node's cap of active jobs per wallet: an
+    escrow counts until its order ends or its job has (completed, cancelled, expired)."""
+    poster = "RTC" + "e" * 40
+
+    def escrowed(order_id: str, status: Status, job_state: str | None) -> Order:
+        job = None if job_state is None else EscrowJob(f"job_{order_id}", job_state)
+        return replace(
+            new_order(order_id, status),
+            side="sell",
+            maker_wallet=poster,
+            escrow=Escrow(poster=poster, title=order_id, requested_at=1_000, job=job),
+        )
+
+    with store.write() as uow:
+        uow.orders.insert(escrowed("otc_0a01", Status.OPEN, "open"), actor="m", at=1, refs={})
+        uow.orders.insert(escrowed("otc_0a02", Status.OPENING, None), actor="m", at=1, refs={})
+        uow.orders.insert(escrowed("otc_0a03", Status.OPEN, "completed"), actor="m", at=1, refs={})
+        uow.orders.insert(new_order("otc_0a04"), actor="m", at=1, refs={})  # no escrow
+    with store.read() as uow:
+        assert uow.orders.active_escrows(poster) == 2
+        assert uow.orders.active_escrows("RTC" + "f" * 40) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,13 +60,7 @@ class NodeConfig:
 
     @property
     def is_local(self) -> bool:
-        host = httpx.URL(self.base_url).host
-        if host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
+        return _is_local(self.base_url)
 
     def admin_transport_problem(self) -> str | None:
         """Why the admin key must not be sent to this node, or None when it may.
@@ -78,8 +73,25 @@ class NodeConfig:
             return "admin_key_missing"
         if self.allow_insecure_admin or self.is_local:
             return None
-        if httpx.URL(self.base_url).scheme != "https":
+        if _scheme(self.base_url) != "https":
             return "insecure_admin_transport"
         if self.verify is False:
             return "insecure_admin_transport"
         return None
+
+
+# Asked before every admin call: the URL is parsed once per value, not per call.
+@functools.lru_cache(maxsize=16)
+def _is_local(base_url: str) -> bool:
+    host = httpx.URL(base_url).host
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@functools.lru_cache(maxsize=16)
+def _scheme(base_url: str) -> str:
+    return httpx.URL(base_url).scheme

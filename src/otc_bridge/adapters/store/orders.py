@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from otc_bridge.adapters.store.direct import Direct
 from otc_bridge.adapters.store.event_rows import event_from_row
@@ -49,14 +49,19 @@ _CAS_WHERE = update(ORDERS).where(
 _CAS = Direct(_CAS_WHERE)
 _CAS_FENCED = Direct(_CAS_WHERE.where(FENCE_HOLDS))
 _ENDED = [status.value for status in TERMINAL]
-_ACTIVE_ESCROWS = (
-    select(func.count())
+# the ended statuses as bound values (one each, not a list expanded at run time: direct.py)
+_ENDED_BINDS: list[BindParameter[str]] = [
+    bindparam(f"w_ended_{i}", value) for i, value in enumerate(_ENDED)
+]
+_ACTIVE_ESCROWS = Direct(
+    select(func.count().label("active"))
     .select_from(ORDERS)
     .where(
         ORDERS.c.escrow_poster == bindparam("w_wallet"),
-        ORDERS.c.status.not_in(_ENDED),
-        or_(ORDERS.c.escrow_state.is_(None), ORDERS.c.escrow_state.not_in(_ENDED)),
-    )
+        ORDERS.c.status.not_in(_ENDED_BINDS),
+        or_(ORDERS.c.escrow_state.is_(None), ORDERS.c.escrow_state.not_in(_ENDED_BINDS)),
+    ),
+    returns_rows=True,
 )
 
 
@@ -209,7 +214,7 @@ class Orders:
     def active_escrows(self, wallet: str) -> int:
         """Escrow jobs of `wallet` the node still counts as active (open, claimed,
         delivered): those of its orders that have not ended and not been released."""
-        return int(self._conn.execute(_ACTIVE_ESCROWS, {"w_wallet": wallet}).scalar_one())
+        return int(_ACTIVE_ESCROWS.run(self._conn, {"w_wallet": wallet}).scalar())
 
     def count(self, status: Status) -> int:
         stmt = select(func.count()).select_from(ORDERS).where(ORDERS.c.status == status.value)
