@@ -8,7 +8,7 @@ sets its key column, so the two directions agree for every row the bridge writes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from otc_bridge.domain.order import (
@@ -54,63 +54,92 @@ def order_columns(order: Order) -> dict[str, Any]:
     """Every column of the order's row."""
     values: dict[str, Any] = {name: getattr(order, name) for name in TERMS}
     values["status"] = order.status.value
-    escrow, job = order.escrow, order.escrow_job
-    values.update(
-        escrow_poster=escrow.poster if escrow else None,
-        escrow_title=escrow.title if escrow else None,
-        escrow_requested_at=escrow.requested_at if escrow else None,
-        escrow_job_id=job.job_id if job else None,
-        escrow_state=job.state if job else None,
-        escrow_expires_at=job.expires_at if job else None,
-        escrow_reward_i64=job.reward_i64 if job else None,
-        escrow_total_i64=job.total_i64 if job else None,
-        payout_amount_i64=job.released_i64 if job else None,
-    )
-    lock = order.hashlock
-    values.update(
-        htlc_hash=lock.hash if lock else None,
-        secret_origin=lock.origin.value if lock else None,
-        htlc_secret_enc=lock.sealed if lock else None,
-        htlc_preimage=lock.preimage if lock else None,
-    )
-    match = order.match
-    values.update(
-        taker_wallet=match.taker_wallet if match else None,
-        taker_eth_address=match.taker_address if match else None,
-        matched_at=match.matched_at if match else None,
-        match_deadline=match.deadline if match else None,
-    )
-    quote = order.quote_lock
-    values.update(
-        quote_lock_id=quote.lock_id if quote else None,
-        quote_lock_tx=quote.tx_hash if quote else None,
-        quote_lock_block=quote.block_number if quote else None,
-        quote_lock_block_hash=quote.block_hash if quote else None,
-        quote_lock_amount=quote.amount if quote else None,
-        quote_lock_sender=quote.sender if quote else None,
-        quote_lock_receiver=quote.receiver if quote else None,
-        quote_lock_verified_at=quote.verified_at if quote else None,
-    )
-    reveal = order.reveal
-    values.update(
-        settling_at=reveal.at if reveal else None,
-        quote_tx=reveal.quote_tx if reveal else None,
-    )
-    payout = order.payout
-    values.update(
-        payout_attempt=payout.attempt if payout else 0,
-        payout_key=payout.key if payout else None,
-        payout_tx_hash=payout.tx_hash if payout else None,
-        payout_pending_id=payout.pending_id if payout else None,
-        payout_queued_at=payout.queued_at if payout else None,
-        payout_confirms_at=payout.confirms_at if payout else None,
-    )
-    refund = order.refund
-    values.update(
-        refund_target=refund.target.value if refund else None,
-        refund_started_at=refund.started_at if refund else None,
-    )
+    for group, columns in _GROUPS:
+        values.update(columns(getattr(order, group)))
     return values
+
+
+def _escrow_columns(escrow: Escrow | None) -> dict[str, Any]:
+    job = escrow.job if escrow else None
+    return {
+        "escrow_poster": escrow.poster if escrow else None,
+        "escrow_title": escrow.title if escrow else None,
+        "escrow_requested_at": escrow.requested_at if escrow else None,
+        "escrow_job_id": job.job_id if job else None,
+        "escrow_state": job.state if job else None,
+        "escrow_expires_at": job.expires_at if job else None,
+        "escrow_reward_i64": job.reward_i64 if job else None,
+        "escrow_total_i64": job.total_i64 if job else None,
+        "payout_amount_i64": job.released_i64 if job else None,
+    }
+
+
+def _hashlock_columns(lock: Hashlock | None) -> dict[str, Any]:
+    return {
+        "htlc_hash": lock.hash if lock else None,
+        "secret_origin": lock.origin.value if lock else None,
+        "htlc_secret_enc": lock.sealed if lock else None,
+        "htlc_preimage": lock.preimage if lock else None,
+    }
+
+
+def _match_columns(match: Match | None) -> dict[str, Any]:
+    return {
+        "taker_wallet": match.taker_wallet if match else None,
+        "taker_eth_address": match.taker_address if match else None,
+        "matched_at": match.matched_at if match else None,
+        "match_deadline": match.deadline if match else None,
+    }
+
+
+def _quote_lock_columns(quote: QuoteLock | None) -> dict[str, Any]:
+    return {
+        "quote_lock_id": quote.lock_id if quote else None,
+        "quote_lock_tx": quote.tx_hash if quote else None,
+        "quote_lock_block": quote.block_number if quote else None,
+        "quote_lock_block_hash": quote.block_hash if quote else None,
+        "quote_lock_amount": quote.amount if quote else None,
+        "quote_lock_sender": quote.sender if quote else None,
+        "quote_lock_receiver": quote.receiver if quote else None,
+        "quote_lock_verified_at": quote.verified_at if quote else None,
+    }
+
+
+def _reveal_columns(reveal: Reveal | None) -> dict[str, Any]:
+    return {
+        "settling_at": reveal.at if reveal else None,
+        "quote_tx": reveal.quote_tx if reveal else None,
+    }
+
+
+def _payout_columns(payout: Payout | None) -> dict[str, Any]:
+    return {
+        "payout_attempt": payout.attempt if payout else 0,
+        "payout_key": payout.key if payout else None,
+        "payout_tx_hash": payout.tx_hash if payout else None,
+        "payout_pending_id": payout.pending_id if payout else None,
+        "payout_queued_at": payout.queued_at if payout else None,
+        "payout_confirms_at": payout.confirms_at if payout else None,
+    }
+
+
+def _refund_columns(refund: Refund | None) -> dict[str, Any]:
+    return {
+        "refund_target": refund.target.value if refund else None,
+        "refund_started_at": refund.started_at if refund else None,
+    }
+
+
+# Each group of the order (an attribute holding a record or None) and its columns.
+_GROUPS: tuple[tuple[str, Callable[[Any], dict[str, Any]]], ...] = (
+    ("escrow", _escrow_columns),
+    ("hashlock", _hashlock_columns),
+    ("match", _match_columns),
+    ("quote_lock", _quote_lock_columns),
+    ("reveal", _reveal_columns),
+    ("payout", _payout_columns),
+    ("refund", _refund_columns),
+)
 
 
 def order_from_row(row: Mapping[Any, Any]) -> Order:
@@ -132,9 +161,23 @@ def order_from_row(row: Mapping[Any, Any]) -> Order:
 
 
 def changed_columns(before: Order, after: Order) -> dict[str, Any]:
-    """The columns a move changes (a guarded UPDATE writes only these)."""
-    old, new = order_columns(before), order_columns(after)
-    return {name: value for name, value in new.items() if old[name] != value}
+    """The columns a move changes (a guarded UPDATE writes only these). A group a move
+    kept (the same record, as a move keeps what it does not touch) is not compared
+    column by column: a settlement step changes one or two of the seven."""
+    changes: dict[str, Any] = {
+        name: value for name in TERMS if getattr(before, name) != (value := getattr(after, name))
+    }
+    if before.status is not after.status:
+        changes["status"] = after.status.value
+    for group, columns in _GROUPS:
+        old, new = getattr(before, group), getattr(after, group)
+        if old is new or old == new:
+            continue
+        previous = columns(old)
+        changes.update(
+            (name, value) for name, value in columns(new).items() if previous[name] != value
+        )
+    return changes
 
 
 def _escrow(row: Mapping[Any, Any]) -> Escrow | None:
