@@ -43,11 +43,21 @@ def test_a_unit_of_work_reuses_a_connection_kept_from_the_last(engine: Engine) -
     kept = KeptConnections(engine, keep=2, clock=Clock())
     with kept.connection(write=True) as first, first.begin():
         first_driver = driver(first)
-    with kept.connection(write=True) as second, second.begin():
+    with kept.connection(write=False) as second, second.begin():
         assert driver(second) is first_driver
-    with kept.connection(write=False) as reader, reader.begin():
-        assert driver(reader) is not first_driver  # a reader never gets a writer's
+    with kept.connection(write=True) as one, kept.connection(write=True) as two:
+        assert driver(one) is not driver(two)  # never one connection for two at once
     kept.close()
+
+
+def test_no_more_kept_than_asked(engine: Engine) -> None:
+    kept = KeptConnections(engine, keep=1, clock=Clock())
+    with kept.connection(write=True) as one, kept.connection(write=True) as two:
+        pass
+    assert one.closed != two.closed  # one kept, the other back to the pool
+    kept.close()
+    assert one.closed
+    assert two.closed
 
 
 def test_a_connection_idle_too_long_goes_back_to_the_pool(engine: Engine) -> None:

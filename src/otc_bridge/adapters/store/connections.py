@@ -3,9 +3,11 @@
 A settlement runs about eighteen units of work. Opening each on a fresh `Connection`
 (`engine.connect()`: a pool checkout, a new Connection object, its events, then the
 checkin and the pool's reset on return) cost more CPU than the statements inside it,
-profiled. `KeptConnections` keeps a few idle Connections per kind (write, read) and
-hands one to each unit of work: a unit of work still begins and commits (or rolls back)
-its own transaction on it, so nothing a transaction sees changes.
+profiled. `KeptConnections` keeps up to the pool's size of idle Connections and hands
+one to each unit of work, marked for its kind (on SQLite a writer begins IMMEDIATE, a
+reader deferred: engine.py). A unit of work still begins and commits (or rolls back) its
+own transaction on it, so nothing a transaction sees changes. Beyond the pool's size, a
+unit of work checks one out of the pool's overflow as before.
 
 What the pool did at checkout still happens where it matters: a Connection idle longer
 than `max_idle` seconds goes back to the pool and a fresh checkout replaces it (on
@@ -38,31 +40,30 @@ class KeptConnections:
     ) -> None:
         self._engine = engine
         self._clock = clock
-        self._keep = keep  # idle Connections kept per kind, at most
+        self._keep = keep  # idle Connections kept, at most
         self._max_idle = max_idle
         self._lock = threading.Lock()
-        # per kind (write: True), the most recently returned last, with when it was
-        self._idle: dict[bool, list[tuple[Connection, float]]] = {True: [], False: []}
+        self._idle: list[tuple[Connection, float]] = []  # most recently returned last
         self._closed = False
 
     @contextmanager
     def connection(self, *, write: bool) -> Iterator[Connection]:
         """A Connection outside any transaction, for one unit of work (`write` selects
         how SQLite begins it: engine.py)."""
-        conn = self._take(write)
+        conn = self._take().execution_options(write=write)
         try:
             yield conn
         except BaseException:
-            self._give_back(conn, write)
+            self._give_back(conn)
             raise
-        self._give_back(conn, write)
+        self._give_back(conn)
 
-    def _take(self, write: bool) -> Connection:
+    def _take(self) -> Connection:
         now = self._clock()
         stale: list[Connection] = []
         found = None
         with self._lock:
-            idle = self._idle[write]
+            idle = self._idle
             while idle:
                 conn, since = idle.pop()
                 if now - since <= self._max_idle:
@@ -74,17 +75,13 @@ class KeptConnections:
                 idle.clear()
         for conn in stale:
             conn.close()
-        if found is not None:
-            return found
-        conn = self._engine.connect()
-        return conn if write else conn.execution_options(write=False)
+        return found if found is not None else self._engine.connect()
 
-    def _give_back(self, conn: Connection, write: bool) -> None:
+    def _give_back(self, conn: Connection) -> None:
         if not (conn.invalidated or conn.closed or conn.in_transaction()):
             with self._lock:
-                idle = self._idle[write]
-                if not self._closed and len(idle) < self._keep:
-                    idle.append((conn, self._clock()))
+                if not self._closed and len(self._idle) < self._keep:
+                    self._idle.append((conn, self._clock()))
                     return
         conn.close()
 
@@ -93,8 +90,7 @@ class KeptConnections:
         fresh ones as before (`Store.dispose` then disposes the engine)."""
         with self._lock:
             self._closed = True
-            idle = [conn for kind in self._idle.values() for conn, _ in kind]
-            for kind in self._idle.values():
-                kind.clear()
+            idle = [conn for conn, _ in self._idle]
+            self._idle.clear()
         for conn in idle:
             conn.close()

@@ -111,7 +111,7 @@ class Store:
         # SQLite: writers queue instead of back off; `on_write_wait` hears each one's wait
         self._gate = write_gate_for(engine, on_wait=on_write_wait)
         self._versions = read_versions.VersionReader(engine)
-        keep = max(1, getattr(engine.pool, "size", lambda: 2)() // 2)  # per kind
+        keep = getattr(engine.pool, "size", lambda: 1)()  # the pool's, not its overflow
         self._connections = KeptConnections(engine, keep=keep)
 
     def observe(self, hook: TransitionHook) -> None:
