@@ -71,4 +71,6 @@ def transition(
 
 def step(order: Order, after: Order, name: Step, refs: Mapping[str, Any] | None = None) -> Move:
     """Progress within the order's status."""
-    return Move(order, replace(after, status=order.status), name, refs or {})
+    if after.status is not order.status:  # (a copy of the whole order only when needed)
+        after = replace(after, status=order.status)
+    return Move(order, after, name, refs or {})

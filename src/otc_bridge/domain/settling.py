@@ -89,9 +89,8 @@ def escrow_progressed(
     accept paid the worker wallet, which is what B is paid)."""
     escrow = required(order.escrow, "escrow", order)
     job = required(escrow.job, "escrow job", order)
-    job = replace(job, state=job_state)
-    if released_i64 is not None:
-        job = replace(job, released_i64=released_i64)
+    released = job.released_i64 if released_i64 is None else released_i64
+    job = replace(job, state=job_state, released_i64=released)
     return step(order, replace(order, escrow=replace(escrow, job=job)), name, refs)
 
 
