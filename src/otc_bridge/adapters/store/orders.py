@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from otc_bridge.adapters.store.direct import Direct
 from otc_bridge.adapters.store.event_rows import event_from_row
 from otc_bridge.adapters.store.leases import FENCE_HOLDS, Fence, fence_holds, fence_params
-from otc_bridge.adapters.store.publish import publish
+from otc_bridge.adapters.store.publish import record
 from otc_bridge.adapters.store.read_versions import market_scopes
 from otc_bridge.adapters.store.rows import changed_columns, order_columns, order_from_row
 from otc_bridge.adapters.store.tables import EVENTS, ORDERS, TRADES
@@ -38,7 +38,6 @@ Committed = tuple[Order, str, str, int]
 # layer around them, profiled).
 _GET = Direct(select(ORDERS).where(ORDERS.c.order_id == bindparam("w_order_id")), returns_rows=True)
 _INSERT_ORDER = Direct(insert(ORDERS))
-_INSERT_EVENT = Direct(insert(EVENTS))
 _INSERT_TRADE = Direct(insert(TRADES))
 # A compare-and-set: the SET clause is the changed columns given with the parameters.
 _CAS_WHERE = update(ORDERS).where(
@@ -97,8 +96,7 @@ class Orders:
         digest = event_hash(GENESIS, event.hashed_body())
         order = replace(order, version=1, history_hash=digest)
         _INSERT_ORDER.run(self._conn, order_columns(order))
-        self._append(replace(event, hash=digest))
-        publish(self._conn, None, order, seq=1, at=at)
+        record(self._conn, replace(event, hash=digest), None, order)
         self._touched |= market_scopes(None, order)
         return order
 
@@ -149,9 +147,8 @@ class Orders:
             raise LockAlreadyUsed(lock_id) from exc
         if updated.rowcount != 1:
             return None
-        self._append(replace(event, hash=digest))
         after = replace(move.after, version=seq, history_hash=digest)
-        publish(self._conn, before, after, seq=seq, at=at)
+        record(self._conn, replace(event, hash=digest), before, after)
         self._touched |= market_scopes(before, after)
         if target is Status.COMPLETED and before.status is not Status.COMPLETED:
             self._insert_trade(after, at=at)
@@ -228,23 +225,6 @@ class Orders:
             .limit(limit)
         )
         return [order_from_row(r._mapping) for r in rows]
-
-    def _append(self, event: OrderEvent) -> None:
-        _INSERT_EVENT.run(
-            self._conn,
-            {
-                "order_id": event.order_id,
-                "seq": event.seq,
-                "from_status": event.from_status,
-                "to_status": event.to_status,
-                "cause": event.cause,
-                "actor": event.actor,
-                "refs": OrderEvent.encode_refs(event.refs),
-                "at": event.at,
-                "prev_hash": event.prev_hash,
-                "hash": event.hash,
-            },
-        )
 
     def _insert_trade(self, order: Order, *, at: int) -> None:
         """The order's trade, once: its id is derived from the order id."""

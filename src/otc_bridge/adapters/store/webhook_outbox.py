@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -52,20 +53,28 @@ class DueDelivery:
 # (maker, taker, a taker who left: at most three) fill three slots, repeated to fill.
 _PARTY_SLOTS = ("party_1", "party_2", "party_3")
 _AT = bindparam("at", type_=BigInteger)
-_FAN_OUT = Direct(
-    insert(DELIVERIES).from_select(
-        ["webhook_id", "order_id", "seq", "state", "attempts", "created_at", "next_attempt_at"],
-        select(
-            WEBHOOKS.c.webhook_id,
-            bindparam("order_id", type_=String),
-            bindparam("seq", type_=Integer),
-            literal(PENDING, String),
-            literal(0, Integer),
-            _AT,
-            _AT,
-        ).where(WEBHOOKS.c.wallet.in_([bindparam(slot, type_=String) for slot in _PARTY_SLOTS])),
-    )
+FAN_OUT = insert(DELIVERIES).from_select(
+    ["webhook_id", "order_id", "seq", "state", "attempts", "created_at", "next_attempt_at"],
+    select(
+        WEBHOOKS.c.webhook_id,
+        bindparam("order_id", type_=String),
+        bindparam("seq", type_=Integer),
+        literal(PENDING, String),
+        literal(0, Integer),
+        _AT,
+        _AT,
+    ).where(WEBHOOKS.c.wallet.in_([bindparam(slot, type_=String) for slot in _PARTY_SLOTS])),
 )
+_FAN_OUT = Direct(FAN_OUT)
+
+
+def fan_out_params(*, order_id: str, seq: int, wallets: Iterable[str], at: int) -> dict[str, Any]:
+    """`FAN_OUT`'s parameters for these wallets (at least one: the order's maker)."""
+    parties = sorted(set(wallets))
+    if not parties or len(parties) > len(_PARTY_SLOTS):
+        raise ValueError("an order has one to three parties to tell")
+    slots = dict(zip(_PARTY_SLOTS, parties + parties[-1:] * len(_PARTY_SLOTS), strict=False))
+    return {"order_id": order_id, "seq": seq, "at": at, **slots}
 
 
 class WebhookOutbox:
@@ -75,13 +84,9 @@ class WebhookOutbox:
     def fan_out(self, *, order_id: str, seq: int, wallets: Iterable[str], at: int) -> None:
         """Queue the event for every webhook of these wallets (one statement, in the
         caller's transaction; nothing when none of them registered one)."""
-        parties = sorted(set(wallets))
-        if not parties:
+        if not set(wallets):
             return
-        if len(parties) > len(_PARTY_SLOTS):
-            raise ValueError("an order has at most three parties to tell")
-        slots = dict(zip(_PARTY_SLOTS, parties + parties[-1:] * len(_PARTY_SLOTS), strict=False))
-        _FAN_OUT.run(self._conn, {"order_id": order_id, "seq": seq, "at": at, **slots})
+        _FAN_OUT.run(self._conn, fan_out_params(order_id=order_id, seq=seq, wallets=wallets, at=at))
 
     def due(self, now: int, *, limit: int) -> list[DueDelivery]:
         earlier = DELIVERIES.alias("earlier")
