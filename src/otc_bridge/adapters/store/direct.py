@@ -19,6 +19,7 @@ by the execution layer (pass those columns).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,9 @@ class _Compiled:
     binds: tuple[_Bind, ...]  # in the statement's order (positional drivers)
     columns: tuple[str, ...]  # the result's column names
     results: tuple[Processor, ...]  # one per result column
+    # When every parameter comes from the caller as is (no default, no processing): the
+    # driver's parameters straight from the caller's mapping, without the loop below.
+    plain: Callable[[Mapping[str, Any]], Any] | None
 
 
 class Row(dict[str, Any]):
@@ -87,7 +91,7 @@ class Direct:
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compile(dialect, tuple(params))
-        values = _parameters(compiled, params)
+        values = compiled.plain(params) if compiled.plain else _parameters(compiled, params)
         driver = conn.connection.driver_connection
         assert driver is not None  # a unit of work holds a live connection
         try:
@@ -134,7 +138,9 @@ class Direct:
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in exported
             )
-        shape = _Compiled(compiled.string, dialect.positional, binds, columns, results)
+        shape = _Compiled(
+            compiled.string, dialect.positional, binds, columns, results, _plain(binds, dialect)
+        )
         if len(self._compiled) >= _MAX_SHAPES:
             self._compiled.clear()
         self._compiled[(dialect.name, names)] = shape
@@ -152,6 +158,25 @@ def driver_execute(conn: Connection, sql: str) -> None:
         raise DBAPIError.instance(
             sql, (), exc, dialect.loaded_dbapi.Error, dialect=dialect
         ) from exc
+
+
+def _plain(binds: tuple[_Bind, ...], dialect: Dialect) -> Callable[[Mapping[str, Any]], Any] | None:
+    if not binds or not all(bind.required and bind.process is None for bind in binds):
+        return None
+    if not dialect.positional:  # a named driver takes what it needs from the mapping
+        required = frozenset(bind.name for bind in binds)
+
+        def as_given(params: Mapping[str, Any]) -> Mapping[str, Any]:
+            missing = required - params.keys()
+            if missing:
+                raise KeyError(f"a value is required for the parameter {min(missing)!r}")
+            return params
+
+        return as_given
+    pick = operator.itemgetter(*(bind.name for bind in binds))
+    if len(binds) == 1:
+        return lambda params: (pick(params),)
+    return pick
 
 
 def _parameters(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
