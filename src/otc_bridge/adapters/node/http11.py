@@ -147,10 +147,10 @@ class Connection:
         reply ended: an idle connection in that state must not carry a request."""
         return bool(self._poller.poll(0))
 
-    def exchange(self, request: WireRequest) -> tuple[RawReply, bool]:
-        """The reply, and whether the connection may serve another exchange; raises
-        `NoReply` (the connection then must be dropped)."""
-        data = encode(request)
+    def exchange(self, data: bytes, head_only: bool) -> tuple[RawReply, bool]:
+        """The reply to `data` (an encoded request; `head_only` for HEAD), and whether
+        the connection may serve another exchange; raises `NoReply` (the connection
+        must then be dropped)."""
         stage = "Write"
         try:
             if len(data) > _ONE_SEND_BYTES and self._long_write_timeout is not None:
@@ -158,7 +158,7 @@ class Connection:
             else:
                 self.sock.sendall(data)
             stage = "Read"
-            return self._receive(request.method == "HEAD")
+            return self._receive(head_only)
         except (TimeoutError, BlockingIOError) as exc:
             raise NoReply(f"timeout: {stage}Timeout") from exc
         except OSError as exc:  # reset, broken pipe, a TLS error

@@ -42,9 +42,10 @@ class KeepAlivePool:
         self._closed = False
 
     def send(self, request: WireRequest) -> RawReply:
+        data = http11.encode(request)  # a request it refuses takes no connection
         connection = self._acquire()
         try:
-            reply, reusable = connection.exchange(request)
+            reply, reusable = connection.exchange(data, request.method == "HEAD")
         except BaseException:
             self._release(connection, reusable=False)
             raise
