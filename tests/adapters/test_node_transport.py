@@ -613,6 +613,7 @@ def test_a_reply_larger_than_the_receive_buffer(servers: Callable[..., RawServer
     transport = node(server.url())
     for path in ("/a", "/b"):
         reply = transport.call("GET", path, route="r")
+        assert isinstance(reply, Reply)
         assert echoed(reply) == reply.request_id
         assert reply.body is not None
         assert len(reply.body["pad"]) == 3_000_000
