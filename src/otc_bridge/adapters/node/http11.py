@@ -11,14 +11,17 @@ pinned by tests/adapters/test_node_transport.py:
 * when a connection may serve another exchange (`will_close`): an HTTP/1.1 reply unless
   its `Connection` says close; an HTTP/1.0 reply only with a keep-alive sign; never
   after a body read to the end of the connection (no Content-Length, not chunked);
-* interim replies (`100 Continue`, any 1xx) are skipped, the final reply is the answer;
+* a `100 Continue` before the reply is skipped;
 * the reasons an exchange is lost, in httpx's names: `timeout: ReadTimeout`, a
   short body as `IncompleteRead(... bytes read, ... more expected)`, a connection
-  closed before a whole head as "Server disconnected without sending a response.".
+  closed before any reply as "Server disconnected without sending a response.".
 
-Stricter than `http.client`: a reply whose head was cut short is lost rather than read
-as complete, and bytes after the reply (which http.client dropped unseen) retire the
-connection, so they can never be read as the next request's reply.
+Stricter than `http.client`, where it could read a wrong reply: any interim 1xx is
+skipped (http.client took a 103 for the answer, leaving the real one to be read as the
+next request's); a reply whose head was cut short is lost rather than read as complete;
+bytes after the reply (which http.client dropped unseen) retire the connection; an
+upgrade (101), a folded header line, or both Content-Length and Transfer-Encoding
+(llhttp's refusals) are lost rather than read.
 """
 
 from __future__ import annotations
@@ -87,7 +90,7 @@ def connect(
 def _kernel_timeouts(sock: socket.socket, seconds: float) -> bool:
     """The read timeout kept by the kernel (SO_RCVTIMEO, SO_SNDTIMEO) on a blocking
     socket: each recv or send is then one system call, where Python's own timeout polls
-    before each (about 5% of the CPU per request, bench/node_transport.py). A timed-out
+    before each (about 5% of the CPU per request, measured on the bench's devnode). A timed-out
     call fails with EAGAIN (BlockingIOError). Linux's struct timeval only: elsewhere,
     as for TLS (read through OpenSSL), Python's timeout."""
     if sys.platform != "linux":
