@@ -10,11 +10,16 @@ nothing changes on the node). Each request is timed with `time.process_time()` (
 process's CPU: building the request, the socket calls, reading and parsing the reply)
 and `time.perf_counter()`. The paths:
 
-* `httpx.Client` (before): the previous `NodeTransport._send`, as it was;
+* `httpx.Client`: the first `NodeTransport._send`, as it was;
 * `httpcore pool`: today's `NodeTransport` with its exchange swapped for
-  `httpcore.ConnectionPool` used directly (the option not taken: httpx's own pool and
+  `httpcore.ConnectionPool` used directly (an option not taken: httpx's own pool and
   h11 parser, without httpx.Client's layers);
-* `http.client pool` (now): today's `NodeTransport` as production builds it.
+* `http.client` (before): today's `NodeTransport` with its exchange swapped for one
+  keep-alive `http.client` connection driven as the previous `KeepAlivePool` drove it
+  (putrequest, a putheader per header, getresponse, read; its pool bookkeeping, the same
+  few µs as today's, left out, which flatters it slightly);
+* `http11 pool` (now): today's `NodeTransport` as production builds it (http_pool.py
+  over http11.py: one sendall, the reply parsed by httptools).
 
 Paths are interleaved in R rounds so a change in the machine's load touches all alike.
 Prints mean and median CPU µs per request and median wall time; asserts nothing.
@@ -24,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
+import select
 import statistics
 import sys
 import tempfile
@@ -106,11 +113,48 @@ class HttpcoreExchange:
         self._pool.close()
 
 
-def node_transport_path(url: str, *, httpcore_pool: bool) -> tuple[Send, Callable[[], None]]:
+class HttpClientExchange:
+    """The previous production exchange: a keep-alive `http.client` connection, driven
+    as the previous `KeepAlivePool.send` drove it, its idle checks included."""
+
+    def __init__(self, url: str) -> None:
+        base = httpx.URL(url)
+        self._connection = http.client.HTTPConnection(base.host, base.port, timeout=5.0)
+        self._since = 0.0
+
+    def send(self, request: Any) -> Any:
+        connection = self._connection
+        if connection.sock is not None:  # the previous pool's _usable
+            poller = select.poll()
+            poller.register(connection.sock, select.POLLIN)
+            if time.monotonic() - self._since > 2.0 or poller.poll(0):
+                connection.close()  # reopened below
+        connection.putrequest(
+            request.method, request.target, skip_host=True, skip_accept_encoding=True
+        )
+        for name, value in request.headers:
+            connection.putheader(name, value)
+        connection.endheaders(request.body)
+        response = connection.getresponse()
+        content = response.read()
+        if response.will_close:
+            connection.close()  # reopened by the next request
+        self._since = time.monotonic()
+        headers = [(name.lower(), value) for name, value in response.getheaders()]
+        return wire.RawReply(response.status, headers, content)
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def node_transport_path(
+    url: str, exchange: Callable[[str], Any] | None = None
+) -> tuple[Send, Callable[[], None]]:
+    """Today's NodeTransport, its exchange swapped for `exchange(url)` when given."""
     node = NodeTransport(url, timeout_seconds=15.0, connect_timeout_seconds=5.0, verify=True)
-    if httpcore_pool:
+    if exchange is not None:
         node._exchange.close()
-        node._exchange = HttpcoreExchange(url)
+        node._exchange = exchange(url)
 
     def send(
         method: str, path: str, json: dict[str, Any] | None, params: dict[str, str | int] | None
@@ -142,9 +186,10 @@ def main() -> None:
     print(machine())
     with tempfile.TemporaryDirectory() as state, devnode(Path(state)) as node:
         paths: dict[str, tuple[Send, Callable[[], None]]] = {
-            "httpx.Client (before)": httpx_client_path(node.url),
-            "httpcore pool": node_transport_path(node.url, httpcore_pool=True),
-            "http.client pool (now)": node_transport_path(node.url, httpcore_pool=False),
+            "httpx.Client": httpx_client_path(node.url),
+            "httpcore pool": node_transport_path(node.url, HttpcoreExchange),
+            "http.client (before)": node_transport_path(node.url, HttpClientExchange),
+            "http11 pool (now)": node_transport_path(node.url),
         }
         cpu: dict[str, list[float]] = {name: [] for name in paths}
         wall: dict[str, list[float]] = {name: [] for name in paths}

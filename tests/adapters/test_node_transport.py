@@ -1,9 +1,12 @@
 """The node transport's own promises, against real sockets (no mock in between).
 
-Production sends through a small `http.client` keep-alive pool instead of httpx.Client
-(see transport.py). What an operator would notice if it did not keep httpx's behaviour:
-the bytes the node receives, a node that never answers, a refused or closed connection,
-TLS with a pinned CA bundle, redirects, and many settlement threads at once.
+Production sends through a small keep-alive pool of its own HTTP/1.1 connections
+(http_pool.py, http11.py) instead of httpx.Client (see transport.py). What an operator
+would notice if it did not keep httpx's behaviour: the bytes the node receives, a node
+that never answers, a refused or closed connection, TLS with a pinned CA bundle,
+redirects, and many settlement threads at once; and, since the reply is parsed here,
+what the node may send: a reply in many small pieces, interim 1xx replies, chunked
+bodies, a body cut short, a connection the reply says to close.
 """
 
 from __future__ import annotations
@@ -523,3 +526,259 @@ def test_an_environment_proxy_is_used_as_httpx_used_it(
     line = used.requests[0].split(b"\r\n")[0].decode()
     target = "/wallet/balance?miner_id=RTCa"
     assert line == f"GET {target if bypassed else direct.url() + target} HTTP/1.1"
+
+
+# ------------------------------------------------------- what the node may send back
+
+
+def _request_id(request: bytes) -> str:
+    for line in request.split(b"\r\n"):
+        if line.lower().startswith(b"x-request-id:"):
+            return line.split(b":", 1)[1].strip().decode()
+    return ""
+
+
+def _echo(request: bytes, **extra: Any) -> bytes:
+    return json.dumps({"ok": True, "echo": _request_id(request), **extra}).encode()
+
+
+def replying(reply: Callable[[bytes], bytes], *, piece: int = 0) -> Serve:
+    """A server answering each request with `reply(request)`'s bytes, in `piece`-byte
+    segments when asked (each sent on its own: TCP_NODELAY, and a short pause so the
+    client reads them apart, which the test does not depend on)."""
+
+    def serve(conn: socket.socket, server: RawServer) -> None:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        while (request := server.read_request(conn)) is not None:
+            data = reply(request)
+            if not piece:
+                conn.sendall(data)
+                continue
+            for start in range(0, len(data), piece):
+                conn.sendall(data[start : start + piece])
+                time.sleep(0.0005)
+
+    return serve
+
+
+def _head(status: str, *headers: str) -> bytes:
+    return ("\r\n".join([status, *headers]) + "\r\n\r\n").encode()
+
+
+def _json_reply(request: bytes) -> bytes:
+    body = _echo(request)
+    return (
+        _head("HTTP/1.1 200 OK", "Content-Type: application/json", f"Content-Length: {len(body)}")
+        + body
+    )
+
+
+def test_a_reply_in_many_small_segments_is_read_whole(servers: Callable[..., RawServer]) -> None:
+    """Status line, header names and values and the body cut at every byte."""
+    server = servers(replying(_json_reply, piece=1))
+    transport = node(server.url())
+    first = transport.call("GET", "/a", route="r")
+    second = transport.call("POST", "/b", json={"a": 1}, route="r")
+    assert echoed(first) == first.request_id
+    assert echoed(second) == second.request_id
+    assert server.connections == 1  # and the connection is still good for the next
+
+
+def test_interim_replies_before_the_answer_are_skipped(servers: Callable[..., RawServer]) -> None:
+    """A 100 Continue or 103 Early Hints is not the answer; the final reply is, and the
+    next request's reply is its own (http.client took a 103 for the answer and left the
+    real one to be read as the next request's)."""
+    interim = _head("HTTP/1.1 100 Continue") + _head("HTTP/1.1 103 Early Hints", "Link: </s>")
+    server = servers(replying(lambda request: interim + _json_reply(request), piece=7))
+    transport = node(server.url())
+    for path in ("/a", "/b", "/c"):
+        reply = transport.call("GET", path, route="r")
+        assert isinstance(reply, Reply)
+        assert reply.status == 200
+        assert echoed(reply) == reply.request_id
+    assert server.connections == 1
+
+
+def test_a_reply_larger_than_the_receive_buffer(servers: Callable[..., RawServer]) -> None:
+    def large(request: bytes) -> bytes:
+        body = _echo(request, pad="x" * 3_000_000)
+        return (
+            _head(
+                "HTTP/1.1 200 OK", "Content-Type: application/json", f"Content-Length: {len(body)}"
+            )
+            + body
+        )
+
+    server = servers(replying(large))
+    transport = node(server.url())
+    for path in ("/a", "/b"):
+        reply = transport.call("GET", path, route="r")
+        assert isinstance(reply, Reply)
+        assert echoed(reply) == reply.request_id
+        assert reply.body is not None
+        assert len(reply.body["pad"]) == 3_000_000
+    assert server.connections == 1
+
+
+def test_a_chunked_reply_with_extensions_and_a_trailer(servers: Callable[..., RawServer]) -> None:
+    """The chunks make the body; a trailer is not a header (it cannot replace the
+    reply's request id), and the connection serves the next request."""
+
+    def chunked(request: bytes) -> bytes:
+        body = _echo(request)
+        chunks = b"".join(
+            b"%x;ext=1\r\n%s\r\n" % (len(body[at : at + 5]), body[at : at + 5])
+            for at in range(0, len(body), 5)
+        )
+        head = _head(
+            "HTTP/1.1 200 OK",
+            "Content-Type: application/json",
+            "Transfer-Encoding: chunked",
+            f"X-Request-Id: {_request_id(request)}",
+        )
+        return head + chunks + b"0\r\nX-Request-Id: forged\r\nRetry-After: 9\r\n\r\n"
+
+    server = servers(replying(chunked, piece=3))
+    transport = node(server.url())
+    for path in ("/a", "/b"):
+        reply = transport.call("GET", path, route="r")
+        assert echoed(reply) == reply.request_id  # not "forged"
+        assert isinstance(reply, Reply)
+        assert reply.retry_after is None
+    assert server.connections == 1
+
+
+def test_a_body_without_a_length_is_read_to_the_end(servers: Callable[..., RawServer]) -> None:
+    """No Content-Length, not chunked: the body ends with the connection, which then
+    serves nothing more."""
+
+    def to_the_end(conn: socket.socket, server: RawServer) -> None:
+        request = server.read_request(conn)
+        if request is not None:
+            conn.sendall(_head("HTTP/1.1 200 OK", "Content-Type: application/json"))
+            conn.sendall(_echo(request))
+
+    server = servers(to_the_end)
+    transport = node(server.url())
+    first = transport.call("GET", "/a", route="r")
+    second = transport.call("GET", "/b", route="r")
+    assert echoed(first) == first.request_id
+    assert echoed(second) == second.request_id
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "kept"),
+    [
+        ("HTTP/1.1 200 OK", (), True),
+        ("HTTP/1.1 200 OK", ("Connection: close",), False),
+        ("HTTP/1.1 200 OK", ("Connection: keep-alive, close",), False),
+        ("HTTP/1.0 200 OK", (), False),
+        ("HTTP/1.0 200 OK", ("Connection: keep-alive",), True),
+        ("HTTP/1.0 200 OK", ("Keep-Alive: timeout=5",), True),
+    ],
+)
+def test_the_reply_says_whether_its_connection_serves_again(
+    servers: Callable[..., RawServer], status: str, headers: tuple[str, ...], kept: bool
+) -> None:
+    def reply(request: bytes) -> bytes:
+        body = _echo(request)
+        head = _head(
+            status, "Content-Type: application/json", f"Content-Length: {len(body)}", *headers
+        )
+        return head + body
+
+    server = servers(replying(reply))
+    transport = node(server.url())
+    replies = [transport.call("GET", path, route="r") for path in ("/a", "/b", "/c")]
+    assert [echoed(reply) == reply.request_id for reply in replies] == [True] * 3
+    assert server.connections == (1 if kept else 3)
+
+
+def test_bytes_after_a_reply_retire_the_connection(servers: Callable[..., RawServer]) -> None:
+    """An unasked-for second reply behind the first is never read as the next
+    request's reply."""
+    stale = _head("HTTP/1.1 200 OK", "Content-Type: application/json", "Content-Length: 24")
+    stale += b'{"ok":true,"echo":"old"}'
+    server = servers(replying(lambda request: _json_reply(request) + stale))
+    transport = node(server.url())
+    first = transport.call("GET", "/a", route="r")
+    second = transport.call("GET", "/b", route="r")
+    assert echoed(first) == first.request_id
+    assert echoed(second) == second.request_id
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("sent", "reason"),
+    [
+        (
+            _head("HTTP/1.1 200 OK", "Content-Length: 100") + b"0123456789",
+            "transport: RemoteProtocolError: IncompleteRead: "
+            "IncompleteRead(10 bytes read, 90 more expected)",
+        ),
+        (
+            _head("HTTP/1.1 200 OK", "Transfer-Encoding: chunked") + b"5\r\nhello\r\n10\r\nabc",
+            "transport: RemoteProtocolError: IncompleteRead: IncompleteRead(5 bytes read)",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Le",
+            "transport: RemoteProtocolError: Server disconnected without sending a response.",
+        ),
+        (b"", "transport: RemoteProtocolError: Server disconnected without sending a response."),
+    ],
+    ids=["short body", "short chunked body", "cut head", "nothing"],
+)
+def test_a_reply_cut_short_is_lost(
+    servers: Callable[..., RawServer], sent: bytes, reason: str
+) -> None:
+    def cut(conn: socket.socket, server: RawServer) -> None:
+        if server.read_request(conn) is not None:
+            conn.sendall(sent)
+
+    server = servers(cut)
+    reply = node(server.url()).call("POST", "/wallet/transfer", json={"a": 1}, route="r")
+    assert isinstance(reply, Lost)
+    assert reply.reason == reason
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        b"garbage\r\n\r\n",
+        _head("HTTP/2.0 200 OK", "Content-Length: 2") + b"{}",
+        _head("HTTP/1.1 101 Switching Protocols", "Upgrade: h2c", "Connection: Upgrade"),
+        _head("HTTP/1.1 200 OK", "Content-Length: x") + b"{}",
+    ],
+    ids=["not HTTP", "HTTP/2.0", "an upgrade", "a bad length"],
+)
+def test_a_reply_that_is_not_http_1_is_lost(servers: Callable[..., RawServer], sent: bytes) -> None:
+    server = servers(replying(lambda request: sent))
+    transport = node(server.url())
+    reply = transport.call("GET", "/a", route="r")
+    assert isinstance(reply, Lost)
+    assert reply.reason.startswith("transport: RemoteProtocolError: ")
+
+
+def test_a_node_that_never_reads_a_long_request_is_lost_after_the_write_timeout(
+    servers: Callable[..., RawServer],
+) -> None:
+    server = servers(lambda conn, srv: srv.stopped.wait(30) and None)
+    transport = node(server.url(), timeout=0.3)
+    started = time.monotonic()
+    reply = transport.call("POST", "/agent/jobs", json={"pad": "x" * 32_000_000}, route="r")
+    assert isinstance(reply, Lost)
+    assert reply.reason == "timeout: WriteTimeout"
+    assert time.monotonic() - started >= 0.3
+
+
+def test_a_header_holding_a_line_break_is_refused_before_anything_is_sent(
+    servers: Callable[..., RawServer],
+) -> None:
+    """A key with a line break would forge a header: refused, as http.client refused it."""
+    server = servers(keep_answering)
+    transport = node(server.url())
+    with pytest.raises(ValueError, match="CR or LF"):
+        transport.call("GET", "/a", headers={"X-Admin-Key": "k\r\nX-Forged: 1"}, route="r")
+    assert server.connections == 0
+    assert echoed(reply := transport.call("GET", "/b", route="r")) == reply.request_id
