@@ -128,7 +128,9 @@ class Store:
         never a durable commit made after it (the WAL is flushed in order). SQLite: no
         difference (WAL with synchronous=NORMAL does not wait for the disk)."""
         gate = self._gate() if self._gate is not None else nullcontext()
-        with gate, self._connections.connection(write=True) as conn:
+        # The connection is taken before the gate and given back after it: the gate is
+        # held for the transaction only (SQLite's writers queue behind it).
+        with self._connections.connection(write=True) as conn, gate:
             uow = UnitOfWork(conn)
             with conn.begin():
                 if not durable and conn.dialect.name == "postgresql":
