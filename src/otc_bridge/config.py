@@ -42,7 +42,7 @@ class RateLimits:
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = "sqlite:///otc_bridge.db"
-    db_pool_size: int = 5  # per process (PostgreSQL); SQLite opens one connection per use
+    db_pool_size: int = 5  # connections kept per process, as many again in a burst
     host: str = "127.0.0.1"
     port: int = 5580
     data_dir: Path = Path(".otc")
