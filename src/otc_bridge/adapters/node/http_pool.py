@@ -7,7 +7,7 @@ import ssl
 import threading
 import time
 
-from otc_bridge.adapters.node import http11
+from otc_bridge.adapters.node.http11 import Connection, connect, encode
 from otc_bridge.adapters.node.wire import NoReply, RawReply, WireRequest
 
 
@@ -36,13 +36,13 @@ class KeepAlivePool:
         # only a thread that must wait for a connection uses the condition.
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
-        self._idle: list[http11.Connection] = []  # the most recently used last
+        self._idle: list[Connection] = []  # the most recently used last
         self._open = 0  # idle and in use
         self._waiting = 0  # threads waiting for a connection (notify only then)
         self._closed = False
 
     def send(self, request: WireRequest) -> RawReply:
-        data = http11.encode(request)  # a request it refuses takes no connection
+        data = encode(request)  # a request it refuses takes no connection
         connection = self._acquire()
         try:
             reply, reusable = connection.exchange(data, request.method == "HEAD")
@@ -52,7 +52,7 @@ class KeepAlivePool:
         self._release(connection, reusable=reusable)
         return reply
 
-    def _acquire(self) -> http11.Connection:
+    def _acquire(self) -> Connection:
         deadline = None
         with self._lock:
             while True:
@@ -86,8 +86,8 @@ class KeepAlivePool:
                     self._ready.notify()
             raise
 
-    def _connect(self) -> http11.Connection:
-        return http11.connect(
+    def _connect(self) -> Connection:
+        return connect(
             self._scheme,
             self._host,
             self._port,
@@ -96,7 +96,7 @@ class KeepAlivePool:
             self._read_timeout,
         )
 
-    def _release(self, connection: http11.Connection, *, reusable: bool) -> None:
+    def _release(self, connection: Connection, *, reusable: bool) -> None:
         with self._lock:
             if reusable and not self._closed and len(self._idle) < self._max_idle:
                 connection.idle_since = time.monotonic()
@@ -106,7 +106,7 @@ class KeepAlivePool:
             if self._waiting:
                 self._ready.notify()
 
-    def _discard(self, connection: http11.Connection) -> None:
+    def _discard(self, connection: Connection) -> None:
         connection.close()
         self._open -= 1
 
