@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from otc_bridge.adapters.node import NodeClient
 from otc_bridge.adapters.secret_box import SecretBox
+from otc_bridge.adapters.store.orders import prepare
 from otc_bridge.adapters.store.store import Fence, Store
 from otc_bridge.domain.clock import Clock
 from otc_bridge.domain.deadlines import DeadlinePolicy
@@ -98,8 +99,9 @@ class Toolkit:
     def commit(self, move: Move, ctx: Ctx) -> Order | None:
         """Write one move; None when the order changed since it was read (or the lease
         behind `ctx.fence` moved on)."""
+        ready = prepare(move, actor=ctx.actor, at=ctx.now)  # before the write lock
         with self.store.write() as uow:
-            moved = uow.orders.transition(move, actor=ctx.actor, at=ctx.now, fence=ctx.fence)
+            moved = uow.orders.transition(ready, fence=ctx.fence)
         if moved is not None:
             crashpoint(move.boundary)
         return moved

@@ -9,7 +9,7 @@ the caller's transaction. A move that completes the order also records its trade
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
@@ -64,6 +64,45 @@ _ACTIVE_ESCROWS = Direct(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A move made ready to write: its history row (hashed, chained to the order's
+    last) and the columns it changes. Pure work, done before the unit of work begins."""
+
+    move: Move
+    event: OrderEvent
+    changes: dict[str, Any]
+    after: Order
+
+
+def prepare(move: Move, *, actor: str, at: int) -> Prepared:
+    before, target = move.before, move.target
+    if move.after.order_id != before.order_id:
+        raise ValueError("a move changes one order")
+    if not move.is_step:
+        assert isinstance(move.cause, Cause)
+        check_transition(before.status, target, move.cause)
+    elif target is not before.status:
+        raise ValueError("a step keeps the order's status")
+    seq = before.version + 1
+    event = OrderEvent(
+        order_id=before.order_id,
+        seq=seq,
+        from_status=before.status.value,
+        to_status=target.value,
+        cause=move.history_cause,
+        actor=actor,
+        refs=move.history_refs,
+        at=at,
+        prev_hash=before.history_hash,
+    )
+    digest = event_hash(before.history_hash, event.hashed_body())
+    changes = changed_columns(before, move.after)
+    changes.update(version=seq, history_hash=digest)
+    after = replace(move.after, version=seq, history_hash=digest)
+    return Prepared(move, replace(event, hash=digest), changes, after)
+
+
 class Orders:
     def __init__(
         self, conn: Connection, committed: list[Committed], touched: set[str] | None = None
@@ -101,33 +140,22 @@ class Orders:
         return order
 
     def transition(
-        self, move: Move, *, actor: str, at: int, fence: Fence | None = None
+        self,
+        move: Move | Prepared,
+        *,
+        actor: str | None = None,
+        at: int | None = None,
+        fence: Fence | None = None,
     ) -> Order | None:
         """Apply `move` to the order as it was read; None if it changed since (or the
-        fence's lease moved on)."""
-        before, target = move.before, move.target
-        if move.after.order_id != before.order_id:
-            raise ValueError("a move changes one order")
-        if not move.is_step:
-            assert isinstance(move.cause, Cause)
-            check_transition(before.status, target, move.cause)
-        elif target is not before.status:
-            raise ValueError("a step keeps the order's status")
-        seq = before.version + 1
-        event = OrderEvent(
-            order_id=before.order_id,
-            seq=seq,
-            from_status=before.status.value,
-            to_status=target.value,
-            cause=move.history_cause,
-            actor=actor,
-            refs=move.history_refs,
-            at=at,
-            prev_hash=before.history_hash,
-        )
-        digest = event_hash(before.history_hash, event.hashed_body())
-        changes = changed_columns(before, move.after)
-        changes.update(version=seq, history_hash=digest)
+        fence's lease moved on). A move `prepare`d before the unit of work began takes
+        its actor and time from there (SQLite's write gate is then held for the writes
+        only)."""
+        if isinstance(move, Move):
+            if actor is None or at is None:
+                raise TypeError("a move not prepared needs its actor and time")
+            move = prepare(move, actor=actor, at=at)
+        before, target, changes = move.move.before, move.move.target, move.changes
         params = {
             **changes,
             "w_order_id": before.order_id,
@@ -147,12 +175,12 @@ class Orders:
             raise LockAlreadyUsed(lock_id) from exc
         if updated.rowcount != 1:
             return None
-        after = replace(move.after, version=seq, history_hash=digest)
-        record(self._conn, replace(event, hash=digest), before, after)
+        after, at = move.after, move.event.at
+        record(self._conn, move.event, before, after)
         self._touched |= market_scopes(before, after)
         if target is Status.COMPLETED and before.status is not Status.COMPLETED:
             self._insert_trade(after, at=at)
-        self._committed.append((before, target.value, move.history_cause, at))
+        self._committed.append((before, target.value, move.move.history_cause, at))
         return after
 
     def by_quote_lock(self, lock_id: str) -> str | None:
