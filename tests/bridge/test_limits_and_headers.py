@@ -156,3 +156,19 @@ def test_wrong_admin_keys_are_throttled_per_client_address(strict: RunningBridge
     assert right.status_code == 429
     operator = http.post("/admin/reconcile", headers={"X-Real-IP": "10.7.7.8", "X-Admin-Key": key})
     assert operator.status_code == 200, operator.text
+
+
+def test_answers_vary_by_origin_for_shared_caches(bridge: RunningBridge) -> None:
+    """A cache in front of the bridge keeps a browser's answer (with its CORS headers)
+    apart from a script's: every answer names Origin in Vary, whether the request had
+    an Origin, an unknown one or none, cached market reads and refusals included."""
+    allowed = bridge.container.settings.cors_origins[0]
+    http = bridge.client.http
+    for path in ("/api/pairs", "/api/orderbook", "/api/orderbook", "/api/orders/nope"):
+        for origin in (None, allowed, "https://elsewhere.example"):
+            headers = {} if origin is None else {"Origin": origin}
+            answer = http.get(path, headers=headers)
+            assert answer.headers.get_list("vary") == ["Origin"], (path, origin)
+    refused = http.post("/api/orders", content=b"{", headers={"Content-Type": "application/json"})
+    assert refused.status_code == 400
+    assert refused.headers.get_list("vary") == ["Origin"]

@@ -5,13 +5,15 @@
 offset from any answer. The security headers are set on every answer, errors included:
 a strict Content-Security-Policy unless the route chose its own (the trading page and
 `/docs` allow their own scripts and styles, nothing else), `nosniff`, no framing, no
-referrer. The same set is given to the one answer that bypasses middleware (an
-unhandled error's 500), through `standard_headers`.
+referrer. They are added by the front layer (`api/middleware.py`), through `finisher`;
+the same set is given to the one answer that bypasses middleware (an unhandled error's
+500), through `standard_headers`.
 """
 
 from __future__ import annotations
 
-from otc_bridge.api.middleware import ASGIApp, Message, Receive, Scope, Send
+from collections.abc import Callable
+
 from otc_bridge.domain.clock import Clock
 
 SERVER_TIME = "X-Server-Time"
@@ -34,24 +36,14 @@ def standard_headers(clock: Clock) -> dict[str, str]:
     return {**SECURITY, SERVER_TIME: str(clock.now())}
 
 
-class ResponseHeaders:
-    def __init__(self, app: ASGIApp, *, clock: Clock) -> None:
-        self.app = app
-        self.clock = clock
+def finisher(clock: Clock) -> Callable[[list[tuple[bytes, bytes]]], None]:
+    """What completes an answer's headers (ASGI's raw list, in place): the security
+    headers the route did not set itself, then the server's time unless set."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def finish(headers: list[tuple[bytes, bytes]]) -> None:
+        present = {name.lower() for name, _ in headers}
+        headers.extend(h for h in _SECURITY_RAW if h[0] not in present)
+        if _SERVER_TIME_RAW not in present:
+            headers.append((_SERVER_TIME_RAW, str(clock.now()).encode()))
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in _SECURITY_RAW if h[0] not in present)
-                if _SERVER_TIME_RAW not in present:
-                    headers.append((_SERVER_TIME_RAW, str(self.clock.now()).encode()))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    return finish

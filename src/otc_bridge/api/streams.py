@@ -46,8 +46,8 @@ BATCH = 200  # events read at a time when a stream catches up
 ORDER_EVENT, END, SNAPSHOT = "order_event", "end", "snapshot"
 
 
-def install(app: FastAPI, c: Container) -> None:
-    """The process's hub and caps, and the routes."""
+def install(app: FastAPI, c: Container) -> APIRouter:
+    """The process's hub and caps; the routes to serve them."""
     app.state.stream_hub = StreamHub(
         poll_seconds=c.settings.streams.poll_seconds,
         versions=c.feed.versions,
@@ -58,7 +58,7 @@ def install(app: FastAPI, c: Container) -> None:
     hub: StreamHub = app.state.stream_hub
     c.store.observe(lambda order, *_: hub.notified_threadsafe(f"{order.order_id} {order.pair}"))
     app.state.stream_slots = StreamSlots(c.settings.streams)
-    app.include_router(router)
+    return router
 
 
 def stop_streams(app: FastAPI) -> None:
