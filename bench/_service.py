@@ -128,9 +128,12 @@ def matched_order(container: Container, control: DevnetControl, index: int) -> M
     return Matched(order_id, seller, buyer, secret)
 
 
+SERVER_THREAD = "bridge-bench"  # the thread running uvicorn's event loop
+
+
 @contextmanager
 def thread_server(container: Container) -> Iterator[str]:
-    """The bridge app under uvicorn in a thread of this process."""
+    """The bridge app under uvicorn in a thread of this process (named SERVER_THREAD)."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -138,11 +141,12 @@ def thread_server(container: Container) -> Iterator[str]:
             host="127.0.0.1",
             port=port,
             log_level="warning",
-            access_log=False,
+            access_log=False,  # `otc-bridge serve`'s default (OTC_ACCESS_LOG unset)
             lifespan="off",  # the container is closed by the caller
+            proxy_headers=False,  # as `otc-bridge serve`: client IPs are the bridge's call
         )
     )
-    thread = threading.Thread(target=server.run, name="bridge-bench", daemon=True)
+    thread = threading.Thread(target=server.run, name=SERVER_THREAD, daemon=True)
     thread.start()
     ready = threading.Event()
     while not server.started and thread.is_alive():

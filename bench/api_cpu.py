@@ -39,17 +39,15 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import KeepAliveTransport, machine
+from bench._service import SERVER_THREAD, thread_server
 from bench.versus_reference import funded, one_settlement, settlement_target
-from otc_bridge.api.app import create_app
 from otc_bridge.bootstrap import build
 from otc_bridge.clientlib.bridge import BridgeClient
 from otc_bridge.config import Settings
-from otc_bridge.devnet.process import free_port
 
 KINDS = ("client", "event loop", "workers", "other")
 WORKER_THREAD = "AnyIO worker thread"  # anyio's name for its threadpool's threads
@@ -65,27 +63,12 @@ class Served:
 def serve_in_thread(env: dict[str, str]) -> Iterator[Served]:
     """The bridge in this process, under uvicorn in a thread."""
     container = build(Settings.from_env(env))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(container, start_worker=False),
-            host="127.0.0.1",
-            port=free_port(),
-            log_level="warning",
-            access_log=False,  # `otc-bridge serve`'s default (OTC_ACCESS_LOG unset)
-            lifespan="on",
-            proxy_headers=False,  # as `otc-bridge serve`: client IPs are the bridge's call
-        )
-    )
-    thread = threading.Thread(target=server.run, name="bridge-event-loop", daemon=True)
-    thread.start()
-    ready = threading.Event()
-    while not server.started and thread.is_alive():
-        ready.wait(0.01)  # waiting for the port to open, not synchronisation
     try:
-        yield Served(f"http://127.0.0.1:{server.config.port}", thread)
+        with thread_server(container) as url:
+            loop = next(t for t in threading.enumerate() if t.name == SERVER_THREAD)
+            yield Served(url, loop)
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+        container.close()
 
 
 def thread_kinds(loop_thread: threading.Thread) -> dict[int, str]:
