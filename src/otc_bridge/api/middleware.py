@@ -5,11 +5,11 @@ wrapper of `send` for all of them.
 The body is read (up to the limit) before the app sees it, so an oversized request is
 refused with a 413 before any parsing, and never half-processed.
 
-A request with an `Origin` header goes through Starlette's CORS (`api/cors.py`), then
-the market's cached reads (`api/cached_reads.py`), then the app. One without it (every
-non-browser client) skips the CORS layer, whose only work for it would be a `Vary:
-Origin` on the answer: that header is added here instead, the way CORS adds it, so
-the answers are the same either way.
+A request with an `Origin` header goes through Starlette's CORS (`JsonCORSMiddleware`
+in `api/app.py`), then the market's cached reads (`api/cached_reads.py`), then the app.
+One without it (every non-browser client) skips the CORS layer, whose only work for it
+would be a `Vary: Origin` on the answer: that header is added here instead, the way CORS
+adds it, so the answers are the same either way.
 """
 
 from __future__ import annotations
