@@ -164,6 +164,16 @@ def echoed(reply: Reply | Lost) -> str:
     return str(reply.body["echo"])
 
 
+def assert_each_reply_retires_its_connection(server: RawServer) -> None:
+    """Two calls, each answered with its own reply, on a connection of its own."""
+    transport = node(server.url())
+    first = transport.call("GET", "/a", route="r")
+    second = transport.call("GET", "/b", route="r")
+    assert echoed(first) == first.request_id
+    assert echoed(second) == second.request_id
+    assert server.connections == 2
+
+
 # ----------------------------------------------------------------------- the wire
 
 
@@ -658,13 +668,7 @@ def test_a_body_without_a_length_is_read_to_the_end(servers: Callable[..., RawSe
             conn.sendall(_head("HTTP/1.1 200 OK", "Content-Type: application/json"))
             conn.sendall(_echo(request))
 
-    server = servers(to_the_end)
-    transport = node(server.url())
-    first = transport.call("GET", "/a", route="r")
-    second = transport.call("GET", "/b", route="r")
-    assert echoed(first) == first.request_id
-    assert echoed(second) == second.request_id
-    assert server.connections == 2
+    assert_each_reply_retires_its_connection(servers(to_the_end))
 
 
 @pytest.mark.parametrize(
@@ -700,13 +704,9 @@ def test_bytes_after_a_reply_retire_the_connection(servers: Callable[..., RawSer
     request's reply."""
     stale = _head("HTTP/1.1 200 OK", "Content-Type: application/json", "Content-Length: 24")
     stale += b'{"ok":true,"echo":"old"}'
-    server = servers(replying(lambda request: _json_reply(request) + stale))
-    transport = node(server.url())
-    first = transport.call("GET", "/a", route="r")
-    second = transport.call("GET", "/b", route="r")
-    assert echoed(first) == first.request_id
-    assert echoed(second) == second.request_id
-    assert server.connections == 2
+    assert_each_reply_retires_its_connection(
+        servers(replying(lambda request: _json_reply(request) + stale))
+    )
 
 
 @pytest.mark.parametrize(
