@@ -84,9 +84,10 @@ class WebhookOutbox:
     def fan_out(self, *, order_id: str, seq: int, wallets: Iterable[str], at: int) -> None:
         """Queue the event for every webhook of these wallets (one statement, in the
         caller's transaction; nothing when none of them registered one)."""
-        if not set(wallets):
+        parties = set(wallets)  # read once: `wallets` may be an iterator
+        if not parties:
             return
-        _FAN_OUT.run(self._conn, fan_out_params(order_id=order_id, seq=seq, wallets=wallets, at=at))
+        _FAN_OUT.run(self._conn, fan_out_params(order_id=order_id, seq=seq, wallets=parties, at=at))
 
     def due(self, now: int, *, limit: int) -> list[DueDelivery]:
         earlier = DELIVERIES.alias("earlier")
