@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.expression import Executable
 
 Processor = Callable[[Any], Any] | None
@@ -106,9 +106,7 @@ class Direct:
             finally:
                 cursor.close()
         except dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(
-                compiled.sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect
-            ) from exc
+            raise _as_sqlalchemy(exc, dialect, compiled.sql, values) from exc
         return DirectResult(rowcount, rows)
 
     @staticmethod
@@ -151,13 +149,16 @@ def driver_execute(conn: Connection, sql: str) -> None:
     """Run a statement without parameters or results on the driver (`BEGIN IMMEDIATE`)."""
     dialect = conn.dialect
     driver = conn.connection.driver_connection
-    assert driver is not None
+    assert driver is not None  # a unit of work holds a live connection
     try:
         driver.execute(sql).close()
     except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(
-            sql, (), exc, dialect.loaded_dbapi.Error, dialect=dialect
-        ) from exc
+        raise _as_sqlalchemy(exc, dialect, sql, ()) from exc
+
+
+def _as_sqlalchemy(exc: Exception, dialect: Dialect, sql: str, values: Any) -> StatementError:
+    """A driver's error as SQLAlchemy raises it (an IntegrityError stays one)."""
+    return DBAPIError.instance(sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect)
 
 
 def _plain(binds: tuple[_Bind, ...], dialect: Dialect) -> Callable[[Mapping[str, Any]], Any] | None:
