@@ -18,6 +18,7 @@ import pytest
 
 from otc_bridge.adapters.store.engine import make_engine, sqlite_url
 from otc_bridge.adapters.store.migrate import upgrade
+from otc_bridge.adapters.store.orders import prepare
 from otc_bridge.adapters.store.store import Fence, Store
 from otc_bridge.devnet.bridge_process import BridgeProcess
 from otc_bridge.devnet.control import DevnetControl
@@ -88,8 +89,8 @@ def probe(order: Order) -> Move:
 
 
 def record(store: Store, order: Order, move: Move, fence: Fence, at: int) -> Order | None:
-    with store.write() as uow:
-        return uow.orders.transition(move, actor="reconciler", at=at, fence=fence)
+    """A fenced move as the settlement writes one (`Store.transition`)."""
+    return store.transition(prepare(move, actor="reconciler", at=at), fence=fence)
 
 
 def new_order(store: Store) -> Order:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DatabaseError
 
 from otc_bridge.adapters.store.engine import make_engine, sqlite_url
 from otc_bridge.adapters.store.migrate import alembic_config, upgrade
+from otc_bridge.adapters.store.orders import prepare
 from otc_bridge.adapters.store.rows import order_columns, order_from_row
 from otc_bridge.adapters.store.store import Store
 from otc_bridge.domain import transitions
@@ -52,6 +53,26 @@ def store(tmp_path: Path) -> Iterator[Store]:
     upgrade(engine)
     yield Store(engine)
     engine.dispose()
+
+
+WriteMove = Callable[[Store, Move, str, int], "Order | None"]
+
+
+def in_a_unit_of_work(store: Store, move: Move, actor: str, at: int) -> Order | None:
+    with store.write() as uow:
+        return uow.orders.transition(move, actor=actor, at=at)
+
+
+def as_its_own_transaction(store: Store, move: Move, actor: str, at: int) -> Order | None:
+    """How the settlement writes a move (one statement on PostgreSQL)."""
+    return store.transition(prepare(move, actor=actor, at=at))
+
+
+@pytest.fixture(params=[in_a_unit_of_work, as_its_own_transaction], ids=["uow", "own"])
+def write_move(request: pytest.FixtureRequest) -> WriteMove:
+    """The two ways a move is written: each must keep every guarantee tested here."""
+    move: WriteMove = request.param
+    return move
 
 
 def new_order(order_id: str = "otc_0001", status: Status = Status.OPEN) -> Order:
@@ -108,20 +129,24 @@ def match(order: Order, at: int) -> Move:
     )
 
 
-def test_transition_is_a_compare_and_set(store: Store) -> None:
+def test_transition_is_a_compare_and_set(store: Store, write_move: WriteMove) -> None:
     with store.write() as uow:
         created = uow.orders.insert(new_order(), actor="maker", at=1_000, refs={})
-    with store.write() as uow:
-        matched = uow.orders.transition(match(created, 1_001), actor="taker", at=1_001)
+    inserted = store.read_version("RTC/USDC")
+    matched = write_move(store, match(created, 1_001), "taker", 1_001)
     assert matched is not None
     assert matched.version == 2
     assert matched.status is Status.MATCHING
+    assert store.read_version("RTC/USDC") == inserted + 1  # the order left the book
     stale = transitions.cancel(created, at=1_002, grace=120)
-    with store.write() as uow:  # a second writer holding the stale snapshot loses
-        assert uow.orders.transition(stale, actor="m", at=1_002) is None
+    # a second writer holding the stale snapshot loses, and writes nothing
+    assert write_move(store, stale, "m", 1_002) is None
     with store.read() as uow:
         stored = uow.orders.get("otc_0001")
+        events = uow.orders.events("otc_0001")
     assert stored == matched
+    assert [e.to_status for e in events] == ["open", "matching"]
+    assert store.read_version("RTC/USDC") == inserted + 1
 
 
 def test_transitions_outside_the_table_are_refused(store: Store) -> None:
@@ -136,14 +161,13 @@ def test_transitions_outside_the_table_are_refused(store: Store) -> None:
         assert uow.orders.get(created.order_id) == created
 
 
-def test_history_is_hash_chained_and_carries_refs(store: Store) -> None:
+def test_history_is_hash_chained_and_carries_refs(store: Store, write_move: WriteMove) -> None:
     with store.write() as uow:
         order = uow.orders.insert(new_order(), actor="maker", at=1_000, refs={"ttl": 3600})
-    with store.write() as uow:
-        matched = uow.orders.transition(match(order, 1_005), actor="taker", at=1_005)
-        assert matched is not None
-        progress = step(matched, matched, Step.ESCROW_CLAIMED, {"job_id": "j"})
-        order = uow.orders.transition(progress, actor="taker", at=1_006)  # type: ignore[assignment]
+    matched = write_move(store, match(order, 1_005), "taker", 1_005)
+    assert matched is not None
+    progress = step(matched, matched, Step.ESCROW_CLAIMED, {"job_id": "j"})
+    order = write_move(store, progress, "taker", 1_006)  # type: ignore[assignment]
     with store.read() as uow:
         events = uow.orders.events(order.order_id)
     assert [e.seq for e in events] == [1, 2, 3]
@@ -162,7 +186,9 @@ def test_history_is_hash_chained_and_carries_refs(store: Store) -> None:
     assert order.history_hash == previous
 
 
-def test_the_domain_moves_carry_an_order_to_completed_and_its_trade_once(store: Store) -> None:
+def test_the_domain_moves_carry_an_order_to_completed_and_its_trade_once(
+    store: Store, write_move: WriteMove
+) -> None:
     with store.write() as uow:
         order = uow.orders.insert(new_order(), actor="maker", at=1_000, refs={})
     secret = "cd" * 32
@@ -180,8 +206,7 @@ def test_the_domain_moves_carry_an_order_to_completed_and_its_trade_once(store: 
         lambda o: complete(o, secret, Cause.PAYOUT_CONFIRMED, at=1_005, refs={}),
     ]
     for build in moves:
-        with store.write() as uow:
-            moved = uow.orders.transition(build(order), actor="a", at=1_000)
+        moved = write_move(store, build(order), "a", 1_000)
         assert moved is not None
         order = moved
     assert order.status is Status.COMPLETED
@@ -208,7 +233,7 @@ QUOTE_LOCK = QuoteLock(
 )
 
 
-def test_one_quote_lock_backs_one_order_only(store: Store) -> None:
+def test_one_quote_lock_backs_one_order_only(store: Store, write_move: WriteMove) -> None:
     """The unique index on the lock id: a second order verified with the same lock is
     refused as LockAlreadyUsed, and nothing of it is written."""
     matched_orders = []
@@ -228,10 +253,9 @@ def test_one_quote_lock_backs_one_order_only(store: Store) -> None:
     second = matched_orders[1]
     policy = DeadlinePolicy()
     verify = [transitions.lock_verified(o, QUOTE_LOCK, policy, at=2_000) for o in matched_orders]
-    with store.write() as uow:
-        assert uow.orders.transition(verify[0], actor="b", at=2_000) is not None
-    with pytest.raises(LockAlreadyUsed), store.write() as uow:
-        uow.orders.transition(verify[1], actor="b", at=2_001)
+    assert write_move(store, verify[0], "b", 2_000) is not None
+    with pytest.raises(LockAlreadyUsed):
+        write_move(store, verify[1], "b", 2_001)
     with store.read() as uow:
         assert uow.orders.by_quote_lock(QUOTE_LOCK.lock_id) == "otc_0001"
         again = uow.orders.get("otc_0002")
@@ -307,14 +331,16 @@ def test_ping_answers_for_a_live_database_and_not_for_a_dead_one(tmp_path: Path)
 
 
 def commit_setting(store: Store, *, durable: bool) -> str | None:
-    """synchronous_commit inside a unit of work (None on SQLite, which has no such thing)."""
-    with store.write(durable=durable) as uow:
-        if uow.orders._conn.dialect.name != "postgresql":
+    """synchronous_commit in the transaction that counted a request (None on SQLite,
+    which has no such thing)."""
+    with store.write() as uow:
+        uow.guards.hit_rate_counter("ip:1.2.3.4", 60, durable=durable)
+        if uow.conn.dialect.name != "postgresql":
             return None
-        return str(uow.orders._conn.exec_driver_sql("SHOW synchronous_commit").scalar_one())
+        return str(uow.conn.exec_driver_sql("SHOW synchronous_commit").scalar_one())
 
 
-def test_only_a_write_marked_not_durable_skips_waiting_for_the_disk(store: Store) -> None:
+def test_only_a_count_marked_not_durable_skips_waiting_for_the_disk(store: Store) -> None:
     """A rate limiter's count may be acknowledged before PostgreSQL's WAL reaches the
     disk; every other write (and the next one on the same pooled connection) waits."""
     before = commit_setting(store, durable=True)
@@ -324,6 +350,26 @@ def test_only_a_write_marked_not_durable_skips_waiting_for_the_disk(store: Store
         assert (before, relaxed, after) == ("on", "off", "on")
     else:
         assert (before, relaxed, after) == (None, None, None)
+
+
+def test_a_signature_used_and_its_wallet_counted_in_one_go(store: Store) -> None:
+    """What a signed request's check writes (one statement on PostgreSQL, in autocommit):
+    the wallet's count when the signature is new; None, and nothing counted, for a replay."""
+
+    def use(digest: str) -> int | None:
+        with store.guards() as guards:
+            return guards.use_signature_and_count(
+                digest,
+                wallet="w",
+                action="match",
+                valid_until=10,
+                bucket="wallet:w",
+                window_start=60,
+            )
+
+    assert [use("a" * 64), use("b" * 64), use("a" * 64), use("c" * 64)] == [1, 2, None, 3]
+    with store.read() as uow:
+        assert uow.guards.rate_count("wallet:w", 60) == 3
 
 
 def test_active_escrows_count_a_wallets_jobs_the_node_still_holds(store: Store) -> None:

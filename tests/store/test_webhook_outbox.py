@@ -11,6 +11,7 @@ import pytest
 
 from otc_bridge.adapters.store.engine import make_engine
 from otc_bridge.adapters.store.migrate import upgrade
+from otc_bridge.adapters.store.orders import prepare
 from otc_bridge.adapters.store.store import Store
 from otc_bridge.adapters.store.webhooks import Webhook, WebhookFigures
 from otc_bridge.domain import transitions
@@ -65,8 +66,8 @@ def opened_and_matched(store: Store, order_id: str = "otc_0001") -> None:
         lock_window=3600,
         grace=120,
     )
-    with store.write() as uow:
-        assert uow.orders.transition(move, actor=TAKER, at=1_001) is not None
+    # as the settlement writes a move (on PostgreSQL one statement: pg_transition.py)
+    assert store.transition(prepare(move, actor=TAKER, at=1_001)) is not None
 
 
 def due_keys(store: Store, now: int = 2_000) -> list[tuple[str, str, int]]:

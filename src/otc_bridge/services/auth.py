@@ -50,15 +50,17 @@ class Authenticator:
             if err.code == TIMESTAMP_EXPIRED:
                 raise Unauthenticated(err.code, message=err.message, server_time=now) from None
             raise Unauthenticated(err.code) from None
-        with self.store.write() as uow:
-            fresh = uow.guards.use_signature(
+        with self.store.guards() as guards:
+            count = guards.use_signature_and_count(
                 verified.signature_digest,
                 wallet=verified.wallet,
                 action=action,
                 valid_until=verified.valid_until + self.settings.auth_future_skew_seconds,
+                bucket=f"wallet:{verified.wallet}",
+                window_start=self.limiter.window_start(),
             )
-            count = self.limiter.hit(uow, f"wallet:{verified.wallet}") if fresh else 0
-        if not fresh:
+            self.limiter.prune(guards)
+        if count is None:
             replay = WalletAuthError("wallet_auth_replayed")
             raise Unauthenticated(replay.code, message=replay.message)
         self.limiter.enforce(

@@ -4,7 +4,8 @@ process on every host shares them. A refusal says when the window ends, in
 
 from __future__ import annotations
 
-from otc_bridge.adapters.store.store import Store, UnitOfWork
+from otc_bridge.adapters.store.guards import RequestGuards
+from otc_bridge.adapters.store.store import Store
 from otc_bridge.domain.clock import Clock
 from otc_bridge.services.errors import TooManyRequests
 
@@ -19,25 +20,26 @@ class RateLimiter:
     def check(self, bucket: str, limit: int, *, what: str = "requests") -> None:
         """Count one request for `bucket`; refuse it past `limit` per window. The count
         alone need not survive a database crash: PostgreSQL does not wait for the disk."""
-        with self.store.write(durable=False) as uow:
-            count = self.hit(uow, bucket)
+        with self.store.guards() as guards:
+            count = guards.hit_rate_counter(bucket, self.window_start(), durable=False)
+            self.prune(guards)
         self.enforce(count, limit, what=what)
 
     def count(self, bucket: str) -> int:
         """The window's count so far, without counting anything."""
-        now = self.clock.now()
         with self.store.read() as uow:
-            return uow.guards.rate_count(bucket, now - now % self.window)
+            return uow.guards.rate_count(bucket, self.window_start())
 
-    def hit(self, uow: UnitOfWork, bucket: str) -> int:
-        """Count one request inside the caller's unit of work; returns the window's count."""
+    def window_start(self) -> int:
         now = self.clock.now()
-        start = now - now % self.window
-        count = uow.guards.hit_rate_counter(bucket, start)
+        return now - now % self.window
+
+    def prune(self, guards: RequestGuards) -> None:
+        """Forget the counts of windows before the last, once per window."""
+        now = self.clock.now()
         if now - self._last_prune > self.window:
-            uow.guards.prune_rate_counters(start - self.window)
+            guards.prune_rate_counters(self.window_start() - self.window)
             self._last_prune = now
-        return count
 
     def enforce(self, count: int, limit: int, *, what: str = "requests") -> None:
         if count > limit:

@@ -100,8 +100,7 @@ class Toolkit:
         """Write one move; None when the order changed since it was read (or the lease
         behind `ctx.fence` moved on)."""
         ready = prepare(move, actor=ctx.actor, at=ctx.now)  # before the write lock
-        with self.store.write() as uow:
-            moved = uow.orders.transition(ready, fence=ctx.fence)
+        moved = self.store.transition(ready, fence=ctx.fence)
         if moved is not None:
             crashpoint(move.boundary)
         return moved

@@ -14,6 +14,12 @@ than `max_idle` seconds goes back to the pool and a fresh checkout replaces it (
 PostgreSQL that checkout pings the server, so a connection that died while idle, after a
 server restart, is never handed out). A Connection SQLAlchemy invalidated (a dropped
 connection seen in a statement) or left inside a transaction is never kept.
+
+On PostgreSQL some work asks for a connection in autocommit (`autocommit=True`): reads
+(at READ COMMITTED every statement has its own snapshot whether or not a transaction
+surrounds it, so BEGIN and COMMIT were two round trips that changed nothing) and writes
+that are one statement (its own transaction: atomic and, unless it says otherwise,
+durable). Those are kept apart from the connections units of work begin transactions on.
 """
 
 from __future__ import annotations
@@ -40,30 +46,31 @@ class KeptConnections:
     ) -> None:
         self._engine = engine
         self._clock = clock
-        self._keep = keep  # idle Connections kept, at most
+        self._keep = keep  # idle Connections kept, at most, of both kinds together
         self._max_idle = max_idle
         self._lock = threading.Lock()
-        self._idle: list[tuple[Connection, float]] = []  # most recently returned last
+        # by autocommit or not; in each, the most recently returned last
+        self._idle: dict[bool, list[tuple[Connection, float]]] = {False: [], True: []}
         self._closed = False
 
     @contextmanager
-    def connection(self, *, write: bool) -> Iterator[Connection]:
+    def connection(self, *, write: bool, autocommit: bool = False) -> Iterator[Connection]:
         """A Connection outside any transaction, for one unit of work (`write` selects
-        how SQLite begins it: engine.py)."""
-        conn = self._take().execution_options(write=write)
+        how SQLite begins it: engine.py), or one in autocommit (PostgreSQL only)."""
+        conn = self._take(autocommit).execution_options(write=write)
         try:
             yield conn
         except BaseException:
-            self._give_back(conn)
+            self._give_back(conn, autocommit)
             raise
-        self._give_back(conn)
+        self._give_back(conn, autocommit)
 
-    def _take(self) -> Connection:
+    def _take(self, autocommit: bool) -> Connection:
         now = self._clock()
         stale: list[Connection] = []
         found = None
         with self._lock:
-            idle = self._idle
+            idle = self._idle[autocommit]
             while idle:
                 conn, since = idle.pop()
                 if now - since <= self._max_idle:
@@ -75,13 +82,19 @@ class KeptConnections:
                 idle.clear()
         for conn in stale:
             conn.close()
-        return found if found is not None else self._engine.connect()
+        if found is not None:
+            return found
+        fresh = self._engine.connect()
+        if autocommit:  # given back to the pool, SQLAlchemy restores the engine's level
+            fresh.execution_options(isolation_level="AUTOCOMMIT")
+        return fresh
 
-    def _give_back(self, conn: Connection) -> None:
+    def _give_back(self, conn: Connection, autocommit: bool) -> None:
         if not (conn.invalidated or conn.closed or conn.in_transaction()):
             with self._lock:
-                if not self._closed and len(self._idle) < self._keep:
-                    self._idle.append((conn, self._clock()))
+                kept = len(self._idle[False]) + len(self._idle[True])  # of either kind
+                if not self._closed and kept < self._keep:
+                    self._idle[autocommit].append((conn, self._clock()))
                     return
         conn.close()
 
@@ -90,7 +103,8 @@ class KeptConnections:
         fresh ones as before (`Store.dispose` then disposes the engine)."""
         with self._lock:
             self._closed = True
-            idle = [conn for conn, _ in self._idle]
-            self._idle.clear()
+            idle = [conn for kept in self._idle.values() for conn, _ in kept]
+            for kept in self._idle.values():
+                kept.clear()
         for conn in idle:
             conn.close()

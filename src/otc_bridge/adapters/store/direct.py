@@ -117,7 +117,12 @@ class Direct:
         )
 
     def _compile(self, dialect: Dialect, names: tuple[str, ...]) -> _Compiled:
-        compiled: Any = self._statement.compile(dialect=dialect, column_keys=list(names))
+        # The parameter names choose an INSERT's or UPDATE's columns when the statement
+        # does not name them itself; given for anything else, SQLAlchemy would apply them
+        # to a data-modifying part inside it too (an UPDATE in a WITH would also SET every
+        # column that happens to share a parameter's name).
+        keys = list(names) if self._statement.is_dml else None
+        compiled: Any = self._statement.compile(dialect=dialect, column_keys=keys)
         if compiled.post_compile_params or compiled.literal_execute_params:
             raise ValueError("a direct statement cannot expand parameters at run time")
         if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):

@@ -9,6 +9,8 @@ the caller's transaction. A move that completes the order also records its trade
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -103,6 +105,35 @@ def prepare(move: Move, *, actor: str, at: int) -> Prepared:
     return Prepared(move, replace(event, hash=digest), changes, after)
 
 
+def cas_params(move: Prepared, fence: Fence | None) -> dict[str, Any]:
+    """The compare-and-set's parameters: the changed columns by name, the order as it was
+    read (`w_`), the writer's fence (`f_`)."""
+    before = move.move.before
+    params = {
+        **move.changes,
+        "w_order_id": before.order_id,
+        "w_status": before.status.value,
+        "w_version": before.version,
+    }
+    if fence is not None:
+        params.update(fence_params(fence))
+    return params
+
+
+@contextmanager
+def lock_taken_as_error(move: Prepared) -> Iterator[None]:
+    """A move that records a quote lock another order already holds is refused by the
+    unique index: raised as `LockAlreadyUsed`. The transaction (or the statement) is
+    spoilt and rolls back with the exception; nothing was written."""
+    try:
+        yield
+    except IntegrityError as exc:
+        lock_id = move.changes.get("quote_lock_id")
+        if lock_id is None:
+            raise
+        raise LockAlreadyUsed(lock_id) from exc
+
+
 class Orders:
     def __init__(
         self, conn: Connection, committed: list[Committed], touched: set[str] | None = None
@@ -155,24 +186,11 @@ class Orders:
             if actor is None or at is None:
                 raise TypeError("a move not prepared needs its actor and time")
             move = prepare(move, actor=actor, at=at)
-        before, target, changes = move.move.before, move.move.target, move.changes
-        params = {
-            **changes,
-            "w_order_id": before.order_id,
-            "w_status": before.status.value,
-            "w_version": before.version,
-        }
-        if fence is not None:
-            params.update(fence_params(fence))
-        try:
-            updated = (_CAS if fence is None else _CAS_FENCED).run(self._conn, params)
-        except IntegrityError as exc:
-            lock_id = changes.get("quote_lock_id")
-            if lock_id is None:
-                raise
-            # The unique index: this lock backs another order. The transaction is spoilt
-            # (PostgreSQL) and rolls back with the exception; nothing was written.
-            raise LockAlreadyUsed(lock_id) from exc
+        before, target = move.move.before, move.move.target
+        with lock_taken_as_error(move):
+            updated = (_CAS if fence is None else _CAS_FENCED).run(
+                self._conn, cas_params(move, fence)
+            )
         if updated.rowcount != 1:
             return None
         after, at = move.after, move.event.at

@@ -17,8 +17,10 @@ write. A unit of work holds:
 A unit of work that changed what the market reads show bumps those pairs' read versions
 before it commits (`read_versions.py`), which is what lets the API cache those answers.
 
-Every status change goes through `orders.transition(move)`; each history row it writes is
-published to the push channels in the same transaction (`publish.py`).
+Every status change goes through `orders.transition(move)` (or `Store.transition`, the
+same writes as their own transaction: one statement on PostgreSQL, `pg_transition.py`);
+each history row it writes is published to the push channels in the same transaction
+(`publish.py`).
 """
 
 from __future__ import annotations
@@ -30,14 +32,14 @@ from functools import cached_property
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
-from otc_bridge.adapters.store import read_versions
+from otc_bridge.adapters.store import pg_transition, read_versions
 from otc_bridge.adapters.store.alert_outbox import AlertOutbox
 from otc_bridge.adapters.store.chain_watch import ChainWatch
 from otc_bridge.adapters.store.connections import KeptConnections
 from otc_bridge.adapters.store.feed import FeedQueries
 from otc_bridge.adapters.store.guards import RequestGuards
 from otc_bridge.adapters.store.leases import Fence, Leases
-from otc_bridge.adapters.store.orders import Committed, Orders
+from otc_bridge.adapters.store.orders import Committed, Orders, Prepared
 from otc_bridge.adapters.store.queries import MarketQueries
 from otc_bridge.adapters.store.webhook_outbox import WebhookOutbox
 from otc_bridge.adapters.store.webhooks import Webhooks
@@ -47,8 +49,6 @@ from otc_bridge.domain.order import Order
 __all__ = ["Fence", "Store", "TransitionHook", "UnitOfWork"]
 
 TransitionHook = Callable[[Order, str, str, int], None]
-
-_NOT_DURABLE = "SET LOCAL synchronous_commit TO OFF"  # this transaction only
 
 
 class UnitOfWork:
@@ -113,6 +113,7 @@ class Store:
         self._versions = read_versions.VersionReader(engine)
         keep = getattr(engine.pool, "size", lambda: 1)()  # the pool's, not its overflow
         self._connections = KeptConnections(engine, keep=keep)
+        self._postgres = engine.dialect.name == "postgresql"
 
     def observe(self, hook: TransitionHook) -> None:
         """Also tell `hook` of each transition this process commits, after the commit (the
@@ -120,32 +121,61 @@ class Store:
         self._observers.append(hook)
 
     @contextmanager
-    def write(self, *, durable: bool = True) -> Iterator[UnitOfWork]:
-        """One unit of work that writes, committed when the block ends. `durable=False`
-        is for what losing costs nothing (a rate limiter's counts): PostgreSQL then
-        acknowledges the commit without waiting for its WAL to reach the disk (a few ms
-        each here). A server crash may lose such a commit, whole, never half of it, and
-        never a durable commit made after it (the WAL is flushed in order). SQLite: no
-        difference (WAL with synchronous=NORMAL does not wait for the disk)."""
+    def write(self) -> Iterator[UnitOfWork]:
+        """One unit of work that writes, committed when the block ends."""
         gate = self._gate() if self._gate is not None else nullcontext()
         # The connection is taken before the gate and given back after it: the gate is
         # held for the transaction only (SQLite's writers queue behind it).
         with self._connections.connection(write=True) as conn, gate:
             uow = UnitOfWork(conn)
             with conn.begin():
-                if not durable and conn.dialect.name == "postgresql":
-                    conn.exec_driver_sql(_NOT_DURABLE)
                 yield uow
                 if uow.touched:  # last, so a PostgreSQL row lock lasts only the commit
                     read_versions.bump(conn, uow.touched)
+        self._tell(uow.committed)
+
+    def transition(self, move: Prepared, *, fence: Fence | None = None) -> Order | None:
+        """Write one move as its own transaction: `orders.transition` in a unit of work
+        or, on PostgreSQL, the same writes as one statement (pg_transition.py). The order
+        after the move, or None if it (or `fence`'s lease) changed since it was read."""
+        if not self._postgres or not pg_transition.fits(move):
+            with self.write() as uow:
+                return uow.orders.transition(move, fence=fence)
+        with self._connections.connection(write=True, autocommit=True) as conn:
+            after = pg_transition.run(conn, move, fence)
+        if after is not None:
+            before = move.move.before
+            self._tell([(before, move.move.target.value, move.move.history_cause, move.event.at)])
+        return after
+
+    @contextmanager
+    def guards(self) -> Iterator[RequestGuards]:
+        """The request guards (used signatures, rate counts) for a request's checks, each
+        of which is one statement (`RequestGuards.use_signature_and_count` is one on
+        PostgreSQL): there each runs in autocommit, its own transaction, without BEGIN
+        and COMMIT round trips; on SQLite they share one write unit of work."""
+        if not self._postgres:
+            with self.write() as uow:
+                yield uow.guards
+            return
+        with self._connections.connection(write=True, autocommit=True) as conn:
+            yield RequestGuards(conn)
+
+    def _tell(self, committed: list[Committed]) -> None:
         hooks = [self.on_transition] if self.on_transition is not None else []
         for hook in [*hooks, *self._observers]:
-            for order, target, cause, at in uow.committed:
+            for order, target, cause, at in committed:
                 hook(order, target, cause, at)
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:
-        with self._connections.connection(write=False) as conn, conn.begin():
+        """A unit of work that only reads. On PostgreSQL its statements run in autocommit:
+        at READ COMMITTED each has its own snapshot either way, and BEGIN and COMMIT
+        would be two round trips that change nothing a reader sees."""
+        with (
+            self._connections.connection(write=False, autocommit=self._postgres) as conn,
+            conn.begin(),
+        ):
             yield UnitOfWork(conn)
 
     def read_version(self, pair: str | None) -> int:

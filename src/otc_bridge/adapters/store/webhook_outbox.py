@@ -27,7 +27,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
 
 from otc_bridge.adapters.store.direct import Direct
 from otc_bridge.adapters.store.event_rows import event_from_row
@@ -53,9 +55,12 @@ class DueDelivery:
 # (maker, taker, a taker who left: at most three) fill three slots, repeated to fill.
 _PARTY_SLOTS = ("party_1", "party_2", "party_3")
 _AT = bindparam("at", type_=BigInteger)
-FAN_OUT = insert(DELIVERIES).from_select(
-    ["webhook_id", "order_id", "seq", "state", "attempts", "created_at", "next_attempt_at"],
-    select(
+
+
+def fan_out_insert(*only_with: FromClause) -> Insert:
+    """The fan-out statement; joined with `only_with` (a CTE of at most one row), it
+    inserts nothing when that is empty (pg_transition.py)."""
+    parties = select(
         WEBHOOKS.c.webhook_id,
         bindparam("order_id", type_=String),
         bindparam("seq", type_=Integer),
@@ -63,8 +68,14 @@ FAN_OUT = insert(DELIVERIES).from_select(
         literal(0, Integer),
         _AT,
         _AT,
-    ).where(WEBHOOKS.c.wallet.in_([bindparam(slot, type_=String) for slot in _PARTY_SLOTS])),
-)
+    ).where(WEBHOOKS.c.wallet.in_([bindparam(slot, type_=String) for slot in _PARTY_SLOTS]))
+    return insert(DELIVERIES).from_select(
+        ["webhook_id", "order_id", "seq", "state", "attempts", "created_at", "next_attempt_at"],
+        parties.select_from(WEBHOOKS, *only_with),
+    )
+
+
+FAN_OUT = fan_out_insert()
 _FAN_OUT = Direct(FAN_OUT)
 
 
