@@ -241,6 +241,9 @@ def test_reads_reject_bad_pagination_with_reference_codes(bridge: RunningBridge)
         assert http.get(route, params={"limit": "500"}).status_code == 200
     assert http.get("/api/trades", params={"pair": "BOGUS"}).json() == {"error": "unsupported pair"}
     assert http.get("/api/orderbook", params={"pair": "X"}).json() == {"error": "Unsupported pair"}
+    # a NUL byte no PostgreSQL text can hold: refused like any unknown pair, not a 500
+    nul = http.get("/api/orderbook", params={"pair": "\x00"})
+    assert (nul.status_code, nul.json()) == (400, {"error": "Unsupported pair"})
     assert http.get("/api/orders/nope").json() == {"error": "Order not found"}
     assert http.get("/no/such/route").status_code == 404
     assert http.get("/no/such/route").json() == {"error": "Not Found"}

@@ -18,6 +18,7 @@ from starlette.datastructures import QueryParams
 
 from otc_bridge.api import commands
 from otc_bridge.api.middleware import ROUTE_LABEL, ASGIApp, Receive, Scope, Send
+from otc_bridge.domain.pairs import PAIRS
 from otc_bridge.services.commands import ListOrders
 from otc_bridge.services.market import list_filters
 from otc_bridge.services.snapshots import Snapshots
@@ -29,8 +30,11 @@ BOOK_PATH = "/api/orderbook"
 ORDERS_PATH = "/api/orders"
 
 
-def book_key(params: Mapping[str, str]) -> tuple[str, str]:
-    return commands.book_pair(params), "book"
+def book_key(params: Mapping[str, str]) -> tuple[str, str] | None:
+    """The book of a supported pair; None for anything else (the route refuses it, and
+    no database is asked about a pair it cannot hold: PostgreSQL refuses a NUL byte)."""
+    pair = commands.book_pair(params)
+    return (pair, "book") if pair in PAIRS else None
 
 
 def orders_key(query: ListOrders) -> SnapshotKey | None:

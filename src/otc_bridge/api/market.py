@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from otc_bridge.api import commands, replies, schemas
 from otc_bridge.api.cached_reads import book_key
 from otc_bridge.api.http import answer, container, encode
+from otc_bridge.services.errors import InvalidRequest
 from otc_bridge.services.snapshots import Built
 
 router = APIRouter(prefix="/api", tags=["market"])
@@ -32,7 +33,10 @@ def trades(
 )
 def orderbook(request: Request, pair: str | None = None) -> JSONResponse:
     market = container(request).market
-    pair, query = book_key(request.query_params)
+    key = book_key(request.query_params)
+    if key is None:  # an unsupported pair: refused before any read
+        raise InvalidRequest("Unsupported pair")
+    pair, query = key
 
     def build(now: int) -> Built:
         book = market.orderbook(pair, now=now)
