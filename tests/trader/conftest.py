@@ -27,6 +27,7 @@ from otc_bridge.devnet.control import DevnetControl
 from otc_bridge.devnet.devchain.handoff import bridge_chain_environment
 from otc_bridge.devnet.devchain.harness import Devchain
 from otc_bridge.devnet.process import DevnodeProcess
+from otc_bridge.devnet.runner import devnet_settings
 from otc_bridge.trader_cli.app import app
 from tests.support.bridge import RunningBridge, bridge_env, running_bridge
 
@@ -171,6 +172,12 @@ def stack(chain: Devchain, linked_node: DevnodeProcess, tmp_path: Path) -> Itera
         **bridge_chain_environment(chain.info, chain.rpc_url),
         # `otc watch` looks at the clock on every keep-alive: send them often here.
         "OTC_STREAM_KEEPALIVE_SECONDS": "1",
+        # A queued payout's status is read as often as `make run`'s bridge reads it
+        # (devnet/runner.py), not at the production default of 30 s: the clock here is
+        # the wall clock, so each swap waited ~30 s for the read that sees it confirmed.
+        "OTC_PAYOUT_POLL_SECONDS": devnet_settings(
+            tmp_path / "devnet", linked_node.url, linked_node.admin_key, 0, environ={}
+        )["OTC_PAYOUT_POLL_SECONDS"],
     }
     with DevnetControl(linked_node.url) as devnet, running_bridge(env) as bridge:
         stop = threading.Event()
