@@ -60,6 +60,32 @@ def test_no_more_kept_than_asked(engine: Engine) -> None:
     assert two.closed
 
 
+def test_autocommit_connections_are_kept_apart_and_count_towards_the_same_limit(
+    engine: Engine,
+) -> None:
+    """A unit of work never gets a connection left in autocommit (its BEGIN would be a
+    no-op, its statements each their own transaction), nor an autocommit user one that
+    would hold a transaction open; both kinds together stay within `keep`."""
+    kept = KeptConnections(engine, keep=2, clock=Clock())
+    with kept.connection(write=True, autocommit=True) as auto:
+        auto_driver = driver(auto)
+    with kept.connection(write=True) as plain, plain.begin():
+        assert driver(plain) is not auto_driver
+        assert plain.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
+        plain_driver = driver(plain)
+    with kept.connection(write=False, autocommit=True) as again:
+        assert driver(again) is auto_driver
+        assert again.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    with (
+        kept.connection(write=True, autocommit=True) as one,
+        kept.connection(write=True, autocommit=True) as two,
+        kept.connection(write=True) as three,
+    ):
+        assert driver(three) is plain_driver
+    assert [one.closed, two.closed, three.closed].count(True) == 1  # two kept of three
+    kept.close()
+
+
 def test_a_connection_idle_too_long_goes_back_to_the_pool(engine: Engine) -> None:
     clock = Clock()
     kept = KeptConnections(engine, keep=2, max_idle=2.0, clock=clock)
