@@ -57,9 +57,9 @@ class Authenticator:
                 action=action,
                 valid_until=verified.valid_until + self.settings.auth_future_skew_seconds,
                 bucket=f"wallet:{verified.wallet}",
-                window_start=self.limiter.window_start(),
+                window_start=self.limiter.window_start(now),
             )
-            self.limiter.prune(guards)
+            self.limiter.prune(guards, now)
         if count is None:
             replay = WalletAuthError("wallet_auth_replayed")
             raise Unauthenticated(replay.code, message=replay.message)

@@ -20,25 +20,24 @@ class RateLimiter:
     def check(self, bucket: str, limit: int, *, what: str = "requests") -> None:
         """Count one request for `bucket`; refuse it past `limit` per window. The count
         alone need not survive a database crash: PostgreSQL does not wait for the disk."""
+        now = self.clock.now()
         with self.store.guards() as guards:
-            count = guards.hit_rate_counter(bucket, self.window_start(), durable=False)
-            self.prune(guards)
+            count = guards.hit_rate_counter(bucket, self.window_start(now), durable=False)
+            self.prune(guards, now)
         self.enforce(count, limit, what=what)
 
     def count(self, bucket: str) -> int:
         """The window's count so far, without counting anything."""
         with self.store.read() as uow:
-            return uow.guards.rate_count(bucket, self.window_start())
+            return uow.guards.rate_count(bucket, self.window_start(self.clock.now()))
 
-    def window_start(self) -> int:
-        now = self.clock.now()
+    def window_start(self, now: int) -> int:
         return now - now % self.window
 
-    def prune(self, guards: RequestGuards) -> None:
+    def prune(self, guards: RequestGuards, now: int) -> None:
         """Forget the counts of windows before the last, once per window."""
-        now = self.clock.now()
         if now - self._last_prune > self.window:
-            guards.prune_rate_counters(self.window_start() - self.window)
+            guards.prune_rate_counters(self.window_start(now) - self.window)
             self._last_prune = now
 
     def enforce(self, count: int, limit: int, *, what: str = "requests") -> None:
