@@ -99,16 +99,30 @@ SETTLE_ROUTES = (
 )
 
 
+@dataclass(frozen=True)
+class Phases:
+    """One settlement's three requests, in seconds as its client saw them."""
+
+    create: float
+    match: float
+    confirm: float
+
+
 @dataclass
 class Settled:
     rate: float
     flow: list[float]  # create -> payout_pending, per order
-    confirm: list[float]
+    phases: list[Phases]  # the same orders' three requests
     statuses: Counter[str]
     node_routes: Counter[str]
     orders: int
     cpu: dict[str, float]  # CPU seconds of the run by process role (`cpu_by_role`)
     gate: tuple[int, float]  # SQLite write gate during the run: writes, seconds queued
+    node_wait: float  # seconds the bridge waited for the node's replies during the run
+
+    @property
+    def confirm(self) -> list[float]:
+        return [p.confirm for p in self.phases]
 
 
 @contextmanager
@@ -177,16 +191,30 @@ def scrape(url: str) -> str:
     return body.decode() if status == 200 else ""
 
 
-def node_requests(url: str, label: str = "route") -> Counter[str]:
-    """Node requests so far, by route (or outcome), from the bridge's metrics."""
-    counts: Counter[str] = Counter()
-    pattern = re.compile(r"^otc_node_request_seconds_count\{(.*)\} (\S+)$")  # routes hold {id}
+def node_series(url: str, series: str) -> list[tuple[dict[str, str], float]]:
+    """The bridge's `otc_node_request_seconds_<series>` samples (count or sum): labels
+    and value of each."""
+    samples = []
+    pattern = re.compile(rf"^otc_node_request_seconds_{series}\{{(.*)\}} (\S+)$")  # {id} inside
     for line in scrape(url).splitlines():
         found = pattern.match(line)
         if found:
             labels = dict(re.findall(r'(\w+)="([^"]*)"', found.group(1)))
-            counts[labels.get(label, "?")] += int(float(found.group(2)))
+            samples.append((labels, float(found.group(2))))
+    return samples
+
+
+def node_requests(url: str, label: str = "route") -> Counter[str]:
+    """Node requests so far, by route (or outcome), from the bridge's metrics."""
+    counts: Counter[str] = Counter()
+    for labels, value in node_series(url, "count"):
+        counts[labels.get(label, "?")] += int(value)
     return counts
+
+
+def node_seconds(url: str) -> float:
+    """Seconds the bridge has waited so far for the node's replies, every request."""
+    return sum(value for _, value in node_series(url, "sum"))
 
 
 def gate_waits(url: str) -> tuple[int, float]:
@@ -215,7 +243,7 @@ class Limited:
 class SettleRun:
     elapsed: float
     flow: list[float]  # create -> payout_pending, per order that got there at once
-    confirm: list[float]
+    phases: list[Phases]
     statuses: Counter[str]
     order_ids: list[str]
 
@@ -236,14 +264,14 @@ def run_settlements(
     lock = threading.Lock()
 
     def settle(client: BridgeClient, seller: Wallet) -> None:
-        order_id, status, took, confirmed = one_settlement(client, seller)
+        order_id, status, took, phases = one_settlement(client, seller)
         with lock:
             done.statuses[status] += 1
             if order_id:
                 done.order_ids.append(order_id)
             if status == "payout_pending":
                 done.flow.append(took)
-                done.confirm.append(confirmed)
+                done.phases.append(phases)
 
     done.elapsed = drain(url, sellers, clients, settle, clock=clock.now)
     return done
@@ -289,16 +317,18 @@ def settle_row(store: str, args: argparse.Namespace) -> Settled:
         sellers = funded(target.control, args.settle_orders)
         with serve(target.state / "bridge", target.env, args.workers) as api:
             before, gate_before = node_requests(api.url), gate_waits(api.url)
+            waited_before = node_seconds(api.url)
             roots = {"API": api.pid, "devnode": target.node.pid}
             cpu_before = cpu_by_role(roots)
             run = run_settlements(api.url, target.clock, sellers, args.clients)
             cpu_after = cpu_by_role(roots)
             after, gate_after = node_requests(api.url), gate_waits(api.url)
+            node_wait = node_seconds(api.url) - waited_before
     rate = len(run.flow) / run.elapsed
     cpu = {role: cpu_after[role] - cpu_before.get(role, 0.0) for role in cpu_after}
     gate = (gate_after[0] - gate_before[0], gate_after[1] - gate_before[1])
     return Settled(
-        rate, run.flow, run.confirm, run.statuses, after - before, len(sellers), cpu, gate
+        rate, run.flow, run.phases, run.statuses, after - before, len(sellers), cpu, gate, node_wait
     )
 
 
@@ -338,9 +368,10 @@ def reconcile(url: str, admin_key: str) -> None:
         raise RuntimeError(f"/admin/reconcile answered {answer.status_code}: {answer.text[:200]}")
 
 
-def one_settlement(client: BridgeClient, seller: Wallet) -> tuple[str, str, float, float]:
-    """create -> match -> confirm; (order id, final status or failure, seconds, confirm
-    seconds)."""
+def one_settlement(client: BridgeClient, seller: Wallet) -> tuple[str, str, float, Phases]:
+    """create -> match -> confirm; (order id, final status or failure, seconds, each
+    request's seconds)."""
+    failed = Phases(0.0, 0.0, 0.0)
     buyer, secret = Wallet(), Secret()
     began = time.perf_counter()
     created = client.create_order(
@@ -353,19 +384,21 @@ def one_settlement(client: BridgeClient, seller: Wallet) -> tuple[str, str, floa
         eth_address=SELLER_ETH,
     )
     if created.status_code != 201:
-        return "", f"create {created.status_code}", 0.0, 0.0
+        return "", f"create {created.status_code}", 0.0, failed
     order_id = created.json()["order_id"]
+    match_began = time.perf_counter()
     matched = client.match(buyer, order_id, eth_address=BUYER_ETH)
     if matched.status_code != 200:
-        return order_id, f"match {matched.status_code}", 0.0, 0.0
+        return order_id, f"match {matched.status_code}", 0.0, failed
     confirm_began = time.perf_counter()
     confirmed = client.confirm(
         order_id, wallet=seller.address, secret=secret.hex, quote_tx="0x" + "cd" * 32
     )
     done = time.perf_counter()
     if confirmed.status_code != 200:
-        return order_id, f"confirm {confirmed.status_code}", 0.0, 0.0
-    return order_id, str(confirmed.json().get("status")), done - began, done - confirm_began
+        return order_id, f"confirm {confirmed.status_code}", 0.0, failed
+    phases = Phases(match_began - began, confirm_began - match_began, done - confirm_began)
+    return order_id, str(confirmed.json().get("status")), done - began, phases
 
 
 def cell(rate: float, p99_ms: float, unit: str = "req/s") -> str:
@@ -448,6 +481,8 @@ def print_table(
                 f"  {store}: {s.orders} orders, answers {dict(s.statuses)}; node requests by "
                 f"route {dict(sorted(s.node_routes.items()))}"
             )
+            if s.flow:
+                print(f"  {store}: {time_line(s)}")
             if s.cpu:
                 print(f"  {store}: {cpu_line(s)}")
             writes, queued = s.gate
@@ -457,6 +492,25 @@ def print_table(
                     f"settlement queued {queued / writes * 1000:.2f} ms each on average, "
                     f"{queued / max(1, s.orders) * 1000:.1f} ms per settlement"
                 )
+
+
+def time_line(s: Settled) -> str:
+    """Where a settlement's time went, on average: its three requests, and how much of it
+    the bridge spent waiting for the node. With C clients each running one settlement at a
+    time, the rate is C / (mean settlement time); 2x the reference needs that mean under
+    C / 89 s whatever the node takes."""
+    n = len(s.flow)
+    mean = sum(s.flow) / n
+    create, match, confirm = (
+        sum(getattr(p, name) for p in s.phases) / n for name in ("create", "match", "confirm")
+    )
+    node = s.node_wait / n
+    return (
+        f"a settlement took {mean * 1000:.1f} ms on average (create {create * 1000:.1f}, match "
+        f"{match * 1000:.1f}, confirm {confirm * 1000:.1f}); {node * 1000:.1f} ms of it waiting "
+        f"for the node's replies, {(mean - node) * 1000:.1f} ms everything else (the bridge's "
+        f"work and queues, the client's, the loopback)"
+    )
 
 
 def cpu_line(s: Settled) -> str:
