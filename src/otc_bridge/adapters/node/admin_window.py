@@ -19,7 +19,9 @@ Learning costs one 429, the one the bridge met before this count existed. What i
 is forgotten after `FORGET_AFTER_WINDOWS` windows with no 429 from the node: a bridge that
 paces itself perfectly never hears from the limiter again, so without forgetting a limit
 the operator raised later (on a restarted node) would throttle it for ever. Relearning
-then costs one 429 per bucket every `FORGET_AFTER_WINDOWS` windows of saturated load.
+then costs about one 429 every `FORGET_AFTER_WINDOWS` windows of saturated load. One
+limit serves both buckets: the node has one setting for all of them, so a 429 in one
+bucket spares the other its own.
 
 Times are on the bridge's clock (the one orders are rescheduled by; on a devnet it jumps
 with the devnode's, as does the node's window), which may count whole seconds: a request
