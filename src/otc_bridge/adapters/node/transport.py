@@ -334,6 +334,8 @@ class NodeTransport:
             self._sleep(taken)
         elif learned is not None:
             return replace(learned, retry_after=float(math.ceil(taken)))
+        # (A limit is known but not yet its 429, another thread's, being recorded: there
+        # is no answer to give, so the node gives it.)
         return self._window.take(bucket, self._now())
 
     def _now(self) -> float:
