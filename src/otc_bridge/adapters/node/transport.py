@@ -3,7 +3,9 @@
 Only transport concerns live here: timeouts, JSON-or-not bodies, request ids, and the
 admin rate limiter's 429, which is waited out (Retry-After) within a budget because the
 node applies nothing to a request it rate-limits, and which paces the admin calls that
-follow it until its Retry-After has run out.
+follow it until its Retry-After has run out. Once a 429 has told the node's limit and
+window, an admin call that would exceed this process's own count of that window
+(admin_window.py) is not sent either: it is answered as the node would answer it.
 
 How a request travels. The settlement path is CPU-bound and makes 6 node requests per
 order; through `httpx.Client` each cost about 800 µs of CPU, most of it in httpx's own
@@ -57,6 +59,7 @@ from typing import Any
 import httpx
 
 from otc_bridge import __version__
+from otc_bridge.adapters.node.admin_window import AdminWindow, Slot, bucket_of, limit_from
 from otc_bridge.adapters.node.http_pool import KeepAlivePool
 from otc_bridge.adapters.node.httpx_exchange import HttpxExchange, proxy_transport
 from otc_bridge.adapters.node.wire import (
@@ -259,6 +262,10 @@ class NodeTransport:
         # devnode's, and so does the node's limiter window). No clock: no pacing.
         self._clock = clock
         self._admin_closed: tuple[float, Reply | None] = (0.0, None)
+        # This process's admin requests per limiter bucket, and the limit and window the
+        # node's last 429 stated (with the 429 itself, the answer to a foreseen refusal).
+        self._window = AdminWindow()
+        self._learned: Reply | None = None
 
     def close(self) -> None:
         self._exchange.close()
@@ -279,22 +286,74 @@ class NodeTransport:
         `admin` call made while the limiter's last Retry-After still runs is not sent:
         it waits the rest out within its budget, or answers that 429 at once (with the
         time left) so the caller reschedules without spending a request the node would
-        refuse (a reconciler pass over many orders otherwise sends one per order)."""
+        refuse (a reconciler pass over many orders otherwise sends one per order). Nor is
+        one that would be the (limit+1)-th of this process's requests in its bucket's
+        window, once a 429 has stated the limit: it waits for the oldest to leave the
+        window within its budget, or answers the same 429 with that wait."""
         deadline = self._monotonic() + rate_limit_budget
+        counted = admin and self._clock is not None
+        slot: Slot | None = None
         if admin:
             paced = self._paced(deadline)
             if paced is not None:
                 return paced
+            if counted:
+                admitted = self._admit(bucket_of(path), deadline)
+                if isinstance(admitted, Reply):
+                    return admitted
+                slot = admitted
         while True:
+            if counted and slot is None:  # a retry after the node's own 429 was waited out
+                slot = self._window.take(bucket_of(path), self._now())
             reply = self._send(method, path, route=route, json=json, params=params, headers=headers)
-            if not (isinstance(reply, Reply) and reply.is_admin_rate_limit):
+            refusal = reply if isinstance(reply, Reply) and reply.is_admin_rate_limit else None
+            if slot is not None:
+                self._settle(slot, refusal)
+                slot = None
+            if refusal is None:
                 return reply
-            wait = reply.retry_after if reply.retry_after is not None else 1.0
-            if admin and self._clock is not None:
-                self._admin_closed = (self._clock() + wait, reply)
+            wait = refusal.retry_after if refusal.retry_after is not None else 1.0
+            if counted:
+                self._admin_closed = (self._now() + wait, refusal)
             if self._monotonic() + wait > deadline:
-                return reply
+                return refusal
             self._sleep(wait)
+
+    def _admit(self, bucket: str, deadline: float) -> Slot | Reply:
+        """A slot in the bucket's window when this process's count leaves room (waiting
+        for one when the budget allows), else the node's last 429 with the wait. The
+        check and the slot are one step, so concurrent calls cannot both take the last."""
+        taken = self._window.reserve(bucket, self._now())
+        if isinstance(taken, Slot):
+            return taken
+        learned = self._learned
+        if self._monotonic() + taken <= deadline:
+            # Wait, then take the slot without checking again: on a real clock the window
+            # has moved by the wait; on a devnet's, which a sleep does not move, the node
+            # answers as it would have without this count (its 429 is the fallback).
+            self._sleep(taken)
+        elif learned is not None:
+            return replace(learned, retry_after=float(math.ceil(taken)))
+        # (A limit is known but not yet its 429, another thread's, being recorded: there
+        # is no answer to give, so the node gives it.)
+        return self._window.take(bucket, self._now())
+
+    def _now(self) -> float:
+        assert self._clock is not None  # only admin calls with a clock are counted
+        return self._clock()
+
+    def _settle(self, slot: Slot, refusal: Reply | None) -> None:
+        """Count the request (from its reply: the node counted it before answering), or,
+        refused, drop it and learn the limit and window its 429 states."""
+        now = self._now()
+        if refusal is None:
+            self._window.counted(slot, now)
+            return
+        self._window.refused(slot)
+        stated = limit_from(refusal.body)
+        if stated is not None:
+            self._window.learn(*stated, now)
+            self._learned = refusal
 
     def _paced(self, deadline: float) -> Reply | None:
         """None once the admin limiter's last Retry-After has run out (waiting for it
