@@ -31,7 +31,8 @@ The load is the one the issue measured the reference bridge with: `otc-bridge se
   the same settlements at once, then, until every payout is queued, the devnet clock moved
   past the window and one reconciler pass (`POST /admin/reconcile`) per window; prints
   what each confirm answered, the passes it took and the node's answers by outcome (a
-  `rate_limited` is a 429: pacing by Retry-After keeps them to the ones the burst meets).
+  `rate_limited` is a 429: pacing by Retry-After and by each process's own count of the
+  window, once a 429 has stated the limit, keeps them to the ones the burst meets).
 
 The reference's figures are the issue's (measured in another run against the real node:
 the reference bridge and the real node are not on this machine); the ratio column divides
