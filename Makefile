@@ -64,21 +64,29 @@ run: $(STAMP) $(NPM_STAMP) $(WEB_STAMP)
 	$(BIN)/otc-bridge devnet
 
 # The Python, npm and page installs do not depend on each other: on a fresh clone they run
-# at once (pip's ~1 min hides the two `npm ci` and the page build); then the checks and the
-# suites, one after the other.
+# at once (pip's ~1 min hides the two `npm ci` and the page build).
 setup:
 	@$(MAKE) --no-print-directory -j3 $(STAMP) $(NPM_STAMP) $(WEB_STAMP)
 
+# Then the checks and the three suites at once: one after the other they left a core idle
+# whenever a suite waited (on its dev chains, devnodes, chromium, a lone last xdist
+# worker). The CPU-heavy ones run under `nice` (NICE), so the browser suite, which mostly
+# waits and whose page expectations are short, gets a core first when it needs one.
+# --output-sync prints each target's output whole when it ends; any failure fails `make
+# test` (after the others end). `make test-sqlite` etc. alone run as before, not niced.
 test: setup
-	@$(MAKE) --no-print-directory lint typecheck test-sqlite test-postgres test-browser
+	@echo "== lint, typecheck and the SQLite, PostgreSQL and browser suites run at once;" \
+	      "each one's output follows when it ends"
+	@$(MAKE) --no-print-directory -j5 --output-sync=target NICE="nice -n 5" \
+		lint typecheck test-sqlite test-postgres test-browser
 
 test-sqlite: $(STAMP) $(NPM_STAMP) $(WEB_STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=15 --ignore=tests/browser
+	$(NICE) $(BIN)/python -m pytest -n auto --dist loadgroup --durations=15 --ignore=tests/browser
 
 test-postgres: $(STAMP) $(NPM_STAMP) $(WEB_STAMP)
 	@if [ "$$CI" = "true" ] || $(BIN)/python -c "import sys; from tests.support.databases import postgres_reachable; sys.exit(postgres_reachable() is not None)"; then \
 		echo "== PostgreSQL suite"; \
-		OTC_TEST_STORE=postgres $(BIN)/python -m pytest -n auto --dist loadgroup --durations=15 $(PG_SUITES); \
+		OTC_TEST_STORE=postgres $(NICE) $(BIN)/python -m pytest -n auto --dist loadgroup --durations=15 $(PG_SUITES); \
 	else \
 		echo "** PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL suite did NOT run (CI runs it) **"; \
 	fi
@@ -89,11 +97,11 @@ test-browser: $(STAMP) $(WEB_STAMP) chromium
 	$(BIN)/python -m pytest tests/browser  # serial: one chromium and one devnode beat two
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(NICE) $(BIN)/ruff check src tests bench
+	$(NICE) $(BIN)/ruff format --check src tests bench
 
 typecheck: $(STAMP)
-	$(BIN)/mypy
+	$(NICE) $(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python bench/devnode_transfer_loop.py
