@@ -24,8 +24,8 @@ The load is the one the issue measured the reference bridge with: `otc-bridge se
   devnode's admin limiter is lifted (as in the issue) and every node reply is delayed
   by DEVNODE_LATENCY_MS plus a uniform draw of 0 to DEVNODE_LATENCY_JITTER_MS (default
   10 + 0..5 ms, 12.5 ms on average: the order of the real node's answers seen by the
-  reference's confirm, 4 requests in a p50 of 67 ms). Node requests are counted from the bridge's own
-  `otc_node_request_seconds_count` (/metrics), by route.
+  reference's confirm, 4 requests in a p50 of 67 ms). Node requests are counted from the
+  bridge's own `otc_node_request_seconds_count` (/metrics), by route.
 
 * under the node's default admin limiter (12 transfers per 60 s; `--limited-orders`, 40):
   the same settlements at once, then, until every payout is queued, the devnet clock moved
