@@ -120,6 +120,8 @@ class Settled:
     cpu: dict[str, float]  # CPU seconds of the run by process role (`cpu_by_role`)
     gate: tuple[int, float]  # SQLite write gate during the run: writes, seconds queued
     node_wait: float  # seconds the bridge waited for the node's replies during the run
+    reply_seconds: float  # the devnode's mean added latency per reply (latency + jitter / 2)
+    clients: int
 
     @property
     def confirm(self) -> list[float]:
@@ -328,8 +330,19 @@ def settle_row(store: str, args: argparse.Namespace) -> Settled:
     rate = len(run.flow) / run.elapsed
     cpu = {role: cpu_after[role] - cpu_before.get(role, 0.0) for role in cpu_after}
     gate = (gate_after[0] - gate_before[0], gate_after[1] - gate_before[1])
+    reply = (args.latency_ms + args.jitter_ms / 2) / 1000
     return Settled(
-        rate, run.flow, run.phases, run.statuses, after - before, len(sellers), cpu, gate, node_wait
+        rate,
+        run.flow,
+        run.phases,
+        run.statuses,
+        after - before,
+        len(sellers),
+        cpu,
+        gate,
+        node_wait,
+        reply,
+        args.clients,
     )
 
 
@@ -486,6 +499,7 @@ def print_table(
                 print(f"  {store}: {time_line(s)}")
             if s.cpu:
                 print(f"  {store}: {cpu_line(s)}")
+                print(f"  {store}: {floor_line(s)}")
             writes, queued = s.gate
             if writes:
                 print(
@@ -511,6 +525,25 @@ def time_line(s: Settled) -> str:
         f"{match * 1000:.1f}, confirm {confirm * 1000:.1f}); {node * 1000:.1f} ms of it waiting "
         f"for the node's replies, {(mean - node) * 1000:.1f} ms everything else (the bridge's "
         f"work and queues, the client's, the loopback)"
+    )
+
+
+def floor_line(s: Settled) -> str:
+    """The rate this load shape allows at best, queueing aside: each client runs one
+    settlement at a time and every step of it waits for the one before (its requests, the
+    node's replies, each in turn), so a settlement takes at least its replies' added
+    latency plus the CPU spent on it (by every process: counted whole, an estimate, as a
+    little of it, such as the embedded reconciler's, is off any client's path)."""
+    replies = sum(s.node_routes.values()) / max(1, s.orders)
+    latency = replies * s.reply_seconds
+    cpu = sum(s.cpu.values()) / max(1, s.orders)
+    floor = latency + cpu
+    goal = 2 * REFERENCE["settle"][0]
+    return (
+        f"floor without any queueing: {replies:.1f} node replies x {s.reply_seconds * 1000:.1f} "
+        f"ms of latency = {latency * 1000:.1f} ms, plus {cpu * 1000:.1f} ms of CPU = "
+        f"{floor * 1000:.1f} ms per settlement: {s.clients} clients could reach at most "
+        f"{s.clients / floor:,.0f} orders/s (2x the reference is {goal:.0f})"
     )
 
 
