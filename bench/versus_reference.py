@@ -122,6 +122,15 @@ class Settled:
     node_wait: float  # seconds the bridge waited for the node's replies during the run
     reply_seconds: float  # the devnode's mean added latency per reply (latency + jitter / 2)
     clients: int
+    started: list[float]  # when each of `flow`'s settlements began
+
+    @property
+    def after_first(self) -> list[float]:
+        """`flow` without each client's first settlement (the `clients` that began first,
+        at once): the bridge's first requests since it started, which load modules, open
+        database connections and compile statements on first use."""
+        by_start = [took for _, took in sorted(zip(self.started, self.flow, strict=True))]
+        return by_start[self.clients :]
 
     @property
     def confirm(self) -> list[float]:
@@ -249,6 +258,7 @@ class SettleRun:
     phases: list[Phases]
     statuses: Counter[str]
     order_ids: list[str]
+    started: list[float]  # when each of `flow`'s settlements began (perf_counter)
 
 
 def node_env(args: argparse.Namespace, **extra: str) -> dict[str, str]:
@@ -263,10 +273,11 @@ def run_settlements(
     url: str, clock: OffsetFileClock, sellers: list[Wallet], clients: int
 ) -> SettleRun:
     """Each client thread takes one funded seller at a time and settles an order."""
-    done = SettleRun(0.0, [], [], Counter(), [])
+    done = SettleRun(0.0, [], [], Counter(), [], [])
     lock = threading.Lock()
 
     def settle(client: BridgeClient, seller: Wallet) -> None:
+        began = time.perf_counter()
         order_id, status, took, phases = one_settlement(client, seller)
         with lock:
             done.statuses[status] += 1
@@ -275,6 +286,7 @@ def run_settlements(
             if status == "payout_pending":
                 done.flow.append(took)
                 done.phases.append(phases)
+                done.started.append(began)
 
     done.elapsed = drain(url, sellers, clients, settle, clock=clock.now)
     return done
@@ -343,6 +355,7 @@ def settle_row(store: str, args: argparse.Namespace) -> Settled:
         node_wait,
         reply,
         args.clients,
+        run.started,
     )
 
 
@@ -497,6 +510,7 @@ def print_table(
             )
             if s.flow:
                 print(f"  {store}: {time_line(s)}")
+                print(f"  {store}: {cold_line(s)}")
             if s.cpu:
                 print(f"  {store}: {cpu_line(s)}")
                 print(f"  {store}: {floor_line(s)}")
@@ -525,6 +539,22 @@ def time_line(s: Settled) -> str:
         f"{match * 1000:.1f}, confirm {confirm * 1000:.1f}); {node * 1000:.1f} ms of it waiting "
         f"for the node's replies, {(mean - node) * 1000:.1f} ms everything else (the bridge's "
         f"work and queues, the client's, the loopback)"
+    )
+
+
+def cold_line(s: Settled) -> str:
+    """The p99 with and without the bridge's first requests since it started."""
+    first = sorted(s.started)[: s.clients]
+    cold = [took for began, took in zip(s.started, s.flow, strict=True) if began in first]
+    rest = s.after_first
+    return (
+        f"p99 create → payout_pending {percentile(s.flow, 0.99) * 1000:.1f} ms; without each "
+        f"client's first settlement (the bridge's first since it started, which load "
+        f"modules, open database connections and compile statements on first use) "
+        f"{percentile(rest, 0.99) * 1000:.1f} ms; those "
+        f"{len(cold)} took {min(cold) * 1000:.0f} to {max(cold) * 1000:.0f} ms"
+        if rest and cold
+        else "too few settlements for a p99 without the first ones"
     )
 
 
