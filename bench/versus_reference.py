@@ -127,8 +127,8 @@ class Settled:
     @property
     def after_first(self) -> list[float]:
         """`flow` without each client's first settlement (the `clients` that began first,
-        at once): the bridge's first requests since it started, which load modules, open
-        database connections and compile statements on first use."""
+        at once, in step with each other): the bridge's first requests since it
+        started, which compile its statements and open its connections on first use."""
         by_start = [took for _, took in sorted(zip(self.started, self.flow, strict=True))]
         return by_start[self.clients :]
 
@@ -549,8 +549,8 @@ def cold_line(s: Settled) -> str:
     rest = s.after_first
     return (
         f"p99 create → payout_pending {percentile(s.flow, 0.99) * 1000:.1f} ms; without each "
-        f"client's first settlement (the bridge's first since it started, which load "
-        f"modules, open database connections and compile statements on first use) "
+        f"client's first settlement (all {s.clients} begun at once, and the bridge's first since "
+        f"it started: statements compiled, connections opened) "
         f"{percentile(rest, 0.99) * 1000:.1f} ms; those "
         f"{len(cold)} took {min(cold) * 1000:.0f} to {max(cold) * 1000:.0f} ms"
         if rest and cold
