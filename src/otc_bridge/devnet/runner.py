@@ -68,7 +68,10 @@ def devnet_settings(
 
 
 def run_devnet() -> None:
-    logs.configure(json_lines=env_str("OTC_LOG_FORMAT", "text") == "json")
+    logs.configure(
+        json_lines=env_str("OTC_LOG_FORMAT", "text") == "json",
+        level=env_str("OTC_LOG_LEVEL", "INFO"),
+    )
     state = Path(env_str("DEVNET_DIR", ".devnet")).resolve()
     node_port = env_int("DEVNODE_PORT", 8099, minimum=1, maximum=65535)
     chain_port = env_int("DEVCHAIN_PORT", 8545, minimum=1, maximum=65535)

@@ -43,6 +43,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def configure(*, json_lines: bool, level: str = "INFO", access_log: bool = False) -> None:
     """Logs of this process to stderr. uvicorn's loggers go through the same handler;
     its access log (a line per request) only with `access_log` (OTC_ACCESS_LOG=1)."""
@@ -55,7 +58,11 @@ def configure(*, json_lines: bool, level: str = "INFO", access_log: bool = False
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    wanted = level.upper()
+    known = wanted in LEVELS
+    root.setLevel(wanted if known else "INFO")
+    if not known:  # like any other bad setting: the default, with a warning
+        root.warning("OTC_LOG_LEVEL=%r is not one of %s: INFO", level, ", ".join(LEVELS))
     logging.getLogger("httpx").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
