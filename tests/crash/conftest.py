@@ -24,6 +24,8 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,52 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+CASES = (
+    "Each row is one case. The bridge runs as a real `otc-bridge serve` process on "
+    "a fresh database against the devnode and a dev chain (anvil, the HTLC and "
+    "DevUSDC deployed), with no embedded worker (forked from a process that "
+    "imported the bridge once, then started as a cold one would be: "
+    "tests/support/forked.py). It is killed with SIGKILL the n-th time it passes "
+    "the boundary (`OTC_CRASH_AT=<name>#<n>`: before or after a node call or a "
+    "quote-chain read, or after a commit). The HTTP call in flight loses its "
+    "answer, and the test checks that the process died with -9 exactly there. It is "
+    "then restarted without the crash setting. The clients carry on from the "
+    "order's state as `GET /api/orders/{id}` shows it. A client re-issues its "
+    "action only while the order still stands where it was before that action. A "
+    "maker that lost a create answer looks for its order on the book. B locks the "
+    "quote leg (1 USDC) on the chain once, lets its block become final and reports "
+    "it (`POST /api/orders/{id}/lock`); S confirms once the order is "
+    "`quote_locked`, or claims on the chain instead. Each wait is a devnet clock "
+    "advance to the order's `next_action_at` (the chain's clock moves with it, and "
+    "blocks are mined until its final view shows the new time), one node scheduler "
+    "pass and `POST /admin/reconcile`. The sell and buy settlements crash at every "
+    "boundary they pass; the later scenarios only at the boundaries that are theirs "
+    "(the rest of their run is the same code as the rows above)."
+)
+CHECKS = (
+    "Checks on every case: I1 (B paid exactly once, or not at all; one confirmed "
+    "payout row, none queued), I2 (S debited amount + 5 % fee exactly once, or "
+    "whole again; the fee wallet and `otc_bridge_worker` moved by exactly that), I3 "
+    "(no order read, confirm answer or history shows the preimage before "
+    "`completed`; it is readable once completed), I4 (S's escrow moved towards B "
+    "only after B's lock was verified: `quote_locked` by `lock_verified` before "
+    "`settling`, the order holding that lock; B's and S's USDC on the chain exactly "
+    "what the trade left), I7 (the order reaches the expected end state with no "
+    "operator), the hash chain of every order's history, and the devnode's "
+    "conservation checks. *Dead leader's lease taken over*: the crash hit a "
+    "reconcile pass, so the dead process still held the reconciler lease; the "
+    "restarted process (same host) took it over at once instead of waiting "
+    "`OTC_RECONCILE_LEASE_SECONDS` out."
+)
+
+
+def _paragraph(text: str) -> list[str]:
+    """`text` wrapped at 86 columns, never inside a code span."""
+    kept = re.sub(r"`[^`]*`", lambda span: span.group(0).replace(" ", "\0"), text)
+    lines = textwrap.wrap(kept, width=86, break_long_words=False, break_on_hyphens=False)
+    return [line.replace("\0", " ") for line in lines]
+
+
 def render_markdown(rows: list[dict[str, Any]]) -> str:
     rows = sorted(rows, key=_order)
     lines = [
@@ -92,38 +140,9 @@ def render_markdown(rows: list[dict[str, Any]]) -> str:
         "",
         "    OTC_WRITE_CRASH_TABLE=docs/crash-matrix.md .venv/bin/pytest -n 2 tests/crash",
         "",
-        "Each row is one case. The bridge runs as a real `otc-bridge serve` process on a fresh",
-        "database against the devnode and a dev chain (anvil, the HTLC and DevUSDC deployed),",
-        "with no embedded worker (forked from a process that imported the bridge once, then",
-        "started as a cold one would be: tests/support/forked.py). It is killed with SIGKILL",
-        "the n-th time it passes the boundary (`OTC_CRASH_AT=<name>#<n>`: before or after a",
-        "node call or a quote-chain",
-        "read, or after a commit). The HTTP call in flight loses its answer, and the test",
-        "checks that the process died with -9 exactly there. It is then restarted without",
-        "the crash setting. The clients carry on from the order's state as",
-        "`GET /api/orders/{id}` shows it. A client re-issues its action only while the order",
-        "still stands where it was before that action. A maker that lost a create answer",
-        "looks for its order on the book. B locks the quote leg (1 USDC) on the chain once,",
-        "lets its block become final and reports it (`POST /api/orders/{id}/lock`); S",
-        "confirms once the order is `quote_locked`, or claims on the chain instead. Each wait",
-        "is a devnet clock advance to the order's `next_action_at` (the chain's clock moves",
-        "with it, and blocks are mined until its final view shows the new time), one node",
-        "scheduler pass and `POST /admin/reconcile`. The sell and buy settlements crash at",
-        "every boundary they pass; the later scenarios only at the boundaries that are theirs",
-        "(the rest of their run is the same code as the rows above).",
+        *_paragraph(CASES),
         "",
-        "Checks on every case: I1 (B paid exactly once, or not at all; one confirmed",
-        "payout row, none queued), I2 (S debited amount + 5 % fee exactly once, or whole",
-        "again; the fee wallet and `otc_bridge_worker` moved by exactly that), I3 (no order",
-        "read, confirm answer or history shows the preimage before `completed`; it is",
-        "readable once completed), I4 (S's escrow moved towards B only after B's lock was",
-        "verified: `quote_locked` by `lock_verified` before `settling`, the order holding",
-        "that lock; B's and S's USDC on the chain exactly what the trade left), I7 (the",
-        "order reaches the expected end state with no operator), the hash chain of every",
-        "order's history, and the devnode's conservation checks. *Dead leader's lease taken",
-        "over*: the crash hit a reconcile pass, so the dead",
-        "process still held the reconciler lease; the restarted process (same host) took it",
-        "over at once instead of waiting `OTC_RECONCILE_LEASE_SECONDS` out.",
+        *_paragraph(CHECKS),
         "",
     ]
     for key, group in itertools.groupby(rows, key=lambda row: str(row["scenario"])):
