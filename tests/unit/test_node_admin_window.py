@@ -85,6 +85,12 @@ def transfer(bridge: NodeTransport, budget: float = 0.0) -> Reply:
     return reply
 
 
+def taught(bridge: NodeTransport) -> None:
+    """The node's limit of 3 learned: the 4th transfer of the window met its 429."""
+    for _ in range(4):
+        transfer(bridge)
+
+
 # ------------------------------------------------------------------ the window alone
 
 
@@ -176,8 +182,7 @@ def test_a_foreseen_refusal_waits_within_its_budget_then_sends() -> None:
     clock, slept = [0.0], list[float]()
     node = FakeNode(clock)
     bridge = transport(node, slept)
-    for _ in range(4):
-        transfer(bridge)
+    taught(bridge)
     clock[0] = 20.0
     for _ in range(3):  # at 20, 21 and 22
         assert transfer(bridge).status == 200
@@ -196,8 +201,7 @@ def test_buckets_are_counted_apart() -> None:
     clock = [0.0]
     node = FakeNode(clock)
     bridge = transport(node)
-    for _ in range(4):
-        transfer(bridge)
+    taught(bridge)
     clock[0] += WINDOW + 1
     for _ in range(3):
         assert transfer(bridge).status == 200
@@ -213,8 +217,7 @@ def test_other_clients_of_the_same_ip_are_met_by_the_nodes_429_as_before() -> No
     clock, slept = [0.0], list[float]()
     node = FakeNode(clock)
     bridge = transport(node, slept)
-    for _ in range(4):
-        transfer(bridge)
+    taught(bridge)
     clock[0] += WINDOW + 1
     node.hits[TRANSFER_BUCKET].extend([clock[0]] * 2)  # another process took two
     assert transfer(bridge).status == 200
@@ -231,8 +234,7 @@ def test_a_limit_raised_on_the_node_is_used_after_the_learned_one_is_forgotten()
     clock = [0.0]
     node = FakeNode(clock)
     bridge = transport(node)
-    for _ in range(4):
-        transfer(bridge)
+    taught(bridge)
     node.limit = 100  # the operator raised it (and the node kept its count)
     clock[0] += WINDOW + 1
     assert [transfer(bridge).status for _ in range(5)] == [200, 200, 200, 429, 429]
