@@ -25,6 +25,11 @@ def test_a_level_name_in_any_case_sets_the_level() -> None:
     assert logging.getLogger().level == logging.WARNING
 
 
+def test_the_aliases_logging_knows_still_work() -> None:
+    logs.configure(json_lines=True, level="warn")
+    assert logging.getLogger().level == logging.WARNING
+
+
 def test_an_unknown_level_falls_back_to_info_with_a_warning(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -58,10 +58,11 @@ def configure(*, json_lines: bool, level: str = "INFO", access_log: bool = False
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    wanted = level.upper()
-    known = wanted in LEVELS
-    root.setLevel(wanted if known else "INFO")
-    if not known:  # like any other bad setting: the default, with a warning
+    # Any name logging knows (WARN and FATAL too, as before); anything else, like any
+    # other bad setting: the default, with a warning.
+    known = level.upper() in logging.getLevelNamesMapping()
+    root.setLevel(level.upper() if known else "INFO")
+    if not known:
         root.warning("OTC_LOG_LEVEL=%r is not one of %s: INFO", level, ", ".join(LEVELS))
     logging.getLogger("httpx").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
